@@ -1,0 +1,43 @@
+# Thin wrapper around CMake. `make tour` and `make test` do all the set-up.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps build tour test bench sanitize tsan clean
+
+all: build
+
+deps:
+	@bash tools/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+tour: build
+	@./$(BUILD)/asyncio-tour
+
+test: build
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+bench: build
+	@bench/compare --build $(BUILD)
+
+# ASan + UBSan with clang 14 (g++ 12 makes no tail call for symmetric transfer
+# under ASan: see DESIGN.md's measured design notes).
+sanitize: deps
+	@CXX=clang++-14 cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DASYNCIO_ENABLE_ASAN=ON -DASYNCIO_ENABLE_UBSAN=ON -DASYNCIO_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+# ThreadSanitizer for the tests where threads meet (label `threads`).
+tsan: deps
+	@CXX=clang++-14 cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DASYNCIO_ENABLE_TSAN=ON -DASYNCIO_BUILD_BENCH=OFF -DASYNCIO_BUILD_EXAMPLES=OFF >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS)
+	@ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -L threads
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
