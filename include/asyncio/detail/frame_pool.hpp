@@ -66,7 +66,7 @@ inline void pool_deallocate(void* p, std::size_t size) noexcept {
     return;
   }
 #endif
-  ::operator delete(p, size);
+  ::operator delete(p);
 }
 
 /// Mix-in giving a class pooled operator new/delete.
