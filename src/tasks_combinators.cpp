@@ -1,11 +1,22 @@
 // gather, wait, wait_for, as_completed: the compiled parts (CPython tasks.py).
 #include <algorithm>
+#include <ostream>
 
 #include "asyncio/tasks.hpp"
 
 namespace asyncio::detail {
 
 // ---- gather ---------------------------------------------------------------------
+
+std::ostream& print_outcome_exception(std::ostream& os, const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const CancelledError& c) {
+    return os << "CancelledError(" << py_str_repr(c.message()) << ")";
+  } catch (...) {
+  }
+  return os << exception_repr(e);
+}
 
 void GatherNode::fire(Runnable* r) {
   auto* n = static_cast<GatherNode*>(static_cast<DoneCallback*>(r));

@@ -83,7 +83,7 @@ class TaskGroup {
   }
   /// create_task of another awaitable (e.g. `asyncio::sleep(1s, value)`).
   template <detail::ForeignAwaitable A>
-  Task<detail::await_result_t<A>> create_task(A aw, std::string name = {}) {
+  Task<detail::await_value_t<A>> create_task(A aw, std::string name = {}) {
     return create_task(detail::wrap_awaitable(std::move(aw)), std::move(name));
   }
 

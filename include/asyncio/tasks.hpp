@@ -330,7 +330,7 @@ concept ForeignAwaitable = Awaitable<A> && !is_coro_v<std::remove_cvref_t<A>> &&
                            !std::derived_from<std::remove_cvref_t<A>, AnyTask>;
 
 template <class A>
-Coro<await_result_t<A>> wrap_awaitable(A aw) {
+Coro<await_value_t<A>> wrap_awaitable(A aw) {
   co_return co_await std::move(aw);
 }
 
@@ -398,17 +398,10 @@ Future<T> ensure_future(Future<T> fut) {
   return fut;
 }
 template <detail::ForeignAwaitable A>
-Task<detail::await_result_t<A>> ensure_future(A aw) {
+Task<detail::await_value_t<A>> ensure_future(A aw) {
   return create_task(detail::wrap_awaitable(std::move(aw)));
 }
-
-/// `create_task` of an awaitable that is not a `Coro` (e.g. `asyncio::sleep(1s,
-/// "done")`, which is a coroutine in Python but a plain awaiter here): wraps it
-/// in a coroutine first.
-template <detail::ForeignAwaitable A>
-Task<detail::await_result_t<A>> create_task(A aw, std::string name = {}) {
-  return create_task(detail::wrap_awaitable(std::move(aw)), std::move(name));
-}
+// (create_task of such an awaitable is the core's overload above.)
 
 namespace detail {
 /// Whether a range's elements are consumed (coroutines and other awaitables
@@ -428,6 +421,10 @@ using gather_value_t = std::conditional_t<std::is_void_v<typename HandleTraits<H
 // ---- Outcome: a value or an exception (gather's return_exceptions results) ----
 
 namespace detail {
+/// An exception in gather's results, as Python prints it: exception_repr,
+/// except that a cancelled child shows its message even when empty
+/// (`CancelledError('')`: gather builds it as `CancelledError(msg or '')`).
+std::ostream& print_outcome_exception(std::ostream& os, const std::exception_ptr& e);
 /// Python's repr for values in result lists: strings quoted, monostate as None,
 /// bool as True/False, else operator<< (or `...`).
 template <class T>
@@ -461,7 +458,8 @@ class Outcome {
 
   bool has_value() const noexcept { return v_.index() == 0; }
   bool has_exception() const noexcept { return v_.index() == 1; }
-  /// The value; rethrows the exception when there is one.
+  /// The value; rethrows the exception when there is one (CancelledError for a
+  /// cancelled child).
   T& value() & {
     if (has_exception()) std::rethrow_exception(std::get<1>(v_));
     return std::get<0>(v_);
@@ -475,7 +473,7 @@ class Outcome {
   std::exception_ptr exception() const noexcept { return has_exception() ? std::get<1>(v_) : nullptr; }
 
   friend std::ostream& operator<<(std::ostream& os, const Outcome& o) {
-    if (o.has_exception()) return os << exception_repr(std::get<1>(o.v_));
+    if (o.has_exception()) return detail::print_outcome_exception(os, std::get<1>(o.v_));
     detail::print_repr(os, std::get<0>(o.v_));
     return os;
   }
@@ -950,7 +948,7 @@ namespace detail {
 Coro<void> cancel_and_wait(FutureCore& fut);
 
 template <class A>
-Coro<await_result_t<A>> wait_for_impl(A aw, std::optional<std::int64_t> timeout_ns) {
+Coro<await_value_t<A>> wait_for_impl(A aw, std::optional<std::int64_t> timeout_ns) {
   if (timeout_ns && *timeout_ns <= 0) {
     // A zero timeout: the awaitable gets no chance to run (3.12's special case).
     auto fut = ensure_future(std::move(aw));
@@ -975,15 +973,15 @@ Coro<await_result_t<A>> wait_for_impl(A aw, std::optional<std::int64_t> timeout_
 /// coroutine runs inline in the current task, as in 3.12. A timeout of zero or
 /// less cancels at once; `std::nullopt` means no timeout.
 template <detail::Awaitable A, class Rep, class Period>
-Coro<detail::await_result_t<A>> wait_for(A&& aw, std::chrono::duration<Rep, Period> timeout) {
+Coro<detail::await_value_t<A>> wait_for(A&& aw, std::chrono::duration<Rep, Period> timeout) {
   return detail::wait_for_impl<std::remove_cvref_t<A>>(std::forward<A>(aw), detail::to_ns(timeout));
 }
 template <detail::Awaitable A>
-Coro<detail::await_result_t<A>> wait_for(A&& aw, double timeout_seconds) {
+Coro<detail::await_value_t<A>> wait_for(A&& aw, double timeout_seconds) {
   return detail::wait_for_impl<std::remove_cvref_t<A>>(std::forward<A>(aw), detail::seconds_to_ns(timeout_seconds));
 }
 template <detail::Awaitable A>
-Coro<detail::await_result_t<A>> wait_for(A&& aw, std::nullopt_t) {
+Coro<detail::await_value_t<A>> wait_for(A&& aw, std::nullopt_t) {
   return detail::wait_for_impl<std::remove_cvref_t<A>>(std::forward<A>(aw), std::nullopt);
 }
 

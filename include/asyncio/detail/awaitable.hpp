@@ -32,7 +32,7 @@ concept Awaitable = requires(A&& a) {
 
 /// The type of `co_await std::declval<A>()`, without reference and cv.
 template <class A>
-using await_result_t = std::remove_cvref_t<decltype(get_awaiter(std::declval<A>()).await_resume())>;
+using await_value_t = std::remove_cvref_t<decltype(get_awaiter(std::declval<A>()).await_resume())>;
 
 /// What an `async with` body given to Timeout::async_with / TaskGroup::async_with
 /// is turned into: `body(arg)` or `body()` when body is callable, else body
@@ -51,6 +51,6 @@ decltype(auto) start_body(Body& body, Arg& arg) {
 
 /// The value of an `async with` body.
 template <class Body, class Arg>
-using body_result_t = await_result_t<decltype(start_body(std::declval<Body&>(), std::declval<Arg&>()))>;
+using body_result_t = await_value_t<decltype(start_body(std::declval<Body&>(), std::declval<Arg&>()))>;
 
 }  // namespace asyncio::detail
