@@ -7,7 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <ranges>
+#include <forward_list>
+#include <list>
 #include <sstream>
 #include <stdexcept>
 
@@ -257,18 +258,34 @@ TEST(Gather, VectorFormReturnsResultsInInputOrderNotCompletionOrder) {
   test::expect_no_frames();
 }
 
-TEST(Gather, VectorOfTasksAndLazyRangesOfCoroutines) {
-  long sum_tasks = 0, sum_range = 0;
+TEST(Gather, RangesOfTasksAndOfCoroutinesSizedOrNot) {
+  std::vector<long> from_tasks, from_list, from_forward_list;
   test::run_virtual([&]() -> asyncio::Coro<> {
     std::vector<asyncio::Task<long>> tasks;
-    for (long i = 0; i < 100; ++i) tasks.push_back(asyncio::create_task(value_after(i)));
-    for (long v : co_await asyncio::gather(tasks)) sum_tasks += v;
-    EXPECT_TRUE(tasks[0].done());  // the handles are shared, not consumed
-    auto coros = std::views::iota(0L, 100L) | std::views::transform([](long i) { return value_after(i); });
-    for (long v : co_await asyncio::gather(coros)) sum_range += v;
+    for (long i = 0; i < 5; ++i) tasks.push_back(asyncio::create_task(value_after(i, std::chrono::milliseconds(10 * (5 - i)))));
+    from_tasks = co_await asyncio::gather(tasks);
+    EXPECT_TRUE(tasks[0].done());  // an lvalue range's handles are shared, not consumed
+    std::list<asyncio::Coro<long>> list;  // sized, not contiguous
+    for (long i = 0; i < 3; ++i) list.push_back(value_after(i * 10));
+    from_list = co_await asyncio::gather(std::move(list));
+    std::forward_list<asyncio::Coro<long>> flist;  // not sized
+    for (long i = 0; i < 3; ++i) flist.push_front(value_after(i * 100));
+    from_forward_list = co_await asyncio::gather(flist);
   }());
-  EXPECT_EQ(sum_tasks, 4950);
-  EXPECT_EQ(sum_range, 4950);
+  EXPECT_THAT(from_tasks, ElementsAre(0, 1, 2, 3, 4));
+  EXPECT_THAT(from_list, ElementsAre(0, 10, 20));
+  EXPECT_THAT(from_forward_list, ElementsAre(200, 100, 0));
+  test::expect_no_frames();
+}
+
+TEST(Gather, AnRvalueContainerIsConsumed) {
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    std::vector<asyncio::Task<long>> tasks;
+    for (long i = 0; i < 3; ++i) tasks.push_back(asyncio::create_task(value_after(i)));
+    auto g = asyncio::gather(std::move(tasks));
+    EXPECT_TRUE(tasks.empty());  // NOLINT(bugprone-use-after-move): that is the point
+    EXPECT_THAT(co_await g, ElementsAre(0, 1, 2));
+  }());
   test::expect_no_frames();
 }
 

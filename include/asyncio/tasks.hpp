@@ -754,7 +754,14 @@ auto gather_range(Range&& aws) {
                                                const std::remove_cvref_t<Elem>&>>;
   using State = GatherVector<H, RE>;
   using Result = std::vector<gather_elem_t<H, RE>>;
-  if constexpr (!std::ranges::sized_range<Range>) {
+  using Plain = std::remove_cvref_t<Range>;
+  if constexpr (std::is_rvalue_reference_v<Range&&> && !std::ranges::view<Plain> &&
+                std::is_move_constructible_v<Plain>) {
+    // An rvalue container is consumed: its storage goes when gather returns,
+    // before the children run (W1 gathers a million task handles).
+    Plain owned(std::move(aws));
+    return gather_range<RE>(owned);
+  } else if constexpr (!std::ranges::sized_range<Range>) {
     std::vector<H> handles;
     for (auto&& a : aws) {
       if constexpr (consumed_v<Elem>) {
@@ -816,8 +823,9 @@ auto gather(return_exceptions_t, A&&... aws) {
   return detail::gather_args<true>(std::forward<A>(aws)...);
 }
 /// `asyncio.gather(*aws)` over a range (e.g. a std::vector of coroutines or
-/// tasks): the results in a std::vector, in the range's order. Coroutines in
-/// the range are moved out of it.
+/// tasks, or a lazy view producing coroutines): the results in a std::vector,
+/// in the range's order. Coroutines in the range are moved out of it; an
+/// rvalue container is consumed (`gather(std::move(tasks))` frees its storage).
 template <detail::GatherRange R>
 auto gather(R&& aws) {
   return detail::gather_range<false>(std::forward<R>(aws));
