@@ -289,8 +289,8 @@ TEST(Timeout, CancellingCountReturnsToItsValueOnEntryAfterEachExpiry) {
   test::expect_no_frames();
 }
 
-TEST(Timeout, ABlockThatFinishesInTheSameIterationAsTheDeadlineIsNotExpired) {
-  // The block completes before the timer callback runs: state finished, no error.
+TEST(Timeout, ABlockThatFinishesJustBeforeTheDeadlineDisarmsIt) {
+  // The block completes before the timer fires: state finished, no cancellation left behind.
   test::run_virtual([&]() -> asyncio::Coro<> {
     asyncio::Timeout cm = asyncio::timeout(1s);
     co_await cm.async_with(asyncio::sleep(999ms));

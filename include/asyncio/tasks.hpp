@@ -907,7 +907,16 @@ inline std::int64_t seconds_to_ns(double s) { return static_cast<std::int64_t>(s
 /// `asyncio.wait(fs, return_when=...)`: waits until the tasks/futures in `fs`
 /// are done as `return_when` says, and returns `{done, pending}`. Never
 /// cancels anything. `fs` holds tasks or futures, not coroutines (as Python
-/// 3.11+); std::invalid_argument (ValueError) when empty.
+/// 3.11+); std::invalid_argument (ValueError) when empty. Like CPython's, it
+/// has no shortcut for futures already done: it returns two loop iterations
+/// later at the earliest.
+///
+/// ```cpp
+/// std::vector<asyncio::AnyTask> fs{fast, slow};   // Python's {fast, slow}
+/// auto [done, pending] = co_await asyncio::wait(fs, asyncio::FIRST_COMPLETED);
+/// ```
+/// (g++ 12 rejects a braced list inside a `co_await` expression, "array used as
+/// initializer", so name the vector; with clang, `wait({fast, slow}, ...)` works.)
 template <std::ranges::input_range R>
   requires detail::WaitElement<std::ranges::range_value_t<R>>
 Coro<WaitResult<std::ranges::range_value_t<R>>> wait(R&& fs, ReturnWhen return_when = ALL_COMPLETED) {
