@@ -7,5 +7,7 @@
 #include "asyncio/exceptions.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/runners.hpp"
+#include "asyncio/taskgroups.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/timeouts.hpp"
 #include "asyncio/trace.hpp"
