@@ -230,6 +230,19 @@ class TaskCore : public FutureCore, public DoneCallback {
     fut.add_callback(this);
     if (must_cancel_ && fut.cancel(cancel_message())) must_cancel_ = false;
   }
+  /// As wait_on(fut), but `wakeup` is registered on `fut` instead of the task
+  /// itself: when fut completes, `wakeup` runs in the slot where the task's step
+  /// would have run, and decides whether to run the step (`step_entry(task)`) or
+  /// to wait again. Queue.get/put use it to re-check their `while` condition
+  /// without resuming the coroutine (CPython's `while self.empty(): await getter`).
+  void wait_on(FutureCore& fut, DoneCallback& wakeup) {
+    fut_waiter_ = &fut;
+    fut.add_callback(&wakeup);
+    if (must_cancel_ && fut.cancel(cancel_message())) must_cancel_ = false;
+  }
+  /// True when a cancel() could not be passed to the awaited future (it was
+  /// already done) and will be thrown at the next resume [Task._must_cancel].
+  bool cancel_pending() const noexcept { return must_cancel_; }
   /// Called by an awaiter resuming after a suspension: a cancel() that could
   /// not be passed to the awaited future is thrown here [Task.__step's
   /// `_must_cancel`].
