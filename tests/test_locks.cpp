@@ -6,6 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
+#include <regex>
+#include <sstream>
+
 #include "scenario.hpp"
 
 using namespace std::chrono_literals;
@@ -689,6 +694,214 @@ TEST(Barrier, WaiterCancelledWhileWaitingLeavesTheCountAsItWas) {
             "5: B passed round 0 index 0\n"
             "6: <asyncio.locks.Barrier object [filling, waiters:0/2]>\n"
             "6: ValueError: parties must be > 0\n");
+}
+
+
+// ---- properties, guards, lifetime --------------------------------------------------
+
+asyncio::Coro<void> contender(asyncio::Lock& lock, int& count, int& holders, int& max_holders) {
+  auto guard = co_await lock;
+  max_holders = std::max(max_holders, ++holders);
+  int v = count;
+  co_await asyncio::sleep(0);  // the read-modify-write spans a suspension
+  count = v + 1;
+  --holders;
+}
+
+asyncio::Coro<void> ten_thousand_contenders(int& count, int& max_holders) {
+  asyncio::Lock lock;
+  int holders = 0;
+  std::vector<asyncio::Task<void>> ts;
+  for (int i = 0; i < 10000; ++i) ts.push_back(asyncio::create_task(contender(lock, count, holders, max_holders)));
+  co_await scenario::wait_all(ts);
+  EXPECT_FALSE(lock.locked());
+  EXPECT_EQ(lock.waiters(), 0u);
+}
+
+TEST(Lock, TenThousandTasksContendingEndWithTheRightCount) {
+  int count = 0, max_holders = 0;
+  scenario::run(ten_thousand_contenders(count, max_holders));
+  EXPECT_EQ(count, 10000);
+  EXPECT_EQ(max_holders, 1);
+}
+
+/// A deterministic pseudo-random sequence (the tests need no real randomness).
+struct Lcg {
+  std::uint64_t x;
+  unsigned next(unsigned n) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<unsigned>((x >> 33) % n);
+  }
+};
+
+template <class Sem>
+asyncio::Coro<void> permit_user(Sem& sem, int& holders, int& max_holders, Lcg& rng, int& completed) {
+  for (int i = 0; i < 20; ++i) {
+    auto guard = co_await sem;
+    max_holders = std::max(max_holders, ++holders);
+    struct Leave {
+      int& h;
+      ~Leave() { --h; }
+    } leave{holders};  // also when cancelled while holding
+    co_await asyncio::sleep(std::chrono::milliseconds(rng.next(3)));
+    ++completed;
+  }
+}
+
+asyncio::Coro<void> canceller(std::vector<asyncio::Task<void>>& ts, Lcg& rng) {
+  for (int i = 0; i < 200; ++i) {
+    co_await asyncio::sleep(std::chrono::microseconds(rng.next(1500)));
+    ts[rng.next(static_cast<unsigned>(ts.size()))].cancel();
+  }
+}
+
+asyncio::Coro<void> random_cancellations_keep_every_permit(int& max_holders, int& completed) {
+  asyncio::Semaphore sem(3);
+  asyncio::Lock lock;
+  Lcg rng{42};
+  int holders = 0, lock_holders = 0, lock_max = 0;
+  std::vector<asyncio::Task<void>> ts;
+  for (int i = 0; i < 50; ++i) {
+    ts.push_back(asyncio::create_task(permit_user(sem, holders, max_holders, rng, completed)));
+    ts.push_back(asyncio::create_task(permit_user(lock, lock_holders, lock_max, rng, completed)));
+  }
+  auto c = asyncio::create_task(canceller(ts, rng));
+  co_await c;
+  co_await scenario::wait_all(ts);
+  int cancelled = 0;
+  for (auto& t : ts) cancelled += t.cancelled() ? 1 : 0;
+  EXPECT_GT(cancelled, 20);  // the canceller did hit waiters
+  EXPECT_EQ(sem.value(), 3) << r(sem);
+  EXPECT_FALSE(sem.locked());
+  EXPECT_EQ(sem.waiters(), 0u);
+  EXPECT_FALSE(lock.locked());
+  EXPECT_EQ(lock.waiters(), 0u);
+  EXPECT_EQ(lock_max, 1);
+  // Both still work: nothing is stuck.
+  for (int i = 0; i < 3; ++i) co_await sem.acquire();
+  EXPECT_TRUE(sem.locked());
+  for (int i = 0; i < 3; ++i) sem.release();
+  auto g = co_await lock;
+}
+
+TEST(Semaphore, RandomCancellationsLoseNoPermitAndLeaveNoWaiterStuck) {
+  int max_holders = 0, completed = 0;
+  scenario::run(random_cancellations_keep_every_permit(max_holders, completed));
+  EXPECT_LE(max_holders, 3);
+  EXPECT_GT(completed, 100);
+}
+
+asyncio::Coro<void> guards() {
+  asyncio::Lock lock;
+  {
+    auto g = co_await lock;
+    EXPECT_TRUE(g.owns_lock());
+    auto moved = std::move(g);
+    EXPECT_FALSE(g.owns_lock());
+    EXPECT_TRUE(lock.locked());
+    moved.release();  // leaves the `async with` block early
+    EXPECT_FALSE(lock.locked());
+  }
+  EXPECT_FALSE(lock.locked());
+  // Released behind the guard's back: the guard's release fails, and being in a
+  // destructor it reports the RuntimeError instead of throwing.
+  std::vector<std::string> reported;
+  asyncio::get_running_loop().set_exception_handler(
+      [&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) {
+        reported.push_back(c.message + ": " + asyncio::exception_message(c.exception));
+      });
+  {
+    auto g = co_await lock;
+    lock.release();
+  }
+  EXPECT_EQ(reported, std::vector<std::string>{
+                          "LockGuard: release at the end of the scope failed: Lock is not acquired."});
+  asyncio::get_running_loop().set_exception_handler(nullptr);
+  asyncio::Condition cond;
+  {
+    auto g = co_await cond;
+    EXPECT_TRUE(cond.locked());
+  }
+  EXPECT_FALSE(cond.locked());
+  asyncio::Semaphore sem(1);
+  {
+    auto g = co_await sem;
+    EXPECT_TRUE(sem.locked());
+  }
+  EXPECT_FALSE(sem.locked());
+  EXPECT_TRUE(co_await lock.acquire());
+  EXPECT_TRUE(co_await sem.acquire());
+}
+
+TEST(LockGuard, ReleasesAtScopeExitOrEarlyAndMovesOwnership) { scenario::run(guards()); }
+
+asyncio::Coro<void> guard_released_by_exception(asyncio::Lock& lock) {
+  auto g = co_await lock;
+  co_await asyncio::sleep(0);
+  throw std::runtime_error("boom");
+}
+
+asyncio::Coro<void> guard_and_exceptions() {
+  asyncio::Lock lock;
+  try {
+    co_await guard_released_by_exception(lock);
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_FALSE(lock.locked());
+  auto t = asyncio::create_task(guard_released_by_exception(lock));
+  co_await asyncio::sleep(0);
+  EXPECT_TRUE(lock.locked());
+  t.cancel();
+  try {
+    co_await t;
+  } catch (const asyncio::CancelledError&) {
+  }
+  EXPECT_FALSE(lock.locked());  // async with releases on cancellation too
+}
+
+TEST(LockGuard, ReleasesWhenTheBlockEndsByAnExceptionOrACancellation) {
+  scenario::run(guard_and_exceptions());
+}
+
+asyncio::Coro<void> event_owner_dies() {
+  auto ev = std::make_unique<asyncio::Event>();
+  auto waiter = [](asyncio::Event& e) -> asyncio::Coro<std::string> {
+    try {
+      co_await e.wait();
+    } catch (const asyncio::RuntimeError& err) {
+      co_return err.what();
+    }
+    co_return "woken";
+  };
+  auto t = asyncio::create_task(waiter(*ev));
+  co_await asyncio::sleep(0);
+  ev.reset();  // destroyed while t waits on it
+  EXPECT_EQ(co_await t, "asyncio::Event destroyed while a task was waiting on it");
+}
+
+TEST(Event, DestroyedWhileATaskWaitsGivesThatTaskRuntimeError) { scenario::run(event_owner_dies()); }
+
+TEST(Locks, PrintLikeAsyncioReprsWithTheirAddress) {
+  asyncio::Lock lock;
+  std::ostringstream os;
+  os << lock;
+  EXPECT_TRUE(std::regex_match(os.str(), std::regex(R"(<asyncio\.locks\.Lock object at 0x[0-9a-f]+ \[unlocked\]>)")))
+      << os.str();
+}
+
+TEST(Locks, ExceptionsHaveTheirPythonNames) {
+  EXPECT_EQ(asyncio::exception_type_name(std::make_exception_ptr(asyncio::ValueError("x"))), "ValueError");
+  EXPECT_EQ(asyncio::exception_type_name(std::make_exception_ptr(asyncio::BrokenBarrierError("x"))),
+            "BrokenBarrierError");
+  EXPECT_EQ(asyncio::exception_repr(std::make_exception_ptr(asyncio::BrokenBarrierError("Barrier aborted"))),
+            "BrokenBarrierError('Barrier aborted')");
+}
+
+TEST(Locks, ConstructorsRejectBadValuesWithValueError) {
+  EXPECT_THROW(asyncio::Semaphore(-1), asyncio::ValueError);
+  EXPECT_THROW(asyncio::BoundedSemaphore(-1), asyncio::ValueError);
+  EXPECT_THROW(asyncio::Barrier(0), asyncio::ValueError);
+  EXPECT_NO_THROW(asyncio::Semaphore(0));
 }
 
 }  // namespace
