@@ -213,30 +213,61 @@ struct LifoStore {
   }
 };
 
-/// A binary min-heap on `Compare` (Python's heapq on a list).
+/// A binary min-heap on `Compare`, with the algorithm of Python's heapq
+/// (heappush's _siftdown, heappop's bottom-up _siftup), so that the items, ties
+/// included, come out in the same order as from asyncio.PriorityQueue and the
+/// printed `_queue` is the same list.
 template <class T, class Compare>
 struct HeapStore {
   static constexpr const char* name = "PriorityQueue";
   std::vector<T> items;
   Compare less;
   explicit HeapStore(Compare c = Compare()) : less(std::move(c)) {}
-  auto greater() const {
-    return [this](const T& a, const T& b) { return less(b, a); };
-  }
   void push(T&& v) {
     items.push_back(std::move(v));
-    std::push_heap(items.begin(), items.end(), greater());
+    sift_down(0, items.size() - 1);
   }
   T pop() {
-    std::pop_heap(items.begin(), items.end(), greater());
-    T v = std::move(items.back());
+    T last = std::move(items.back());
     items.pop_back();
-    return v;
+    if (items.empty()) return last;
+    T top = std::move(items.front());
+    items.front() = std::move(last);
+    sift_up(0);
+    return top;
   }
   void clear() noexcept { items.clear(); }
   template <class F>
   void for_each(F&& f) const {
     for (const T& v : items) f(v);
+  }
+
+ private:
+  // heapq._siftdown: moves the item at `pos` up towards `start`.
+  void sift_down(std::size_t start, std::size_t pos) {
+    T item = std::move(items[pos]);
+    while (pos > start) {
+      std::size_t parent = (pos - 1) >> 1;
+      if (!less(item, items[parent])) break;
+      items[pos] = std::move(items[parent]);
+      pos = parent;
+    }
+    items[pos] = std::move(item);
+  }
+  // heapq._siftup: moves the smaller child up until a leaf, then sift_down.
+  void sift_up(std::size_t pos) {
+    std::size_t end = items.size(), start = pos;
+    T item = std::move(items[pos]);
+    std::size_t child = 2 * pos + 1;
+    while (child < end) {
+      std::size_t right = child + 1;
+      if (right < end && !less(items[child], items[right])) child = right;
+      items[pos] = std::move(items[child]);
+      pos = child;
+      child = 2 * pos + 1;
+    }
+    items[pos] = std::move(item);
+    sift_down(start, pos);
   }
 };
 
