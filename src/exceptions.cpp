@@ -69,7 +69,8 @@ std::string exception_type_name(const std::exception_ptr& e) {
     auto pos = name.rfind("::");
     return pos == std::string::npos ? name : name.substr(pos + 2);
   } catch (...) {
-    return "<unknown exception>";
+    std::type_info* t = abi::__cxa_current_exception_type();
+    return t ? demangle(t->name()) : "<unknown exception>";
   }
 }
 

@@ -155,22 +155,17 @@ std::string task_repr(const TaskCore& t) {
 // ---- LoopCore -------------------------------------------------------------------
 
 void LoopCore::link_task(TaskCore* t) noexcept {
-  t->prev_task_ = nullptr;
-  t->next_task_ = tasks_head_;
-  if (tasks_head_ != nullptr) tasks_head_->prev_task_ = t;
-  tasks_head_ = t;
+  t->next_task_ = nullptr;
+  t->prev_task_ = tasks_tail_;
+  (tasks_tail_ ? tasks_tail_->next_task_ : tasks_head_) = t;
+  tasks_tail_ = t;
   ++task_count_;
 }
 
 void LoopCore::unlink_task(TaskCore* t) noexcept {
-  if (t->prev_task_ != nullptr) {
-    t->prev_task_->next_task_ = t->next_task_;
-  } else if (tasks_head_ == t) {
-    tasks_head_ = t->next_task_;
-  } else {
-    return;  // not linked
-  }
-  if (t->next_task_ != nullptr) t->next_task_->prev_task_ = t->prev_task_;
+  if (t->prev_task_ == nullptr && tasks_head_ != t) return;  // not linked
+  (t->prev_task_ ? t->prev_task_->next_task_ : tasks_head_) = t->next_task_;
+  (t->next_task_ ? t->next_task_->prev_task_ : tasks_tail_) = t->prev_task_;
   t->prev_task_ = t->next_task_ = nullptr;
   --task_count_;
 }

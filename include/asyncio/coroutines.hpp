@@ -44,10 +44,15 @@ class Coro;
 
 namespace detail {
 
-/// Passes the coroutine's name to its promise (see Promise's constructor).
+/// Tags the promise constructor that receives the coroutine's name: the name
+/// is a default argument, evaluated in the coroutine itself. The tag comes
+/// first so that a coroutine taking a single `const char*` never binds its
+/// argument to the name. (A braced or std::source_location default argument
+/// names the wrong function with g++ 12; this form works with g++ and clang.)
 struct FunctionName {
   const char* name;
 };
+struct NameTag {};
 
 /// Storage of the result. `T` may be move-only.
 template <class T>
@@ -113,8 +118,8 @@ class PromiseBase : public TaskCore, public ResultSlot<T> {
 template <class T>
 class Promise : public PromiseBase<T> {
  public:
-  explicit Promise(FunctionName fn = FunctionName{__builtin_FUNCTION()}) noexcept
-      : PromiseBase<T>(fn) {}
+  explicit Promise(NameTag = {}, const char* fn = __builtin_FUNCTION()) noexcept
+      : PromiseBase<T>(FunctionName{fn}) {}
   Coro<T> get_return_object() noexcept;
   template <class U = T>
   void return_value(U&& v) {
@@ -130,8 +135,8 @@ class Promise : public PromiseBase<T> {
 template <>
 class Promise<void> : public PromiseBase<void> {
  public:
-  explicit Promise(FunctionName fn = FunctionName{__builtin_FUNCTION()}) noexcept
-      : PromiseBase<void>(fn) {}
+  explicit Promise(NameTag = {}, const char* fn = __builtin_FUNCTION()) noexcept
+      : PromiseBase<void>(FunctionName{fn}) {}
   Coro<void> get_return_object() noexcept;
   void return_void() noexcept {}
 

@@ -29,6 +29,10 @@
 /// }
 /// ```
 ///
+/// C++ allows no `co_await` inside a `catch` block; to await during cleanup,
+/// keep the exception (`std::current_exception()`), leave the handler, await,
+/// then `std::rethrow_exception` it.
+///
 /// `catch (...)` catches cancellations too, like a bare `except:` in Python:
 /// rethrow them (`throw;`) unless you mean to ignore the cancel request.
 #include <stdexcept>

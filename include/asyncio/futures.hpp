@@ -171,12 +171,12 @@ class Future {
   /// The exception (null when none); throws if not done or cancelled.
   std::exception_ptr exception() const { return impl().exception(); }
 
-  /// Adds `fn(Future<T>)`, called on the next iteration after completion.
+  /// Adds `fn(Future<T>&)` (or `fn()`), called on the next iteration after completion.
   template <class F>
   std::uint64_t add_done_callback(F fn) {
     auto id = detail::next_callback_id();
     impl().add_callback(new detail::UserCallback(id, [self = *this, fn = std::move(fn)]() mutable {
-      fn(self);
+      detail::invoke_done_callback(fn, self);
     }));
     return id;
   }

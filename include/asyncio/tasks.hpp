@@ -73,7 +73,7 @@ class AnyTask {
   std::uint64_t add_done_callback(F fn) {
     auto id = detail::next_callback_id();
     core().add_callback(new detail::UserCallback(
-        id, [keep = *this, fn = std::move(fn)]() mutable { call(fn, keep); }));
+        id, [keep = *this, fn = std::move(fn)]() mutable { detail::invoke_done_callback(fn, keep); }));
     return id;
   }
   std::size_t remove_done_callback(std::uint64_t id) { return core().remove_user_callback(id); }
@@ -89,14 +89,6 @@ class AnyTask {
   }
 
  protected:
-  template <class F, class Self>
-  static void call(F& fn, Self& self) {
-    if constexpr (std::is_invocable_v<F&, Self&>) {
-      fn(self);
-    } else {
-      fn();
-    }
-  }
   detail::TaskCore* p_ = nullptr;
 };
 
@@ -126,7 +118,7 @@ class Task : public AnyTask {
   std::uint64_t add_done_callback(F fn) {
     auto id = detail::next_callback_id();
     core().add_callback(new detail::UserCallback(
-        id, [keep = *this, fn = std::move(fn)]() mutable { call(fn, keep); }));
+        id, [keep = *this, fn = std::move(fn)]() mutable { detail::invoke_done_callback(fn, keep); }));
     return id;
   }
 
@@ -141,13 +133,17 @@ class Task : public AnyTask {
     T await_resume() {
       if (waiting) waiting->throw_if_cancel_requested();
       p->rethrow_if_not_value();
-      if constexpr (!std::is_void_v<T>) {
-        if (move_out) return std::move(p->value());
-        return p->value();
+      if constexpr (std::is_copy_constructible_v<T>) {
+        if (!move_out) return p->value();
       }
+      if constexpr (!std::is_void_v<T>) return std::move(p->value());
     }
   };
-  Awaiter operator co_await() const& { return Awaiter{&promise(), false}; }
+  Awaiter operator co_await() const&
+    requires(std::is_void_v<T> || std::is_copy_constructible_v<T>)
+  {
+    return Awaiter{&promise(), false};
+  }
   Awaiter operator co_await() && { return Awaiter{&promise(), true}; }
 
   detail::Promise<T>& promise() const { return static_cast<detail::Promise<T>&>(core()); }
@@ -158,6 +154,24 @@ class Task : public AnyTask {
 template <class T>
 Task<T> create_task(Coro<T> coro, std::string name = {}) {
   return get_running_loop().create_task(std::move(coro), std::move(name));
+}
+
+namespace detail {
+template <class A>
+using await_result_t = decltype(std::declval<A&>().await_resume());
+/// Wraps any awaitable in a coroutine, so that `create_task(sleep(1s, 3))`
+/// works as `asyncio.create_task(asyncio.sleep(1, 3))` does.
+template <class A>
+Coro<std::remove_cvref_t<await_result_t<A>>> await_as_coro(A awaitable) {
+  co_return co_await awaitable;
+}
+}  // namespace detail
+
+/// `create_task` for an awaitable that is not a Coro (sleep, a Future, ...).
+template <class A>
+  requires requires(A& a) { a.await_ready(); }
+auto create_task(A awaitable, std::string name = {}) {
+  return create_task(detail::await_as_coro(std::move(awaitable)), std::move(name));
 }
 
 template <class T>

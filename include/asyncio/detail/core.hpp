@@ -28,6 +28,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "asyncio/detail/frame_pool.hpp"
@@ -189,6 +190,16 @@ struct UserCallback : DoneCallback, Pooled {
 };
 std::uint64_t next_callback_id() noexcept;
 
+/// Calls a done callback with the future/task handle if it takes one, else with nothing.
+template <class F, class Self>
+void invoke_done_callback(F& fn, Self& self) {
+  if constexpr (std::is_invocable_v<F&, Self&>) {
+    fn(self);
+  } else {
+    fn();
+  }
+}
+
 /// Task state, in the promise of every coroutine (used only when the coroutine
 /// runs as a task; an inline `co_await` uses the continuation alone).
 ///
@@ -315,7 +326,7 @@ class LoopCore {
   /// Loop time in nanoseconds (virtual or monotonic).
   virtual std::int64_t now_ns() const = 0;
 
-  // Pending tasks (all_tasks), an intrusive list.
+  // Pending tasks (all_tasks), an intrusive list in creation order.
   void link_task(TaskCore* t) noexcept;
   void unlink_task(TaskCore* t) noexcept;
   TaskCore* first_task() const noexcept { return tasks_head_; }
@@ -328,6 +339,7 @@ class LoopCore {
   TaskCore* current_task_ = nullptr;
   Tracer* tracer_ = nullptr;
   TaskCore* tasks_head_ = nullptr;
+  TaskCore* tasks_tail_ = nullptr;
   std::size_t task_count_ = 0;
   bool debug_ = false;
 };
