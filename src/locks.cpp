@@ -21,7 +21,7 @@ void WaitList::orphan_all() noexcept {
 
 void EntryAwaiter::throw_orphaned() {
   task->throw_if_cancel_requested();
-  entry.result();  // the orphan error, or CancelledError
+  entry().result();  // the orphan error, or CancelledError
   throw RuntimeError("the primitive was destroyed while a task was waiting on it");
 }
 
@@ -57,8 +57,8 @@ struct Condition::NotifyAwaiter : detail::EntryAwaiter {
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) { wait_in(cond->waiters_, h); }
   void await_resume() {
-    if (entry.orphaned()) [[unlikely]] throw_orphaned();
-    detail::WaitList::unlink(&entry);
+    if (entry().orphaned()) [[unlikely]] throw_orphaned();
+    detail::WaitList::unlink(&entry());
     rethrow_outcome();
   }
 };
@@ -122,12 +122,12 @@ Semaphore::Semaphore(std::ptrdiff_t value) : value_(value) {
 }
 
 void Semaphore::finish_wait(AcquireAwaiter& a) {
-  if (a.entry.orphaned()) [[unlikely]] a.throw_orphaned();
-  detail::WaitList::unlink(&a.entry);  // finally: self._waiters.remove(fut)
-  bool cancelled = a.task->cancel_pending() || a.entry.cancelled();
+  if (a.entry().orphaned()) [[unlikely]] a.throw_orphaned();
+  detail::WaitList::unlink(&a.entry());  // finally: self._waiters.remove(fut)
+  bool cancelled = a.task->cancel_pending() || a.entry().cancelled();
   // except CancelledError: woken by _wake_up_next (our permit was counted)
   // but not acquiring after all: give the permit back.
-  if (cancelled && a.entry.done() && !a.entry.cancelled()) ++value_;
+  if (cancelled && a.entry().done() && !a.entry().cancelled()) ++value_;
   // finally: new waiters may have had to queue behind us (FIFO): wake as
   // many as there are permits.
   while (value_ > 0) {

@@ -20,14 +20,14 @@ QueueCore::QueueCore(std::ptrdiff_t maxsize) : maxsize_(static_cast<std::size_t>
 void QueueWaiter::on_wake(Runnable* r) {
   auto* w = static_cast<QueueWaiter*>(static_cast<DoneCallback*>(r));
   TaskCore* task = w->task;
-  if (!w->entry.orphaned() && !w->entry.cancelled() && !task->cancel_pending()) [[likely]] {
+  if (!w->entry().orphaned() && !w->entry().cancelled() && !task->cancel_pending()) [[likely]] {
     QueueCore& q = *w->queue;
     bool blocked = w->is_put ? q.full() : q.empty();
     if (blocked && !q.shutdown_) [[unlikely]] {
-      WaitList::unlink(&w->entry);
-      w->entry.rearm();
-      task->wait_on(w->entry, *w);
-      (w->is_put ? q.putters_ : q.getters_).push_back(&w->entry);
+      WaitList::unlink(&w->entry());
+      w->entry().rearm();
+      task->wait_on(w->entry(), *w);
+      (w->is_put ? q.putters_ : q.getters_).push_back(&w->entry());
       return;
     }
   }
@@ -37,7 +37,7 @@ void QueueWaiter::on_wake(Runnable* r) {
 void QueueCore::cancelled_wait(QueueWaiter& w) {
   // except: the waiter is already removed (unlinked). If we were woken (our
   // future has a result) but cannot take the item (slot), wake the next in line.
-  bool woken = !w.entry.cancelled();
+  bool woken = !w.entry().cancelled();
   if (woken && (w.is_put ? !full() : !empty())) wakeup_next(w.is_put ? putters_ : getters_);
   w.rethrow_outcome();
   throw CancelledError();  // not reached: rethrow_outcome throws on this path

@@ -188,10 +188,10 @@ class Lock {
 };
 
 inline void Lock::finish_wait(AcquireAwaiter& a) {
-  if (a.entry.orphaned()) [[unlikely]] a.throw_orphaned();  // the lock is gone
+  if (a.entry().orphaned()) [[unlikely]] a.throw_orphaned();  // the lock is gone
   // finally: self._waiters.remove(fut)
-  detail::WaitList::unlink(&a.entry);
-  if (a.task->cancel_pending() || a.entry.cancelled()) [[unlikely]] {
+  detail::WaitList::unlink(&a.entry());
+  if (a.task->cancel_pending() || a.entry().cancelled()) [[unlikely]] {
     // except CancelledError: pass the wake-up on if we were the one woken.
     if (!locked_) wake_up_first();
     a.rethrow_outcome();
@@ -240,7 +240,7 @@ class Event {
     void await_suspend(std::coroutine_handle<> h) { wait_in(event->waiters_, h); }
     bool await_resume() {
       if (task != nullptr) {
-        detail::WaitList::unlink(&entry);  // finally: self._waiters.remove(fut)
+        detail::WaitList::unlink(&entry());  // finally: self._waiters.remove(fut)
         rethrow_outcome();
       }
       return true;

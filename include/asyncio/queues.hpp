@@ -147,9 +147,9 @@ class QueueCore {
   /// A put/get waiter resumed: unlink it; on cancellation pass the wake-up on
   /// and rethrow (the `except:` clause of put/get).
   void finish_wait(QueueWaiter& w) {
-    if (w.entry.orphaned()) [[unlikely]] w.throw_orphaned();
-    WaitList::unlink(&w.entry);
-    if (w.task->cancel_pending() || w.entry.cancelled()) [[unlikely]] cancelled_wait(w);
+    if (w.entry().orphaned()) [[unlikely]] w.throw_orphaned();
+    WaitList::unlink(&w.entry());
+    if (w.task->cancel_pending() || w.entry().cancelled()) [[unlikely]] cancelled_wait(w);
   }
   [[noreturn]] void cancelled_wait(QueueWaiter& w);
   /// shutdown(): the flag; with `immediate`, `dropped` items were removed

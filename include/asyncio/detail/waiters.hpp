@@ -22,6 +22,7 @@
 ///   waiting task an exception instead of undefined behaviour.
 #include <coroutine>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "asyncio/futures.hpp"
@@ -138,26 +139,31 @@ inline TaskCore& suspend_on_entry(WaitEntry& entry, std::coroutine_handle<> h,
 }
 
 /// Base of the awaiters that wait on a WaitEntry in a primitive's WaitList.
-/// Movable only before it is awaited.
+/// The entry is constructed only when the awaiter suspends: the fast path
+/// (`await_ready()` true) pays for no future. Movable only before it is awaited.
 struct EntryAwaiter {
-  WaitEntry entry;
-  TaskCore* task = nullptr;  // null when await_ready() took the fast path
+  TaskCore* task = nullptr;  // set when suspended; null when await_ready() took the fast path
   EntryAwaiter() noexcept = default;
   EntryAwaiter(EntryAwaiter&&) noexcept {}  // before co_await: nothing to move
-  /// Suspends the task on the entry, then appends the entry to `list`.
+  WaitEntry& entry() noexcept { return *slot_; }
+  /// Suspends the task on a new entry, then appends the entry to `list`.
   void wait_in(WaitList& list, std::coroutine_handle<> h, DoneCallback* wakeup = nullptr) {
-    task = &suspend_on_entry(entry, h, wakeup);
-    list.push_back(&entry);
+    slot_.emplace();
+    task = &suspend_on_entry(*slot_, h, wakeup);
+    list.push_back(&*slot_);
   }
   /// Throws what ended the wait when it did not end by a result: the
   /// cancellation (a pending cancel() first, as Task.__step does), or the
   /// orphan error. Returns normally when the entry holds a result.
   void rethrow_outcome() {
     task->throw_if_cancel_requested();
-    entry.result();
+    entry().result();
   }
   /// The primitive was destroyed while we waited: never touch it again.
   [[noreturn]] void throw_orphaned();
+
+ private:
+  std::optional<WaitEntry> slot_;
 };
 
 }  // namespace asyncio::detail
