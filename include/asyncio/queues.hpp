@@ -291,7 +291,7 @@ class BasicQueue : public QueueCore {
     BasicQueue& q() const noexcept { return *static_cast<BasicQueue*>(queue); }
     bool await_ready() const noexcept { return !q().full() || q().shutdown_; }
     void await_suspend(std::coroutine_handle<> h) { wait_in(q().putters_, h, this); }
-    void await_resume() {
+    [[gnu::always_inline]] void await_resume() {
       if (task != nullptr) q().finish_wait(*this);
       q().put_nowait(std::move(item));
     }
@@ -322,7 +322,7 @@ class BasicQueue : public QueueCore {
     BasicQueue& q() const noexcept { return *static_cast<BasicQueue*>(queue); }
     bool await_ready() const noexcept { return !q().empty() || q().shutdown_; }
     void await_suspend(std::coroutine_handle<> h) { wait_in(q().getters_, h, this); }
-    T await_resume() {
+    [[gnu::always_inline]] T await_resume() {
       if (task != nullptr) q().finish_wait(*this);
       return q().get_nowait();
     }
