@@ -32,7 +32,7 @@ namespace asyncio::detail {
 class WaitList;
 
 /// A waiter: a future in the waiting coroutine's frame, linked in a WaitList.
-class WaitEntry : public TypedFuture<void> {
+class WaitEntry final : public TypedFuture<void> {
  public:
   WaitEntry() noexcept : TypedFuture<void>(nullptr) {}
   WaitEntry(const WaitEntry&) = delete;
