@@ -6,6 +6,8 @@
 #include "asyncio/events.hpp"
 #include "asyncio/exceptions.hpp"
 #include "asyncio/futures.hpp"
+#include "asyncio/locks.hpp"
+#include "asyncio/queues.hpp"
 #include "asyncio/runners.hpp"
 #include "asyncio/taskgroups.hpp"
 #include "asyncio/tasks.hpp"
