@@ -1,0 +1,11 @@
+#pragma once
+/// \file asyncio.hpp
+/// The umbrella header: every public header of the library.
+/// Python's `import asyncio`.
+#include "asyncio/coroutines.hpp"
+#include "asyncio/events.hpp"
+#include "asyncio/exceptions.hpp"
+#include "asyncio/futures.hpp"
+#include "asyncio/runners.hpp"
+#include "asyncio/tasks.hpp"
+#include "asyncio/trace.hpp"

@@ -1,0 +1,232 @@
+#pragma once
+/// \file coroutines.hpp
+/// `Coro<T>`: what an `async def` returns (CPython `asyncio/coroutines.py`).
+///
+/// A function returning `asyncio::Coro<T>` and using `co_await`/`co_return` is
+/// a coroutine function. Calling it runs nothing: it makes a coroutine object,
+/// which runs when it is awaited or wrapped in a task:
+///
+/// ```cpp
+/// asyncio::Coro<int> answer() {
+///   co_await asyncio::sleep(1s);
+///   co_return 42;
+/// }
+/// asyncio::Coro<void> main_() {
+///   int x = co_await answer();                  // Python: x = await answer()
+///   auto t = asyncio::create_task(answer());    // Python: t = asyncio.create_task(answer())
+///   int y = co_await t;
+/// }
+/// ```
+///
+/// `co_await coro` runs it inline in the awaiting task, like `await coro` in
+/// Python: no loop iteration passes unless it suspends. Semantics:
+///
+/// - lazy: the body starts when awaited or scheduled; move-only; `[[nodiscard]]`;
+/// - awaiting it a second time throws `RuntimeError("cannot reuse already
+///   awaited coroutine")` (as Python does);
+/// - in debug mode a coroutine destroyed without ever being awaited or
+///   scheduled is reported through the loop's exception handler
+///   ("coroutine 'f' was never awaited", Python's RuntimeWarning);
+/// - frames come from a per-thread pool (detail/frame_pool.hpp) and the task
+///   state lives in the promise, so `create_task` allocates nothing more.
+///
+/// Thread safety: a coroutine runs on its loop's thread only.
+#include <optional>
+#include <ostream>
+#include <type_traits>
+
+#include "asyncio/detail/core.hpp"
+
+namespace asyncio {
+
+template <class T = void>
+class Coro;
+
+namespace detail {
+
+/// Tags the promise constructor that receives the coroutine's name: the name
+/// is a default argument, evaluated in the coroutine itself. The tag comes
+/// first so that a coroutine taking a single `const char*` never binds its
+/// argument to the name. (A braced or std::source_location default argument
+/// names the wrong function with g++ 12; this form works with g++ and clang.)
+struct FunctionName {
+  const char* name;
+};
+struct NameTag {};
+
+/// Storage of the result. `T` may be move-only.
+template <class T>
+class ResultSlot {
+ public:
+  template <class U>
+  void emplace(U&& v) {
+    value_.emplace(std::forward<U>(v));
+  }
+  T& value() noexcept { return *value_; }
+  const T& value() const noexcept { return *value_; }
+  bool has_value() const noexcept { return value_.has_value(); }
+  void reset() noexcept { value_.reset(); }
+
+ private:
+  std::optional<T> value_;
+};
+template <>
+class ResultSlot<void> {
+ public:
+  void reset() noexcept {}
+};
+
+template <class T>
+class PromiseBase : public TaskCore, public ResultSlot<T> {
+ public:
+  /// `__builtin_FUNCTION()` in a default argument names the function whose body
+  /// constructs the promise: the coroutine itself (g++ 12 and clang 14 agree).
+  explicit PromiseBase(FunctionName fn) noexcept : TaskCore(fn.name) { ++t_live_frames; }
+  ~PromiseBase() { --t_live_frames; }
+
+  static void* operator new(std::size_t size) { return pool_allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { pool_deallocate(p, size); }
+
+  std::suspend_always initial_suspend() noexcept { return {}; }
+  struct FinalAwaiter {
+    bool await_ready() noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
+      return h.promise().on_final_suspend();
+    }
+    void await_resume() noexcept {}
+  };
+  FinalAwaiter final_suspend() noexcept { return {}; }
+  void unhandled_exception() noexcept { store_exception(std::current_exception()); }
+
+ protected:
+  void discard_result() noexcept override { this->ResultSlot<T>::reset(); }
+  void print_result(std::ostream& os) const override {
+    if constexpr (!std::is_void_v<T>) {
+      if (this->has_value()) {
+        os << " result=";
+        if constexpr (requires { os << this->value(); }) {
+          os << this->value();
+        } else {
+          os << "...";
+        }
+      }
+    }
+  }
+};
+
+template <class T>
+class Promise : public PromiseBase<T> {
+ public:
+  explicit Promise(NameTag = {}, const char* fn = __builtin_FUNCTION()) noexcept
+      : PromiseBase<T>(FunctionName{fn}) {}
+  Coro<T> get_return_object() noexcept;
+  template <class U = T>
+  void return_value(U&& v) {
+    this->emplace(std::forward<U>(v));
+  }
+
+ protected:
+  void destroy_frame() noexcept override {
+    std::coroutine_handle<Promise>::from_promise(*this).destroy();
+  }
+};
+
+template <>
+class Promise<void> : public PromiseBase<void> {
+ public:
+  explicit Promise(NameTag = {}, const char* fn = __builtin_FUNCTION()) noexcept
+      : PromiseBase<void>(FunctionName{fn}) {}
+  Coro<void> get_return_object() noexcept;
+  void return_void() noexcept {}
+
+ protected:
+  void destroy_frame() noexcept override {
+    std::coroutine_handle<Promise>::from_promise(*this).destroy();
+  }
+};
+
+/// Reports a coroutine destroyed without being awaited (debug mode only).
+void report_never_awaited(const char* coro_name);
+
+}  // namespace detail
+
+/// A coroutine object: lazy, move-only; see the file comment.
+template <class T>
+class [[nodiscard]] Coro {
+ public:
+  using promise_type = detail::Promise<T>;
+  using value_type = T;
+  using handle_type = std::coroutine_handle<promise_type>;
+
+  Coro() noexcept = default;
+  explicit Coro(handle_type h) noexcept : h_(h) {}
+  Coro(Coro&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Coro& operator=(Coro&& o) noexcept {
+    if (this != &o) {
+      destroy();
+      h_ = std::exchange(o.h_, nullptr);
+    }
+    return *this;
+  }
+  ~Coro() { destroy(); }
+
+  /// True while this object holds a coroutine that has not been awaited or scheduled.
+  explicit operator bool() const noexcept { return h_ && !h_.promise().was_awaited(); }
+  /// The coroutine function's name (`coro.__qualname__`), for reprs and traces.
+  const char* name() const noexcept { return h_ ? h_.promise().coro_name() : "<empty>"; }
+
+  /// Hands the frame over (to create_task). Throws when empty or already awaited.
+  handle_type release() {
+    check_awaitable();
+    h_.promise().mark_awaited();
+    return std::exchange(h_, nullptr);
+  }
+
+  /// `co_await coro`: runs the coroutine inline, returns its value or rethrows.
+  struct Awaiter {
+    handle_type h;
+    bool await_ready() const noexcept { return false; }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
+      h.promise().set_resume_point(awaiting);
+      return h;
+    }
+    T await_resume() {
+      promise_type& p = h.promise();
+      if (p.has_exception()) [[unlikely]] std::rethrow_exception(p.raw_exception());
+      if constexpr (!std::is_void_v<T>) return std::move(p.value());
+    }
+  };
+  Awaiter operator co_await() & {
+    check_awaitable();
+    h_.promise().mark_awaited();
+    return Awaiter{h_};
+  }
+  Awaiter operator co_await() && { return static_cast<Coro&>(*this).operator co_await(); }
+
+ private:
+  void check_awaitable() const {
+    if (!h_) throw RuntimeError("cannot await an empty or moved-from coroutine");
+  }
+  void destroy() noexcept {
+    if (h_) {
+      if (!h_.promise().was_awaited()) [[unlikely]]
+        detail::report_never_awaited(h_.promise().coro_name());
+      h_.destroy();
+      h_ = nullptr;
+    }
+  }
+  handle_type h_;
+};
+
+namespace detail {
+template <class T>
+Coro<T> Promise<T>::get_return_object() noexcept {
+  return Coro<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
+}
+inline Coro<void> Promise<void>::get_return_object() noexcept {
+  return Coro<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+}  // namespace detail
+
+}  // namespace asyncio

@@ -1,0 +1,344 @@
+#pragma once
+/// \file detail/core.hpp
+/// The scheduler's building blocks, shared by futures, tasks, the loop and the
+/// primitives. Nothing here is public API; see events.hpp, futures.hpp,
+/// tasks.hpp for the documented names.
+///
+/// The picture (CPython names in brackets):
+///
+/// - `Runnable`: anything the loop can run from its ready queue [Handle in
+///   `loop._ready`]. A plain function pointer, no virtual call, no allocation:
+///   a task, a done callback node and a call_soon handle are all Runnables.
+/// - `FutureCore`: state, exception, cancel message and an intrusive list of
+///   done callbacks [futures.Future]. When it completes, each callback node is
+///   pushed on the ready queue, in registration order: callbacks run on the
+///   next loop iteration, as `Future.__schedule_callbacks` does.
+/// - `TaskCore`: the task state [tasks.Task], kept inside the coroutine's
+///   promise so that a task and its frame are one allocation. A TaskCore is
+///   itself the done-callback node registered on the future it waits for
+///   [`Task.__wakeup`]: a task waits on one future at a time.
+/// - `LoopCore`: the part of the event loop the hot path needs inline: the
+///   ready queue, the current task, the tracing switch.
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "asyncio/detail/frame_pool.hpp"
+#include "asyncio/exceptions.hpp"
+
+namespace asyncio {
+
+class EventLoop;
+
+/// What the loop passes to its exception handler (the `context` dict of
+/// `loop.call_exception_handler`): a message, and when there is one the
+/// exception and a description of the task, future or handle involved.
+struct ExceptionContext {
+  std::string message;
+  std::exception_ptr exception;
+  std::string task;    ///< repr of the task or future ("<Task finished ...>"), or empty
+  std::string handle;  ///< repr of the callback handle, or empty
+};
+
+namespace detail {
+
+class Tracer;
+class LoopCore;
+class TaskCore;
+
+/// An entry of the ready queue.
+struct Runnable {
+  using Fn = void (*)(Runnable*);
+  explicit Runnable(Fn fn) noexcept : run_(fn) {}
+  Fn run_;
+};
+
+/// A node in a future's done-callback list; pushed on the ready queue when the
+/// future completes.
+struct DoneCallback : Runnable {
+  using Runnable::Runnable;
+  DoneCallback* next_ = nullptr;
+};
+
+/// FIFO of Runnables: a power-of-two ring that grows and never shrinks, so a
+/// steady state pushes and pops without allocating.
+class ReadyQueue {
+ public:
+  ReadyQueue() = default;
+  ReadyQueue(const ReadyQueue&) = delete;
+  ReadyQueue& operator=(const ReadyQueue&) = delete;
+  ~ReadyQueue() { std::free(buf_); }
+
+  void push(Runnable* r) {
+    if (tail_ - head_ == capacity_) [[unlikely]] grow();
+    buf_[tail_++ & (capacity_ - 1)] = r;
+  }
+  Runnable* pop() noexcept { return buf_[head_++ & (capacity_ - 1)]; }
+  std::size_t size() const noexcept { return tail_ - head_; }
+  bool empty() const noexcept { return tail_ == head_; }
+  void clear() noexcept { head_ = tail_; }
+
+ private:
+  void grow();
+  Runnable** buf_ = nullptr;
+  std::size_t capacity_ = 0;
+  std::size_t head_ = 0;
+  std::size_t tail_ = 0;
+};
+
+/// The loop running on this thread (set by run_forever), or null.
+inline constinit thread_local LoopCore* t_running_loop = nullptr;
+
+enum class FutureState : std::uint8_t { pending, cancelled, finished };
+
+/// State and callbacks of a future, without the result value (see FutureState
+/// in futures.hpp for the typed part).
+///
+/// Invariant: callbacks are only ever scheduled once, at the transition out of
+/// `pending`; after that the list is empty and new callbacks are scheduled at
+/// once (as in CPython).
+class FutureCore {
+ public:
+  explicit FutureCore(LoopCore* loop) noexcept : loop_(loop) {}
+  FutureCore(const FutureCore&) = delete;
+  FutureCore& operator=(const FutureCore&) = delete;
+
+  bool done() const noexcept { return state_ != FutureState::pending; }
+  bool cancelled() const noexcept { return state_ == FutureState::cancelled; }
+  FutureState state() const noexcept { return state_; }
+  LoopCore* loop() const noexcept { return loop_; }
+
+  /// Future.cancel(msg): if pending, becomes cancelled and schedules callbacks.
+  /// Overridden by tasks, where cancel only requests.
+  virtual bool cancel(std::string msg = {});
+
+  /// Marks the future finished with an exception (the result is set by the
+  /// typed part). Throws InvalidStateError when already done.
+  void set_exception_ptr(std::exception_ptr e);
+  /// Throws InvalidStateError unless pending (before setting a result).
+  void check_pending(const char* what) const;
+  /// Called by the typed part after storing the result.
+  void mark_finished() {
+    state_ = FutureState::finished;
+    schedule_callbacks();
+  }
+
+  /// Throws what `result()` throws when not finished with a value: InvalidStateError
+  /// when pending, CancelledError when cancelled, the exception when failed.
+  /// Marks the exception retrieved.
+  void rethrow_if_not_value() {
+    if (state_ == FutureState::finished && !exc_) [[likely]] return;
+    rethrow_slow();
+  }
+  /// `exception()`: null when finished with a value; throws like result() when
+  /// pending or cancelled.
+  std::exception_ptr exception();
+
+  /// Registers a node; if already done, schedules it at once.
+  void add_callback(DoneCallback* cb);
+  /// Unlinks a node if still registered; returns whether it was.
+  bool remove_callback(DoneCallback* cb) noexcept;
+  /// Removes every user callback (added through add_done_callback) whose id matches.
+  std::size_t remove_user_callback(std::uint64_t id) noexcept;
+
+  /// The message given to cancel() (empty when none).
+  const std::string& cancel_message() const noexcept;
+  CancelledError make_cancelled_error() const { return CancelledError(cancel_message()); }
+
+  /// True when the exception has not been retrieved (reported when the future
+  /// goes away, as asyncio's `_log_traceback`).
+  bool exception_unretrieved() const noexcept { return log_traceback_; }
+  std::exception_ptr raw_exception() const noexcept { return exc_; }
+
+  /// `<Future pending>`-style description (result printing is the typed part's).
+  std::string state_name() const;
+
+ protected:
+  ~FutureCore();
+  void schedule_callbacks() noexcept;
+  void set_cancel_message(std::string msg);
+  [[noreturn]] void rethrow_slow();
+
+  LoopCore* loop_;
+  std::exception_ptr exc_;
+  std::unique_ptr<std::string> cancel_msg_;
+  DoneCallback* cb_head_ = nullptr;
+  DoneCallback* cb_tail_ = nullptr;
+  FutureState state_ = FutureState::pending;
+  bool log_traceback_ = false;
+  bool started_ = false;      // tasks: first step ran
+  bool must_cancel_ = false;  // tasks: throw CancelledError at the next resume
+  bool is_task_ = false;      // a task (else a plain future or an inline coroutine)
+  bool awaited_ = false;      // inline coroutines: handed to co_await or create_task
+};
+
+/// A done callback given by the user, holding a std::function.
+struct UserCallback : DoneCallback, Pooled {
+  UserCallback(std::uint64_t id, std::function<void()> fn)
+      : DoneCallback(&UserCallback::invoke), id_(id), fn_(std::move(fn)) {}
+  static void invoke(Runnable* r);
+  std::uint64_t id_;
+  std::function<void()> fn_;
+};
+std::uint64_t next_callback_id() noexcept;
+
+/// Calls a done callback with the future/task handle if it takes one, else with nothing.
+template <class F, class Self>
+void invoke_done_callback(F& fn, Self& self) {
+  if constexpr (std::is_invocable_v<F&, Self&>) {
+    fn(self);
+  } else {
+    fn();
+  }
+}
+
+/// Task state, in the promise of every coroutine (used only when the coroutine
+/// runs as a task; an inline `co_await` uses the continuation alone).
+///
+/// Invariants (CPython's Task): a pending task is either scheduled in the ready
+/// queue (to start, after sleep(0), or woken by its future) or registered as
+/// the done callback of exactly one future, `fut_waiter_`. While pending, the
+/// loop holds one reference and lists the task for all_tasks().
+class TaskCore : public FutureCore, public DoneCallback {
+ public:
+  explicit TaskCore(const char* coro_name) noexcept
+      : FutureCore(nullptr), DoneCallback(&TaskCore::step_entry), coro_name_(coro_name) {}
+
+  // ---- task API (see Task<T> in tasks.hpp) ----
+  bool cancel(std::string msg = {}) override;
+  int cancelling() const noexcept { return static_cast<int>(num_cancels_requested_); }
+  int uncancel() noexcept;
+  std::string get_name() const;
+  void set_name(std::string name);
+  const char* coro_name() const noexcept { return coro_name_; }
+  std::uint64_t id() const noexcept { return id_; }
+  bool is_task() const noexcept { return is_task_; }
+
+  // ---- references (single-threaded) ----
+  void add_ref() noexcept { ++refs_; }
+  void release() noexcept {
+    if (--refs_ == 0) last_release();
+  }
+
+  // ---- scheduling ----
+  /// Turns this coroutine into a task on `loop`: named, listed, scheduled.
+  void start_task(LoopCore& loop, std::string name);
+  /// The step: resume the coroutine where it suspended [Task.__step].
+  static void step_entry(Runnable* r);
+  /// Where the next step resumes; set by the awaiter that suspends the task.
+  void set_resume_point(std::coroutine_handle<> h) noexcept { resume_point_ = h; }
+  /// Called by an awaiter when the task suspends on `fut`.
+  void wait_on(FutureCore& fut) {
+    fut_waiter_ = &fut;
+    fut.add_callback(this);
+    if (must_cancel_ && fut.cancel(cancel_message())) must_cancel_ = false;
+  }
+  /// Called by an awaiter resuming after a suspension: a cancel() that could
+  /// not be passed to the awaited future is thrown here [Task.__step's
+  /// `_must_cancel`].
+  void throw_if_cancel_requested() {
+    if (must_cancel_) [[unlikely]] throw_cancel();
+  }
+  FutureCore* fut_waiter() const noexcept { return fut_waiter_; }
+
+  // ---- inline await ----
+  std::coroutine_handle<> continuation() const noexcept { return resume_point_; }
+  void mark_awaited();  // throws RuntimeError when awaited twice
+  bool was_awaited() const noexcept { return awaited_; }
+
+  /// At final suspend: for a task, completes it and returns the noop handle; for
+  /// an inline coroutine, returns the awaiting coroutine.
+  std::coroutine_handle<> on_final_suspend() noexcept {
+    if (!is_task_) [[likely]] return resume_point_;
+    finish_task();
+    return std::noop_coroutine();
+  }
+  void store_exception(std::exception_ptr e) noexcept { exc_ = std::move(e); }
+  bool has_exception() const noexcept { return exc_ != nullptr; }
+
+  /// At loop close, for a task that never finished: detaches it from the
+  /// future it waits on and from the loop, reports "Task was destroyed but it
+  /// is pending!", and drops the loop's reference.
+  void abandon_pending() noexcept;
+  /// Prints `result=...` (or nothing) for reprs.
+  virtual void print_result(std::ostream& os) const = 0;
+
+  TaskCore* next_task_ = nullptr;  // loop's list of pending tasks
+  TaskCore* prev_task_ = nullptr;
+
+ protected:
+  virtual void destroy_frame() noexcept = 0;
+  /// Drops the stored result (a task that ends cancelled keeps none).
+  virtual void discard_result() noexcept = 0;
+
+ private:
+  void step();
+  void finish_task() noexcept;
+  void last_release() noexcept;
+  [[noreturn]] void throw_cancel();
+
+  std::coroutine_handle<> resume_point_;  // task: next resume; inline: the continuation
+  FutureCore* fut_waiter_ = nullptr;
+  std::unique_ptr<std::string> name_;
+  const char* coro_name_;
+  std::uint64_t id_ = 0;
+  std::uint32_t refs_ = 0;
+  std::uint32_t num_cancels_requested_ = 0;
+};
+
+/// The current task, or throws RuntimeError (awaiting a future outside a task).
+TaskCore& current_task_for_await();
+
+/// The loop's part the hot path uses inline (the rest is EventLoop, events.hpp).
+class LoopCore {
+ public:
+  LoopCore() = default;
+  LoopCore(const LoopCore&) = delete;
+  LoopCore& operator=(const LoopCore&) = delete;
+
+  void push_ready(Runnable* r) { ready_.push(r); }
+  TaskCore* current_task() const noexcept { return current_task_; }
+  bool debug() const noexcept { return debug_; }
+  Tracer* tracer() const noexcept { return tracer_; }
+
+  virtual void call_exception_handler(const ExceptionContext& context) = 0;
+  /// Loop time in nanoseconds (virtual or monotonic).
+  virtual std::int64_t now_ns() const = 0;
+
+  // Pending tasks (all_tasks), an intrusive list in creation order.
+  void link_task(TaskCore* t) noexcept;
+  void unlink_task(TaskCore* t) noexcept;
+  TaskCore* first_task() const noexcept { return tasks_head_; }
+  std::size_t task_count() const noexcept { return task_count_; }
+
+ protected:
+  ~LoopCore() = default;
+  friend class TaskCore;
+  ReadyQueue ready_;
+  TaskCore* current_task_ = nullptr;
+  Tracer* tracer_ = nullptr;
+  TaskCore* tasks_head_ = nullptr;
+  TaskCore* tasks_tail_ = nullptr;
+  std::size_t task_count_ = 0;
+  bool debug_ = false;
+};
+
+/// The running loop, or throws RuntimeError("no running event loop").
+LoopCore& running_loop_core();
+
+/// Passes `context` to `loop`'s exception handler if that loop still exists
+/// on this thread, else prints it as the default handler does.
+void report(LoopCore* loop, const ExceptionContext& context) noexcept;
+/// `<Task pending name='Task-1' coro=<main()>>`.
+std::string task_repr(const TaskCore& t);
+
+}  // namespace detail
+}  // namespace asyncio

@@ -1,0 +1,312 @@
+#pragma once
+/// \file events.hpp
+/// The event loop (CPython `asyncio/events.py` and `base_events.py`).
+///
+/// One `EventLoop` runs on one thread; `asyncio::run()` makes one, and inside
+/// it `asyncio::get_running_loop()` returns it. It runs callbacks and task
+/// steps from its ready queue, fires timers, and polls libuv for I/O.
+///
+/// One iteration (`_run_once`), exactly as CPython's:
+/// 1. wait for I/O until the first timer is due (not at all when callbacks are
+///    ready); 2. move every due timer to the ready queue in deadline order
+///    (ties in scheduling order); 3. run exactly the callbacks that were ready
+///    when the pass began: what they schedule waits for the next iteration.
+///
+/// One deliberate difference: CPython calls `select(0)` on every iteration.
+/// Here, while callbacks are ready, libuv is polled only when it has something
+/// alive (sockets, processes, ...) and then at most every 64 iterations or
+/// every 50 µs, whichever comes first. A system call per iteration would cost
+/// more than the rest of an iteration together (DESIGN.md, measured notes).
+///
+/// Virtual time (`RunOptions::virtual_time`, `ASYNCIO_VIRTUAL_TIME=1`): when
+/// nothing is ready and nothing external is pending (no libuv handle alive, no
+/// executor job, no thread-safe callback), the clock jumps to the next timer,
+/// as trio's autojump clock. While something external is pending, virtual time
+/// advances with real time. `time()` reports virtual seconds.
+///
+/// Thread safety: only `call_soon_threadsafe` may be called from another
+/// thread. In debug mode the other scheduling methods check the thread and
+/// throw RuntimeError.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <thread>
+#include <vector>
+
+#include "asyncio/futures.hpp"
+
+struct uv_loop_s;  // libuv's loop; <uv.h> stays out of public headers
+
+namespace asyncio {
+
+template <class T>
+class Task;
+struct RunOptions;
+
+namespace detail {
+
+/// A scheduled callback [events.Handle / TimerHandle]. Reference counted
+/// (atomically: call_soon_threadsafe hands one to another thread).
+class HandleBase : public Runnable, public Pooled {
+ public:
+  using InvokeFn = void (*)(HandleBase*);
+  using DropFn = void (*)(HandleBase*) noexcept;
+  HandleBase(InvokeFn invoke, DropFn drop) noexcept : Runnable(&HandleBase::run), invoke_(invoke), drop_(drop) {}
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) drop_(this);
+  }
+  void cancel() noexcept { cancelled_ = true; }
+  bool cancelled() const noexcept { return cancelled_; }
+  /// Runs the callback unless cancelled, then drops the ready queue's reference.
+  static void run(Runnable* r);
+
+  std::int64_t when_ = 0;  // timers: deadline in loop nanoseconds
+  std::uint64_t seq_ = 0;  // timers: scheduling order, breaks ties
+  const char* what_ = "callback";
+
+ private:
+  InvokeFn invoke_;
+  DropFn drop_;
+  std::atomic<std::uint32_t> refs_{1};
+  bool cancelled_ = false;
+};
+
+/// A handle owning a callable.
+template <class F>
+class FnHandle final : public HandleBase {
+ public:
+  explicit FnHandle(F fn) : HandleBase(&FnHandle::invoke, &FnHandle::drop), fn_(std::move(fn)) {}
+
+ private:
+  static void invoke(HandleBase* h) { static_cast<FnHandle*>(h)->fn_(); }
+  static void drop(HandleBase* h) noexcept { delete static_cast<FnHandle*>(h); }
+  F fn_;
+};
+
+template <class F, class... Args>
+HandleBase* make_handle(F&& fn, Args&&... args) {
+  if constexpr (sizeof...(Args) == 0) {
+    return new FnHandle<std::decay_t<F>>(std::forward<F>(fn));
+  } else {
+    auto bound = [fn = std::forward<F>(fn), ... args = std::forward<Args>(args)]() mutable {
+      std::invoke(fn, args...);
+    };
+    return new FnHandle<decltype(bound)>(std::move(bound));
+  }
+}
+
+}  // namespace detail
+
+/// A callback scheduled by `call_soon` (asyncio.Handle): `cancel()` it before
+/// it runs and it will not run.
+class Handle {
+ public:
+  Handle() noexcept = default;
+  explicit Handle(detail::HandleBase* p) noexcept : p_(p) {}  // adopts a reference
+  Handle(const Handle& o) noexcept : p_(o.p_) {
+    if (p_) p_->add_ref();
+  }
+  Handle(Handle&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  Handle& operator=(Handle o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~Handle() {
+    if (p_) p_->release();
+  }
+  /// Cancels the callback (no effect once it has run). Loop thread only.
+  void cancel() noexcept {
+    if (p_) p_->cancel();
+  }
+  bool cancelled() const noexcept { return p_ && p_->cancelled(); }
+  explicit operator bool() const noexcept { return p_ != nullptr; }
+  friend std::ostream& operator<<(std::ostream& os, const Handle& h);
+
+ protected:
+  detail::HandleBase* p_ = nullptr;
+};
+
+/// A callback scheduled by `call_later`/`call_at` (asyncio.TimerHandle).
+class TimerHandle : public Handle {
+ public:
+  using Handle::Handle;
+  /// The scheduled time, in loop seconds (as `loop.time()`).
+  double when() const noexcept { return p_ ? static_cast<double>(p_->when_) * 1e-9 : 0.0; }
+};
+
+/// What the loop needs of an executor (concurrent.futures.Executor), so that
+/// `run()` can shut the default executor down. See executors.hpp.
+class AbstractExecutor {
+ public:
+  virtual ~AbstractExecutor() = default;
+  virtual void shutdown(bool wait = true, bool cancel_futures = false) = 0;
+};
+
+/// The event loop; see the file comment.
+class EventLoop final : public detail::LoopCore {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
+
+  /// A new loop (`asyncio.new_event_loop()`); `virtual_time` as RunOptions.
+  explicit EventLoop(bool virtual_time = false);
+  ~EventLoop();
+
+  // ---- running ----
+  /// Runs until stop() is called (`loop.run_forever()`).
+  void run_forever();
+  /// Runs until `task` is done and returns its result (`loop.run_until_complete`).
+  template <class T>
+  decltype(auto) run_until_complete(Task<T>& task);
+  /// Stops after the current iteration (`loop.stop()`).
+  void stop() noexcept { stopping_ = true; }
+  bool is_running() const noexcept { return running_; }
+  bool is_closed() const noexcept { return closed_; }
+  /// Closes the loop: destroys tasks that never finished ("Task was destroyed
+  /// but it is pending!"), closes libuv. RuntimeError while running.
+  void close();
+
+  // ---- time ----
+  /// The loop's clock in seconds (monotonic, or virtual).
+  double time() const noexcept { return static_cast<double>(now_ns()) * 1e-9; }
+  std::int64_t now_ns() const override {
+    return virtual_time_ ? virtual_now_ : real_now_ns();
+  }
+  bool virtual_time() const noexcept { return virtual_time_; }
+  static std::int64_t real_now_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+        .count();
+  }
+
+  // ---- scheduling callbacks ----
+  /// Schedules `fn(args...)` for the next iteration, after those already scheduled.
+  template <class F, class... Args>
+  Handle call_soon(F&& fn, Args&&... args) {
+    check_thread("call_soon");
+    return Handle(schedule_soon(detail::make_handle(std::forward<F>(fn), std::forward<Args>(args)...)));
+  }
+  /// Schedules `fn(args...)` after `delay` (`loop.call_later`).
+  template <class Rep, class Period, class F, class... Args>
+  TimerHandle call_later(std::chrono::duration<Rep, Period> delay, F&& fn, Args&&... args) {
+    check_thread("call_later");
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count();
+    return TimerHandle(schedule_timer(now_ns() + ns, detail::make_handle(std::forward<F>(fn),
+                                                                         std::forward<Args>(args)...)));
+  }
+  /// Schedules `fn(args...)` at loop time `when` seconds (`loop.call_at`).
+  template <class F, class... Args>
+  TimerHandle call_at(double when, F&& fn, Args&&... args) {
+    check_thread("call_at");
+    return TimerHandle(schedule_timer(static_cast<std::int64_t>(when * 1e9),
+                                      detail::make_handle(std::forward<F>(fn), std::forward<Args>(args)...)));
+  }
+  /// Thread-safe call_soon: wakes the loop if it is waiting.
+  template <class F, class... Args>
+  Handle call_soon_threadsafe(F&& fn, Args&&... args) {
+    return Handle(schedule_threadsafe(detail::make_handle(std::forward<F>(fn), std::forward<Args>(args)...)));
+  }
+
+  // ---- futures and tasks ----
+  template <class T = void>
+  Future<T> create_future() {
+    return Future<T>(*this);
+  }
+  /// Wraps a coroutine in a task scheduled on this loop (`loop.create_task`).
+  template <class T>
+  Task<T> create_task(Coro<T> coro, std::string name = {});
+
+  // ---- errors and debugging ----
+  void set_exception_handler(ExceptionHandler handler) { handler_ = std::move(handler); }
+  const ExceptionHandler& get_exception_handler() const noexcept { return handler_; }
+  /// Calls the handler, or the default one (which logs to stderr).
+  void call_exception_handler(const ExceptionContext& context) override;
+  /// Logs `context` to stderr as asyncio's default handler does.
+  void default_exception_handler(const ExceptionContext& context);
+  void set_debug(bool enabled) noexcept { debug_ = enabled; }
+  bool get_debug() const noexcept { return debug_; }
+  /// Callbacks slower than this are logged in debug mode (0.1 s, as asyncio).
+  double slow_callback_duration = 0.1;
+
+  // ---- work outside the loop (executors, ...) ----
+  /// Counts work pending outside the loop whose completion will come back
+  /// through call_soon_threadsafe, so that virtual time does not jump past it.
+  void begin_external() noexcept { ++external_; }
+  void end_external() noexcept { --external_; }
+
+  // ---- the default executor (see executors.hpp) ----
+  void set_default_executor(std::shared_ptr<AbstractExecutor> executor) {
+    default_executor_ = std::move(executor);
+  }
+  const std::shared_ptr<AbstractExecutor>& default_executor() const noexcept {
+    return default_executor_;
+  }
+  /// Shuts the default executor down, waiting for its jobs (run() calls this).
+  void shutdown_default_executor();
+
+  /// The underlying libuv loop, for the I/O parts of the library.
+  uv_loop_s* uv_loop() noexcept;
+
+  /// Starts tracing task slices to `path` (Chrome Trace Event Format), written at close().
+  void enable_tracing(std::string path);
+
+  friend std::ostream& operator<<(std::ostream& os, const EventLoop& loop);
+
+  // Internals used by tasks.hpp/runners.hpp.
+  void run_once();
+  void check_thread(const char* what) const {
+    if (debug_) [[unlikely]] check_thread_slow(what);
+  }
+  /// Takes a reference-owning handle and puts it on the ready queue.
+  detail::HandleBase* schedule_soon(detail::HandleBase* h) {
+    h->add_ref();  // one for the queue, one for the caller's Handle
+    ready_.push(h);
+    return h;
+  }
+  detail::HandleBase* schedule_timer(std::int64_t when, detail::HandleBase* h);
+  detail::HandleBase* schedule_threadsafe(detail::HandleBase* h);
+  /// Cancels every pending task and runs the loop until they are done
+  /// (`asyncio.runners._cancel_all_tasks`).
+  void cancel_all_tasks();
+
+ private:
+  struct Uv;
+  void check_thread_slow(const char* what) const;
+  void run_ready(std::size_t n);
+  void poll_io(std::int64_t timeout_ns);
+  bool external_pending() const noexcept;
+  void drain_threadsafe();
+  void pop_cancelled_timers() noexcept;
+  void run_debug(detail::Runnable* r);
+
+  std::vector<detail::HandleBase*> timers_;  // binary min-heap on (when_, seq_)
+  std::uint64_t timer_seq_ = 0;
+  std::size_t timers_after_sweep_ = 0;
+  std::int64_t virtual_now_ = 0;
+  std::int64_t last_poll_ns_ = 0;
+  unsigned iterations_since_poll_ = 0;
+  int external_ = 0;
+  bool virtual_time_ = false;
+  bool stopping_ = false;
+  bool running_ = false;
+  bool closed_ = false;
+  std::thread::id thread_id_;
+  std::unique_ptr<Uv> uv_;
+  ExceptionHandler handler_;
+  std::shared_ptr<AbstractExecutor> default_executor_;
+  std::unique_ptr<detail::Tracer> tracer_owner_;
+  std::string trace_path_;
+
+  std::mutex ts_mutex_;
+  std::vector<detail::HandleBase*> ts_queue_;
+  std::atomic<bool> ts_pending_{false};
+};
+
+/// The loop running on this thread (`asyncio.get_running_loop()`); throws
+/// RuntimeError("no running event loop") outside one.
+EventLoop& get_running_loop();
+
+}  // namespace asyncio

@@ -1,0 +1,431 @@
+// EventLoop on libuv (CPython base_events.BaseEventLoop).
+#include "asyncio/events.hpp"
+
+#include <uv.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "asyncio/tasks.hpp"
+#include "asyncio/trace.hpp"
+
+namespace asyncio {
+namespace detail {
+namespace {
+
+// Loops alive on this thread: reports for a loop that is gone go to stderr.
+thread_local std::vector<LoopCore*> t_live_loops;
+
+bool later(const HandleBase* a, const HandleBase* b) noexcept {
+  return a->when_ != b->when_ ? a->when_ > b->when_ : a->seq_ > b->seq_;
+}
+
+void print_context(const ExceptionContext& c) {
+  std::string out = c.message.empty() ? "Unhandled error in event loop" : c.message;
+  out += '\n';
+  if (!c.task.empty()) out += "task: " + c.task + '\n';
+  if (!c.handle.empty()) out += "handle: " + c.handle + '\n';
+  if (c.exception) out += exception_type_name(c.exception) + ": " + exception_message(c.exception) + '\n';
+  std::fputs(out.c_str(), stderr);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+void report(LoopCore* loop, const ExceptionContext& context) noexcept {
+  try {
+    if (loop != nullptr &&
+        std::find(t_live_loops.begin(), t_live_loops.end(), loop) != t_live_loops.end()) {
+      loop->call_exception_handler(context);
+    } else {
+      print_context(context);
+    }
+  } catch (...) {
+    std::fputs("asyncio: error while reporting an error\n", stderr);
+  }
+}
+
+LoopCore& running_loop_core() {
+  if (t_running_loop == nullptr) throw RuntimeError("no running event loop");
+  return *t_running_loop;
+}
+
+void report_never_awaited(const char* coro_name) {
+  LoopCore* loop = t_running_loop;
+  if (loop == nullptr || !loop->debug()) return;
+  report(loop, ExceptionContext{std::string("coroutine '") + coro_name + "' was never awaited", nullptr,
+                                {}, {}});
+}
+
+void HandleBase::run(Runnable* r) {
+  auto* h = static_cast<HandleBase*>(r);
+  if (!h->cancelled_) {
+    try {
+      h->invoke_(h);
+    } catch (...) {
+      report(t_running_loop, ExceptionContext{std::string("Exception in callback ") + h->what_,
+                                              std::current_exception(), {}, {}});
+    }
+  }
+  h->release();
+}
+
+}  // namespace detail
+
+// ---- libuv state ------------------------------------------------------------
+
+struct EventLoop::Uv {
+  uv_loop_t loop;
+  uv_timer_t wakeup;  // bounds a blocking poll by the first timer's deadline
+  uv_async_t async;   // woken by call_soon_threadsafe; unreferenced except while blocking
+};
+
+EventLoop::EventLoop(bool virtual_time) : virtual_time_(virtual_time), uv_(std::make_unique<Uv>()) {
+  if (int rc = uv_loop_init(&uv_->loop); rc != 0)
+    throw RuntimeError(std::string("uv_loop_init failed: ") + uv_strerror(rc));
+  uv_timer_init(&uv_->loop, &uv_->wakeup);
+  uv_async_init(&uv_->loop, &uv_->async, [](uv_async_t*) {});
+  uv_unref(reinterpret_cast<uv_handle_t*>(&uv_->async));
+  virtual_now_ = real_now_ns();
+  last_poll_ns_ = virtual_now_;
+  detail::t_live_loops.push_back(this);
+}
+
+EventLoop::~EventLoop() {
+  if (!closed_) {
+    try {
+      close();
+    } catch (...) {
+    }
+  }
+  auto& live = detail::t_live_loops;
+  live.erase(std::remove(live.begin(), live.end(), this), live.end());
+}
+
+uv_loop_s* EventLoop::uv_loop() noexcept { return &uv_->loop; }
+
+void EventLoop::enable_tracing(std::string path) {
+  tracer_owner_ = std::make_unique<detail::Tracer>(std::move(path));
+  tracer_ = tracer_owner_.get();
+}
+
+// ---- running ------------------------------------------------------------------
+
+void EventLoop::run_forever() {
+  if (closed_) throw RuntimeError("Event loop is closed");
+  if (running_) throw RuntimeError("This event loop is already running");
+  if (detail::t_running_loop != nullptr)
+    throw RuntimeError("Cannot run the event loop while another loop is running");
+  running_ = true;
+  thread_id_ = std::this_thread::get_id();
+  detail::t_running_loop = this;
+  struct Reset {
+    EventLoop* self;
+    ~Reset() {
+      self->stopping_ = false;
+      self->running_ = false;
+      self->thread_id_ = {};
+      detail::t_running_loop = nullptr;
+    }
+  } reset{this};
+  for (;;) {
+    run_once();
+    if (stopping_) break;
+  }
+}
+
+bool EventLoop::external_pending() const noexcept {
+  return external_ > 0 || ts_pending_.load(std::memory_order_acquire) || uv_loop_alive(&uv_->loop);
+}
+
+void EventLoop::run_once() {
+  if (ts_pending_.load(std::memory_order_acquire)) [[unlikely]] drain_threadsafe();
+  pop_cancelled_timers();
+
+  if (ready_.empty() && !stopping_) {
+    // Nothing to run: wait for I/O until the first timer is due.
+    std::int64_t timeout = -1;
+    if (!timers_.empty()) timeout = std::max<std::int64_t>(0, timers_.front()->when_ - now_ns());
+    if (virtual_time_ && !external_pending()) {
+      if (timeout > 0) {
+        virtual_now_ = timers_.front()->when_;  // autojump
+      } else if (timeout < 0) {
+        poll_io(-1);  // only another thread can wake us now
+      }
+    } else if (timeout != 0 || uv_loop_alive(&uv_->loop)) {
+      poll_io(timeout);
+    }
+  } else if (uv_loop_alive(&uv_->loop)) [[unlikely]] {
+    // Callbacks are ready: poll without blocking, on a bound (file comment).
+    if (++iterations_since_poll_ >= 64 || real_now_ns() - last_poll_ns_ >= 50'000) poll_io(0);
+  }
+  if (ts_pending_.load(std::memory_order_acquire)) [[unlikely]] drain_threadsafe();
+
+  // Move the due timers to the ready queue, in deadline order.
+  if (!timers_.empty()) {
+    std::int64_t now = now_ns();
+    while (!timers_.empty() && timers_.front()->when_ <= now) {
+      std::pop_heap(timers_.begin(), timers_.end(), detail::later);
+      detail::HandleBase* h = timers_.back();
+      timers_.pop_back();
+      if (h->cancelled()) {
+        h->release();
+        continue;
+      }
+      ready_.push(h);  // the heap's reference moves to the queue
+    }
+  }
+
+  // Run exactly what was ready when the pass began.
+  run_ready(ready_.size());
+}
+
+void EventLoop::run_ready(std::size_t n) {
+  if (debug_) [[unlikely]] {
+    while (n-- > 0) run_debug(ready_.pop());
+    return;
+  }
+  while (n-- > 0) {
+    detail::Runnable* r = ready_.pop();
+    r->run_(r);
+  }
+}
+
+void EventLoop::run_debug(detail::Runnable* r) {
+  std::string what;
+  if (r->run_ == &detail::TaskCore::step_entry) {
+    what = detail::task_repr(*static_cast<detail::TaskCore*>(static_cast<detail::DoneCallback*>(r)));
+  } else if (r->run_ == &detail::HandleBase::run) {
+    what = std::string("<Handle ") + static_cast<detail::HandleBase*>(r)->what_ + ">";
+  } else {
+    what = "<done callback>";
+  }
+  auto t0 = real_now_ns();
+  r->run_(r);
+  double took = static_cast<double>(real_now_ns() - t0) * 1e-9;
+  if (took >= slow_callback_duration) {
+    std::fprintf(stderr, "Executing %s took %.3f seconds\n", what.c_str(), took);
+    std::fflush(stderr);
+  }
+}
+
+void EventLoop::poll_io(std::int64_t timeout_ns) {
+  std::int64_t t0 = virtual_time_ ? real_now_ns() : 0;
+  if (timeout_ns != 0) {
+    if (timeout_ns > 0) {
+      // libuv counts milliseconds: round up, so we never wake before the deadline.
+      auto ms = static_cast<std::uint64_t>((timeout_ns + 999'999) / 1'000'000);
+      uv_timer_start(&uv_->wakeup, [](uv_timer_t*) {}, ms, 0);
+    }
+    uv_ref(reinterpret_cast<uv_handle_t*>(&uv_->async));
+    uv_run(&uv_->loop, UV_RUN_ONCE);
+    uv_unref(reinterpret_cast<uv_handle_t*>(&uv_->async));
+    uv_timer_stop(&uv_->wakeup);
+  } else {
+    uv_run(&uv_->loop, UV_RUN_NOWAIT);
+  }
+  iterations_since_poll_ = 0;
+  last_poll_ns_ = real_now_ns();
+  if (virtual_time_) virtual_now_ += last_poll_ns_ - t0;  // external work takes real time
+}
+
+// ---- timers -------------------------------------------------------------------------
+
+detail::HandleBase* EventLoop::schedule_timer(std::int64_t when, detail::HandleBase* h) {
+  h->when_ = when;
+  h->seq_ = ++timer_seq_;
+  h->add_ref();  // the heap's
+  timers_.push_back(h);
+  std::push_heap(timers_.begin(), timers_.end(), detail::later);
+  // Cancelled timers stay in the heap until due (as CPython's); sweep them when
+  // the heap has grown much since the last sweep, so it stays bounded.
+  if (timers_.size() >= 1024 && timers_.size() >= 2 * timers_after_sweep_) {
+    auto it = std::remove_if(timers_.begin(), timers_.end(), [](detail::HandleBase* t) {
+      if (!t->cancelled()) return false;
+      t->release();
+      return true;
+    });
+    timers_.erase(it, timers_.end());
+    std::make_heap(timers_.begin(), timers_.end(), detail::later);
+    timers_after_sweep_ = timers_.size();  // next sweep when the heap doubles
+  }
+  return h;
+}
+
+void EventLoop::pop_cancelled_timers() noexcept {
+  while (!timers_.empty() && timers_.front()->cancelled()) {
+    std::pop_heap(timers_.begin(), timers_.end(), detail::later);
+    timers_.back()->release();
+    timers_.pop_back();
+  }
+}
+
+// ---- threads ------------------------------------------------------------------------
+
+detail::HandleBase* EventLoop::schedule_threadsafe(detail::HandleBase* h) {
+  h->add_ref();  // the queue's
+  {
+    std::lock_guard lock(ts_mutex_);
+    if (closed_) {
+      h->release();
+      h->release();
+      throw RuntimeError("Event loop is closed");
+    }
+    ts_queue_.push_back(h);
+    ts_pending_.store(true, std::memory_order_release);
+  }
+  uv_async_send(&uv_->async);
+  return h;
+}
+
+void EventLoop::drain_threadsafe() {
+  std::vector<detail::HandleBase*> batch;
+  {
+    std::lock_guard lock(ts_mutex_);
+    batch.swap(ts_queue_);
+    ts_pending_.store(false, std::memory_order_relaxed);
+  }
+  for (auto* h : batch) ready_.push(h);
+}
+
+void EventLoop::check_thread_slow(const char* what) const {
+  if (running_ && std::this_thread::get_id() != thread_id_)
+    throw RuntimeError(std::string("Non-thread-safe operation invoked on an event loop other than the "
+                                   "current one (") +
+                       what + ")");
+}
+
+// ---- errors --------------------------------------------------------------------------
+
+void EventLoop::call_exception_handler(const ExceptionContext& context) {
+  if (!handler_) {
+    default_exception_handler(context);
+    return;
+  }
+  try {
+    handler_(*this, context);
+  } catch (...) {
+    ExceptionContext c{"Unhandled error in exception handler", std::current_exception(), {}, {}};
+    detail::print_context(c);
+    detail::print_context(context);
+  }
+}
+
+void EventLoop::default_exception_handler(const ExceptionContext& context) { detail::print_context(context); }
+
+// ---- shutdown -------------------------------------------------------------------------
+
+void EventLoop::cancel_all_tasks() {
+  std::vector<AnyTask> to_cancel;
+  for (detail::TaskCore* t = first_task(); t != nullptr; t = t->next_task_) to_cancel.emplace_back(t);
+  if (to_cancel.empty()) return;
+  for (auto& t : to_cancel) t.cancel();
+  std::size_t remaining = to_cancel.size();
+  for (auto& t : to_cancel) {
+    t.add_done_callback([this, &remaining] {
+      if (--remaining == 0) stop();
+    });
+  }
+  while (remaining > 0) run_forever();
+  for (auto& t : to_cancel) {
+    if (t.cancelled()) continue;
+    if (auto e = t.exception()) {
+      call_exception_handler(ExceptionContext{"unhandled exception during asyncio.run() shutdown", e,
+                                              detail::task_repr(t.core()), {}});
+    }
+  }
+}
+
+void EventLoop::shutdown_default_executor() {
+  if (auto executor = std::move(default_executor_)) executor->shutdown(true, false);
+}
+
+void EventLoop::close() {
+  if (running_) throw RuntimeError("Cannot close a running event loop");
+  if (closed_) return;
+  {
+    std::lock_guard lock(ts_mutex_);
+    closed_ = true;
+    for (auto* h : ts_queue_) ready_.push(h);
+    ts_queue_.clear();
+  }
+  // What is still scheduled will not run: drop the references it holds.
+  while (!ready_.empty()) {
+    detail::Runnable* r = ready_.pop();
+    if (r->run_ == &detail::HandleBase::run) {
+      static_cast<detail::HandleBase*>(r)->release();
+    } else if (r->run_ == &detail::UserCallback::invoke) {
+      delete static_cast<detail::UserCallback*>(static_cast<detail::DoneCallback*>(r));
+    }  // a task: abandoned below
+  }
+  for (auto* h : timers_) h->release();
+  timers_.clear();
+  // Tasks that never finished: CPython reports them when they are collected.
+  std::vector<detail::TaskCore*> pending;
+  for (detail::TaskCore* t = first_task(); t != nullptr; t = t->next_task_) {
+    t->add_ref();
+    pending.push_back(t);
+  }
+  for (auto* t : pending) t->abandon_pending();
+  for (auto* t : pending) t->release();
+  // Frames destroyed above may have scheduled callbacks; drop them too.
+  while (!ready_.empty()) {
+    detail::Runnable* r = ready_.pop();
+    if (r->run_ == &detail::HandleBase::run) static_cast<detail::HandleBase*>(r)->release();
+    else if (r->run_ == &detail::UserCallback::invoke)
+      delete static_cast<detail::UserCallback*>(static_cast<detail::DoneCallback*>(r));
+  }
+  if (tracer_owner_) {
+    tracer_owner_->write();
+    tracer_ = nullptr;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&uv_->wakeup), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&uv_->async), nullptr);
+  uv_run(&uv_->loop, UV_RUN_DEFAULT);
+  if (uv_loop_close(&uv_->loop) != 0) {
+    // Handles of ours still open (a stream not closed): walk and close them.
+    uv_walk(
+        &uv_->loop,
+        [](uv_handle_t* h, void*) {
+          if (!uv_is_closing(h)) uv_close(h, nullptr);
+        },
+        nullptr);
+    uv_run(&uv_->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&uv_->loop);
+  }
+}
+
+std::ostream& operator<<(std::ostream& os, const EventLoop& loop) {
+  return os << "<EventLoop running=" << (loop.running_ ? "True" : "False")
+            << " closed=" << (loop.closed_ ? "True" : "False") << " debug=" << (loop.debug_ ? "True" : "False")
+            << " ready=" << loop.ready_.size() << " timers=" << loop.timers_.size()
+            << " tasks=" << loop.task_count_ << (loop.virtual_time_ ? " virtual_time" : "") << ">";
+}
+
+std::ostream& operator<<(std::ostream& os, const Handle& h) {
+  if (!h.p_) return os << "<Handle empty>";
+  return os << "<" << (h.p_->when_ ? "TimerHandle" : "Handle") << (h.p_->cancelled() ? " cancelled " : " ")
+            << h.p_->what_ << ">";
+}
+
+EventLoop& get_running_loop() { return static_cast<EventLoop&>(detail::running_loop_core()); }
+
+// ---- run_until_complete / asyncio.run --------------------------------------------------
+
+namespace detail {
+
+void run_until_done(EventLoop& loop, TaskCore& task) {
+  if (task.done()) return;
+  auto id = next_callback_id();
+  task.add_callback(new UserCallback(id, [&loop] { loop.stop(); }));
+  loop.run_forever();
+  if (!task.done()) {
+    task.remove_user_callback(id);
+    throw RuntimeError("Event loop stopped before Future completed.");
+  }
+}
+
+}  // namespace detail
+}  // namespace asyncio

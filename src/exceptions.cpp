@@ -1,0 +1,95 @@
+// Python-style names and reprs of exceptions (for reprs, handlers, examples).
+#include "asyncio/exceptions.hpp"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <new>
+#include <typeinfo>
+
+namespace asyncio {
+namespace {
+
+std::string demangle(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
+                                             std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(name);
+}
+
+// Python's repr of a str: single quotes unless the text has one and no double.
+std::string py_str_repr(const std::string& s) {
+  char q = (s.find('\'') != std::string::npos && s.find('"') == std::string::npos) ? '"' : '\'';
+  std::string out(1, q);
+  for (char c : s) {
+    if (c == q || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  out += q;
+  return out;
+}
+
+}  // namespace
+
+std::string exception_type_name(const std::exception_ptr& e) {
+  if (!e) return "None";
+  try {
+    std::rethrow_exception(e);
+  } catch (const CancelledError&) {
+    return "CancelledError";
+  } catch (const BaseException& x) {
+    return demangle(typeid(x).name());
+  } catch (const TimeoutError&) {
+    return "TimeoutError";
+  } catch (const InvalidStateError&) {
+    return "InvalidStateError";
+  } catch (const std::invalid_argument&) {
+    return "ValueError";
+  } catch (const std::domain_error&) {
+    return "ValueError";
+  } catch (const std::out_of_range&) {
+    return "IndexError";
+  } catch (const std::overflow_error&) {
+    return "OverflowError";
+  } catch (const std::bad_alloc&) {
+    return "MemoryError";
+  } catch (const std::exception& x) {
+    const std::type_info& t = typeid(x);
+    if (t == typeid(std::runtime_error) || t == typeid(RuntimeError)) return "RuntimeError";
+    if (t == typeid(std::logic_error)) return "Exception";
+    if (t == typeid(std::exception)) return "Exception";
+    // A user type: its own name, without namespaces ("MyError").
+    std::string name = demangle(t.name());
+    auto pos = name.rfind("::");
+    return pos == std::string::npos ? name : name.substr(pos + 2);
+  } catch (...) {
+    std::type_info* t = abi::__cxa_current_exception_type();
+    return t ? demangle(t->name()) : "<unknown exception>";
+  }
+}
+
+std::string exception_message(const std::exception_ptr& e) {
+  if (!e) return {};
+  try {
+    std::rethrow_exception(e);
+  } catch (const BaseException& x) {
+    return x.what();
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return {};
+  }
+}
+
+std::string exception_repr(const std::exception_ptr& e) {
+  std::string msg = exception_message(e);
+  return exception_type_name(e) + "(" + (msg.empty() ? std::string() : py_str_repr(msg)) + ")";
+}
+
+}  // namespace asyncio

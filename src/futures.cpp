@@ -1,0 +1,186 @@
+// FutureCore: completion, callbacks, result retrieval (CPython futures.Future).
+#include <sstream>
+
+#include "asyncio/futures.hpp"
+
+namespace asyncio::detail {
+
+void ReadyQueue::grow() {
+  std::size_t cap = capacity_ ? capacity_ * 2 : 1024;
+  auto* buf = static_cast<Runnable**>(std::malloc(cap * sizeof(Runnable*)));
+  if (buf == nullptr) throw std::bad_alloc();
+  std::size_t n = size();
+  for (std::size_t i = 0; i < n; ++i) buf[i] = buf_[(head_ + i) & (capacity_ - 1)];
+  std::free(buf_);
+  buf_ = buf;
+  capacity_ = cap;
+  head_ = 0;
+  tail_ = n;
+}
+
+FutureCore::~FutureCore() {
+  // Callbacks never scheduled: free the user's (task nodes are not owned).
+  for (DoneCallback* cb = cb_head_; cb != nullptr;) {
+    DoneCallback* next = cb->next_;
+    if (cb->run_ == &UserCallback::invoke) delete static_cast<UserCallback*>(cb);
+    cb = next;
+  }
+}
+
+bool FutureCore::cancel(std::string msg) {
+  log_traceback_ = false;
+  if (state_ != FutureState::pending) return false;
+  state_ = FutureState::cancelled;
+  set_cancel_message(std::move(msg));
+  schedule_callbacks();
+  return true;
+}
+
+void FutureCore::set_cancel_message(std::string msg) {
+  if (msg.empty()) {
+    cancel_msg_.reset();
+  } else {
+    cancel_msg_ = std::make_unique<std::string>(std::move(msg));
+  }
+}
+
+const std::string& FutureCore::cancel_message() const noexcept {
+  static const std::string empty;
+  return cancel_msg_ ? *cancel_msg_ : empty;
+}
+
+std::string FutureCore::state_name() const {
+  switch (state_) {
+    case FutureState::pending:
+      return "pending";
+    case FutureState::cancelled:
+      return "cancelled";
+    case FutureState::finished:
+      break;
+  }
+  return exc_ ? "finished exception=" + exception_repr(exc_) : "finished";
+}
+
+void FutureCore::check_pending(const char* what) const {
+  if (state_ != FutureState::pending) {
+    std::string state = state_ == FutureState::cancelled ? "CANCELLED" : "FINISHED";
+    throw InvalidStateError(state + ": " + what + "() on a future that is already done");
+  }
+}
+
+void FutureCore::set_exception_ptr(std::exception_ptr e) {
+  check_pending("set_exception");
+  if (!e) throw std::invalid_argument("set_exception() needs an exception, got a null exception_ptr");
+  exc_ = std::move(e);
+  state_ = FutureState::finished;
+  log_traceback_ = true;
+  schedule_callbacks();
+}
+
+void FutureCore::rethrow_slow() {
+  if (state_ == FutureState::pending) throw InvalidStateError("Result is not ready.");
+  if (state_ == FutureState::cancelled) throw make_cancelled_error();
+  log_traceback_ = false;
+  std::rethrow_exception(exc_);
+}
+
+std::exception_ptr FutureCore::exception() {
+  if (state_ == FutureState::pending) throw InvalidStateError("Exception is not set.");
+  if (state_ == FutureState::cancelled) throw make_cancelled_error();
+  log_traceback_ = false;
+  return exc_;
+}
+
+void FutureCore::schedule_callbacks() noexcept {
+  DoneCallback* cb = cb_head_;
+  cb_head_ = cb_tail_ = nullptr;
+  while (cb != nullptr) {
+    DoneCallback* next = cb->next_;
+    cb->next_ = nullptr;
+    loop_->push_ready(cb);
+    cb = next;
+  }
+}
+
+void FutureCore::add_callback(DoneCallback* cb) {
+  if (state_ != FutureState::pending) {
+    loop_->push_ready(cb);
+    return;
+  }
+  cb->next_ = nullptr;
+  if (cb_tail_ != nullptr) {
+    cb_tail_->next_ = cb;
+  } else {
+    cb_head_ = cb;
+  }
+  cb_tail_ = cb;
+}
+
+bool FutureCore::remove_callback(DoneCallback* cb) noexcept {
+  DoneCallback* prev = nullptr;
+  for (DoneCallback* cur = cb_head_; cur != nullptr; prev = cur, cur = cur->next_) {
+    if (cur != cb) continue;
+    (prev ? prev->next_ : cb_head_) = cur->next_;
+    if (cb_tail_ == cur) cb_tail_ = prev;
+    cur->next_ = nullptr;
+    return true;
+  }
+  return false;
+}
+
+std::size_t FutureCore::remove_user_callback(std::uint64_t id) noexcept {
+  std::size_t removed = 0;
+  DoneCallback* prev = nullptr;
+  for (DoneCallback* cur = cb_head_; cur != nullptr;) {
+    DoneCallback* next = cur->next_;
+    if (cur->run_ == &UserCallback::invoke && static_cast<UserCallback*>(cur)->id_ == id) {
+      (prev ? prev->next_ : cb_head_) = next;
+      if (cb_tail_ == cur) cb_tail_ = prev;
+      delete static_cast<UserCallback*>(cur);
+      ++removed;
+    } else {
+      prev = cur;
+    }
+    cur = next;
+  }
+  return removed;
+}
+
+std::uint64_t next_callback_id() noexcept {
+  static std::atomic<std::uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+void UserCallback::invoke(Runnable* r) {
+  auto* cb = static_cast<UserCallback*>(static_cast<DoneCallback*>(r));
+  try {
+    cb->fn_();
+  } catch (...) {
+    report(t_running_loop, ExceptionContext{"Exception in callback (done callback)",
+                                            std::current_exception(), {}, {}});
+  }
+  delete cb;
+}
+
+void report_unretrieved(FutureCore& f, std::string repr) {
+  report(f.loop(), ExceptionContext{"Future exception was never retrieved", f.raw_exception(),
+                                    std::move(repr), {}});
+}
+
+TaskCore& current_task_for_await() {
+  LoopCore* loop = t_running_loop;
+  if (loop == nullptr || loop->current_task() == nullptr)
+    throw RuntimeError("co_await on a future or sleep outside of a running task");
+  return *loop->current_task();
+}
+
+TaskCore& suspend_on(FutureCore& fut, std::coroutine_handle<> h) {
+  TaskCore& task = current_task_for_await();
+  if (&fut == static_cast<FutureCore*>(&task))
+    throw RuntimeError("Task cannot await on itself: " + task_repr(task));
+  task.set_resume_point(h);
+  task.wait_on(fut);
+  return task;
+}
+
+}  // namespace asyncio::detail

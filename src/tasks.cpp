@@ -1,0 +1,248 @@
+// TaskCore (CPython tasks.Task), sleep, current_task, all_tasks.
+#include "asyncio/tasks.hpp"
+
+#include <atomic>
+#include <sstream>
+
+#include "asyncio/trace.hpp"
+
+namespace asyncio {
+namespace detail {
+namespace {
+std::atomic<std::uint64_t> g_task_counter{0};  // "Task-N", as CPython's itertools.count
+}  // namespace
+
+// ---- TaskCore ----------------------------------------------------------------
+
+void TaskCore::start_task(LoopCore& loop, std::string name) {
+  loop_ = &loop;
+  is_task_ = true;
+  id_ = g_task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (!name.empty()) name_ = std::make_unique<std::string>(std::move(name));
+  refs_ = 2;  // the loop's, until done, and the returned Task's
+  loop.link_task(this);
+  loop.push_ready(this);
+  if (Tracer* tr = loop.tracer()) [[unlikely]] {
+    tr->lane_name(id_, get_name() + " " + coro_name_ + "()");
+    tr->instant(id_, loop.now_ns(), "created");
+  }
+}
+
+void TaskCore::step_entry(Runnable* r) {
+  static_cast<TaskCore*>(static_cast<DoneCallback*>(r))->step();
+}
+
+void TaskCore::step() {
+  LoopCore* loop = loop_;
+  if (state_ != FutureState::pending) return;  // a stale wakeup cannot happen; be safe
+  if (must_cancel_ && !started_) [[unlikely]] {
+    // Cancelled before its first step: CPython throws CancelledError into the
+    // unstarted coroutine, which ends it at once; the body never runs.
+    must_cancel_ = false;
+    state_ = FutureState::cancelled;
+    schedule_callbacks();
+  } else {
+    started_ = true;
+    fut_waiter_ = nullptr;
+    loop->current_task_ = this;
+    if (Tracer* tr = loop->tracer_) [[unlikely]] {
+      std::int64_t ts = loop->now_ns();
+      auto t0 = std::chrono::steady_clock::now();
+      resume_point_.resume();
+      auto dur = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::steady_clock::now() - t0)
+                     .count();
+      tr->slice(id_, ts, dur, "step");
+    } else {
+      resume_point_.resume();
+    }
+    loop->current_task_ = nullptr;
+  }
+  if (state_ != FutureState::pending) {
+    if (Tracer* tr = loop->tracer_) [[unlikely]]
+      tr->instant(id_, loop->now_ns(), cancelled() ? "cancelled" : exc_ ? "raised" : "returned");
+    loop->unlink_task(this);
+    release();  // the loop's reference; may destroy the frame
+  }
+}
+
+void TaskCore::finish_task() noexcept {
+  if (exc_) {
+    try {
+      std::rethrow_exception(exc_);
+    } catch (const CancelledError& e) {
+      // The coroutine let CancelledError out: the task is cancelled, and keeps
+      // the message for result()/exception() (CPython's _cancelled_exc).
+      exc_ = nullptr;
+      state_ = FutureState::cancelled;
+      set_cancel_message(e.message());
+    } catch (...) {
+      state_ = FutureState::finished;
+      log_traceback_ = true;
+    }
+  } else if (must_cancel_) {
+    // cancel() was called while the task ran its last step: it ends cancelled.
+    must_cancel_ = false;
+    discard_result();
+    state_ = FutureState::cancelled;
+  } else {
+    state_ = FutureState::finished;
+  }
+  schedule_callbacks();
+}
+
+bool TaskCore::cancel(std::string msg) {
+  log_traceback_ = false;
+  if (done()) return false;
+  ++num_cancels_requested_;
+  // Keep fut_waiter_: it may be a task that ignores the cancellation, which we
+  // will have to cancel again later (CPython's comment).
+  if (fut_waiter_ != nullptr && fut_waiter_->cancel(msg)) return true;
+  must_cancel_ = true;
+  set_cancel_message(std::move(msg));
+  return true;
+}
+
+int TaskCore::uncancel() noexcept {
+  if (num_cancels_requested_ > 0) {
+    --num_cancels_requested_;
+    // 3.13: once no request is left, a pending one is withdrawn too.
+    if (num_cancels_requested_ == 0) must_cancel_ = false;
+  }
+  return static_cast<int>(num_cancels_requested_);
+}
+
+void TaskCore::throw_cancel() {
+  must_cancel_ = false;
+  throw CancelledError(cancel_message());
+}
+
+std::string TaskCore::get_name() const {
+  if (name_) return *name_;
+  return "Task-" + std::to_string(id_);
+}
+
+void TaskCore::set_name(std::string name) { name_ = std::make_unique<std::string>(std::move(name)); }
+
+void TaskCore::mark_awaited() {
+  if (awaited_) throw RuntimeError("cannot reuse already awaited coroutine");
+  awaited_ = true;
+}
+
+void TaskCore::last_release() noexcept {
+  if (log_traceback_ && exc_) {
+    report(loop_, ExceptionContext{"Task exception was never retrieved", exc_, task_repr(*this), {}});
+  }
+  destroy_frame();
+}
+
+void TaskCore::abandon_pending() noexcept {
+  if (fut_waiter_ != nullptr) fut_waiter_->remove_callback(this);
+  fut_waiter_ = nullptr;
+  loop_->unlink_task(this);
+  report(loop_, ExceptionContext{"Task was destroyed but it is pending!", nullptr, task_repr(*this), {}});
+  release();
+}
+
+std::string task_repr(const TaskCore& t) {
+  std::ostringstream os;
+  os << "<Task " << t.state_name() << " name='" << t.get_name() << "' coro=<" << t.coro_name() << "()>";
+  if (t.state() == FutureState::finished && !t.raw_exception()) t.print_result(os);
+  os << ">";
+  return os.str();
+}
+
+// ---- LoopCore -------------------------------------------------------------------
+
+void LoopCore::link_task(TaskCore* t) noexcept {
+  t->next_task_ = nullptr;
+  t->prev_task_ = tasks_tail_;
+  (tasks_tail_ ? tasks_tail_->next_task_ : tasks_head_) = t;
+  tasks_tail_ = t;
+  ++task_count_;
+}
+
+void LoopCore::unlink_task(TaskCore* t) noexcept {
+  if (t->prev_task_ == nullptr && tasks_head_ != t) return;  // not linked
+  (t->prev_task_ ? t->prev_task_->next_task_ : tasks_head_) = t->next_task_;
+  (t->next_task_ ? t->next_task_->prev_task_ : tasks_tail_) = t->prev_task_;
+  t->prev_task_ = t->next_task_ = nullptr;
+  --task_count_;
+}
+
+// ---- sleep ------------------------------------------------------------------------
+
+/// sleep()'s future and its timer in one pooled allocation. The timer callback
+/// is futures._set_result_unless_cancelled.
+class SleepFuture final : public HandleBase {
+ public:
+  explicit SleepFuture(LoopCore* loop) noexcept
+      : HandleBase(&SleepFuture::fire, &SleepFuture::drop), fut(loop) {
+    what_ = "sleep";
+  }
+  Waiter<void> fut;
+
+ private:
+  static void fire(HandleBase* h) {
+    auto& f = static_cast<SleepFuture*>(h)->fut;
+    if (!f.done()) f.set_result();
+  }
+  static void drop(HandleBase* h) noexcept { delete static_cast<SleepFuture*>(h); }
+};
+
+void YieldAwaiter::await_suspend(std::coroutine_handle<> h) {
+  task = &current_task_for_await();
+  task->set_resume_point(h);
+  task->loop()->push_ready(task);
+}
+
+void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
+  TaskCore& t = current_task_for_await();
+  auto& loop = static_cast<EventLoop&>(*t.loop());
+  if (delay_ns <= 0) {  // sleep(0): a bare yield
+    task = &t;
+    t.set_resume_point(h);
+    loop.push_ready(&t);
+    return;
+  }
+  fut = new SleepFuture(&loop);
+  loop.schedule_timer(loop.now_ns() + delay_ns, fut);
+  task = &suspend_on(fut->fut, h);
+}
+
+void SleepAwaiter::await_resume() {
+  if (fut != nullptr) fut->cancel();  // the timer, if it has not fired (CPython: h.cancel())
+  task->throw_if_cancel_requested();
+  if (fut != nullptr) fut->fut.result();
+}
+
+SleepAwaiter::~SleepAwaiter() {
+  if (fut != nullptr) {
+    fut->cancel();
+    fut->release();
+  }
+}
+
+}  // namespace detail
+
+// ---- module functions ------------------------------------------------------------------
+
+AnyTask current_task() {
+  auto& loop = get_running_loop();
+  return AnyTask(loop.current_task());
+}
+
+std::vector<AnyTask> all_tasks() {
+  auto& loop = get_running_loop();
+  std::vector<AnyTask> out;
+  out.reserve(loop.task_count());
+  for (detail::TaskCore* t = loop.first_task(); t != nullptr; t = t->next_task_) out.emplace_back(t);
+  return out;
+}
+
+std::ostream& operator<<(std::ostream& os, const AnyTask& t) {
+  if (!t.p_) return os << "<Task empty>";
+  return os << detail::task_repr(*t.p_);
+}
+
+}  // namespace asyncio
