@@ -30,7 +30,7 @@ std::string demangle(const std::type_info& type) {
   return status == 0 && name ? std::string(name.get()) : std::string(type.name());
 }
 
-std::string exception_type_name(const std::exception_ptr& e) {
+std::string cxx_exception_type(const std::exception_ptr& e) {
   if (!e) return "none";
   try {
     std::rethrow_exception(e);
@@ -40,39 +40,28 @@ std::string exception_type_name(const std::exception_ptr& e) {
   }
 }
 
-std::string exception_message(const std::exception_ptr& e) {
-  if (!e) return {};
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return {};
-  }
+// ---- ConcurrentCore ----------------------------------------------------------------------------
+
+bool ConcurrentCore::done_locked() const noexcept {
+  return state_ == ConcurrentState::cancelled || state_ == ConcurrentState::cancelled_and_notified ||
+         state_ == ConcurrentState::finished;
 }
 
-// ---- FutureCore ----------------------------------------------------------------------------
-
-bool FutureCore::done_locked() const noexcept {
-  return state_ == FutureState::cancelled || state_ == FutureState::cancelled_and_notified ||
-         state_ == FutureState::finished;
-}
-
-void FutureCore::throw_invalid_state_locked() const {
+void ConcurrentCore::throw_invalid_state_locked() const {
   static constexpr const char* names[] = {"PENDING", "RUNNING", "CANCELLED",
                                           "CANCELLED_AND_NOTIFIED", "FINISHED"};
   throw concurrent::InvalidStateError(fmt::format(
       "{}: the future is already done", names[static_cast<int>(state_)]));
 }
 
-bool FutureCore::cancel() {
+bool ConcurrentCore::cancel() {
   std::vector<Callback> callbacks;
   {
     std::lock_guard lock(mutex_);
-    if (state_ == FutureState::running || state_ == FutureState::finished) return false;
-    if (state_ == FutureState::cancelled || state_ == FutureState::cancelled_and_notified)
+    if (state_ == ConcurrentState::running || state_ == ConcurrentState::finished) return false;
+    if (state_ == ConcurrentState::cancelled || state_ == ConcurrentState::cancelled_and_notified)
       return true;
-    state_ = FutureState::cancelled;
+    state_ = ConcurrentState::cancelled;
     callbacks.swap(callbacks_);
     done_.notify_all();
   }
@@ -80,52 +69,52 @@ bool FutureCore::cancel() {
   return true;
 }
 
-bool FutureCore::cancelled() const {
+bool ConcurrentCore::cancelled() const {
   std::lock_guard lock(mutex_);
-  return state_ == FutureState::cancelled || state_ == FutureState::cancelled_and_notified;
+  return state_ == ConcurrentState::cancelled || state_ == ConcurrentState::cancelled_and_notified;
 }
 
-bool FutureCore::running() const {
+bool ConcurrentCore::running() const {
   std::lock_guard lock(mutex_);
-  return state_ == FutureState::running;
+  return state_ == ConcurrentState::running;
 }
 
-bool FutureCore::done() const {
+bool ConcurrentCore::done() const {
   std::lock_guard lock(mutex_);
   return done_locked();
 }
 
-FutureState FutureCore::state() const {
+ConcurrentState ConcurrentCore::state() const {
   std::lock_guard lock(mutex_);
   return state_;
 }
 
-bool FutureCore::set_running_or_notify_cancel() {
+bool ConcurrentCore::set_running_or_notify_cancel() {
   std::lock_guard lock(mutex_);
   switch (state_) {
-    case FutureState::cancelled:
-      state_ = FutureState::cancelled_and_notified;
+    case ConcurrentState::cancelled:
+      state_ = ConcurrentState::cancelled_and_notified;
       return false;
-    case FutureState::pending:
-      state_ = FutureState::running;
+    case ConcurrentState::pending:
+      state_ = ConcurrentState::running;
       return true;
     default:
-      throw std::runtime_error("Future in unexpected state");
+      throw RuntimeError("Future in unexpected state");
   }
 }
 
-void FutureCore::set_exception(std::exception_ptr e) {
+void ConcurrentCore::set_exception(std::exception_ptr e) {
   if (!e) throw std::invalid_argument("Future::set_exception: null exception_ptr");
   finish([&] { exception_ = std::move(e); });
 }
 
-bool FutureCore::set_exception_if_pending(std::exception_ptr e) {
+bool ConcurrentCore::set_exception_if_pending(std::exception_ptr e) {
   std::vector<Callback> callbacks;
   {
     std::lock_guard lock(mutex_);
     if (done_locked()) return false;
     exception_ = std::move(e);
-    state_ = FutureState::finished;
+    state_ = ConcurrentState::finished;
     callbacks.swap(callbacks_);
     done_.notify_all();
   }
@@ -133,7 +122,7 @@ bool FutureCore::set_exception_if_pending(std::exception_ptr e) {
   return true;
 }
 
-void FutureCore::add_done_callback(Callback cb) {
+void ConcurrentCore::add_done_callback(Callback cb) {
   {
     std::lock_guard lock(mutex_);
     if (!done_locked()) {
@@ -144,7 +133,7 @@ void FutureCore::add_done_callback(Callback cb) {
   invoke_callback(cb);
 }
 
-std::exception_ptr FutureCore::wait_done(
+std::exception_ptr ConcurrentCore::wait_done(
     const std::chrono::steady_clock::time_point* deadline) const {
   std::unique_lock lock(mutex_);
   auto is_done = [this] { return done_locked(); };
@@ -153,27 +142,27 @@ std::exception_ptr FutureCore::wait_done(
   } else {
     done_.wait(lock, is_done);
   }
-  if (state_ != FutureState::finished) throw concurrent::CancelledError();
+  if (state_ != ConcurrentState::finished) throw concurrent::CancelledError();
   return exception_;
 }
 
-void FutureCore::run_callbacks(std::vector<Callback> callbacks) {
+void ConcurrentCore::run_callbacks(std::vector<Callback> callbacks) {
   for (auto& cb : callbacks) invoke_callback(cb);
 }
 
-void FutureCore::invoke_callback(Callback& cb) noexcept {
+void ConcurrentCore::invoke_callback(Callback& cb) noexcept {
   try {
     cb(*this);
   } catch (...) {
     // concurrent.futures logs 'exception calling callback for <Future ...>' and goes on.
     auto e = std::current_exception();
     fmt::print(stderr, "exception calling callback for {}: {}: {}\n", fmt::streamed(*this),
-               exception_type_name(e), exception_message(e));
+               asyncio::exception_type_name(e), asyncio::exception_message(e));
   }
 }
 
-std::ostream& operator<<(std::ostream& os, const FutureCore& f) {
-  FutureState state;
+std::ostream& operator<<(std::ostream& os, const ConcurrentCore& f) {
+  ConcurrentState state;
   std::exception_ptr exception;
   {
     std::lock_guard lock(f.mutex_);
@@ -183,9 +172,9 @@ std::ostream& operator<<(std::ostream& os, const FutureCore& f) {
   static constexpr const char* names[] = {"pending", "running", "cancelled", "cancelled",
                                           "finished"};
   os << "<Future at " << static_cast<const void*>(&f) << " state=" << names[static_cast<int>(state)];
-  if (state == FutureState::finished) {
+  if (state == ConcurrentState::finished) {
     if (exception)
-      os << " raised " << exception_type_name(exception);
+      os << " raised " << asyncio::exception_type_name(exception);
     else
       os << " returned " << demangle(f.result_type());
   }
@@ -249,8 +238,8 @@ void thread_pool_worker(std::shared_ptr<ThreadPoolExecutor::State> state, std::s
     } catch (...) {
       failed = true;
       auto e = std::current_exception();
-      fmt::print(stderr, "Exception in initializer: {}: {}\n", detail::exception_type_name(e),
-                 detail::exception_message(e));
+      fmt::print(stderr, "Exception in initializer: {}: {}\n", exception_type_name(e),
+                 exception_message(e));
     }
     lock.lock();
     if (failed) {
@@ -319,7 +308,7 @@ void ThreadPoolExecutor::submit_item(std::unique_ptr<detail::WorkItem> item) {
   auto& s = *state_;
   std::lock_guard lock(s.mutex);
   if (!s.broken.empty()) throw BrokenThreadPool(s.broken);
-  if (s.shutdown) throw std::runtime_error("cannot schedule new futures after shutdown");
+  if (s.shutdown) throw RuntimeError("cannot schedule new futures after shutdown");
   s.queue.push_back(std::move(item));
   s.work_ready.notify_one();
   // _adjust_thread_count: an idle thread will take it; otherwise start one if allowed.
@@ -356,6 +345,16 @@ void ThreadPoolExecutor::shutdown(bool wait, bool cancel_futures) {
   for (auto& t : s.threads)
     if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
 }
+
+namespace detail {
+
+AbstractExecutor& default_executor(EventLoop& loop) {
+  if (!loop.default_executor())
+    loop.set_default_executor(std::make_shared<ThreadPoolExecutor>(0, "asyncio"));
+  return *loop.default_executor();
+}
+
+}  // namespace detail
 
 std::ostream& operator<<(std::ostream& os, const ThreadPoolExecutor& pool) {
   auto& s = *pool.state_;

@@ -190,8 +190,8 @@ void flush_output() {
       ok = true;
     } catch (...) {
       auto e = std::current_exception();
-      type = detail::exception_type_name(e);
-      message = detail::exception_message(e);
+      type = detail::cxx_exception_type(e);
+      message = exception_message(e);
     }
     flush_output();
     bool sent;
@@ -577,7 +577,7 @@ void ProcessPoolExecutor::submit_call(std::unique_ptr<detail::ProcessCall> call)
   {
     std::lock_guard lock(s.mutex);
     if (!s.broken.empty()) throw BrokenProcessPool(s.broken);
-    if (s.shutdown) throw std::runtime_error("cannot schedule new futures after shutdown");
+    if (s.shutdown) throw RuntimeError("cannot schedule new futures after shutdown");
     if (!s.manager.joinable()) {
       s.wake_fd = ::eventfd(0, EFD_CLOEXEC);
       if (s.wake_fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");

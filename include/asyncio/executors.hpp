@@ -111,24 +111,18 @@
 #include <utility>
 #include <vector>
 
-namespace asyncio {
+#include "asyncio/events.hpp"
+#include "asyncio/exceptions.hpp"
+#include "asyncio/futures.hpp"
+#include "asyncio/tasks.hpp"
 
-// The loop's view of an executor. The core declares the same class in events.hpp; this copy
-// stands in until both headers meet (the guard keeps them from clashing).
-#ifndef ASYNCIO_ABSTRACT_EXECUTOR_DECLARED
-#define ASYNCIO_ABSTRACT_EXECUTOR_DECLARED
-class AbstractExecutor {
- public:
-  virtual ~AbstractExecutor() = default;
-  virtual void shutdown(bool wait = true, bool cancel_futures = false) = 0;
-};
-#endif
+namespace asyncio {
 
 /// Raised when an executor has become non-functional after a severe failure
 /// (concurrent.futures.BrokenExecutor, a RuntimeError).
-class BrokenExecutor : public std::runtime_error {
+class BrokenExecutor : public RuntimeError {
  public:
-  using std::runtime_error::runtime_error;
+  using RuntimeError::RuntimeError;
 };
 
 /// A ThreadPoolExecutor whose initializer threw (concurrent.futures.thread.BrokenThreadPool).
@@ -171,11 +165,9 @@ class CancelledError : public Error {
   CancelledError() : Error("the future was cancelled") {}
 };
 
-/// result()/exception() gave up waiting (Python's built-in TimeoutError).
-class TimeoutError : public Error {
- public:
-  TimeoutError() : Error("timed out waiting for the future") {}
-};
+/// result()/exception() gave up waiting: Python's built-in TimeoutError, which
+/// concurrent.futures.TimeoutError and asyncio.TimeoutError both name since 3.11.
+using TimeoutError = asyncio::TimeoutError;
 
 /// set_result()/set_exception() on a future that is already done
 /// (concurrent.futures.InvalidStateError).
@@ -190,36 +182,35 @@ namespace detail {
 
 /// Demangled name of a type ("std::invalid_argument").
 std::string demangle(const std::type_info& type);
-/// Demangled dynamic type of the exception held by `e` ("std::runtime_error").
-std::string exception_type_name(const std::exception_ptr& e);
-/// what() of the exception held by `e`, or "" when it is not a std::exception.
-std::string exception_message(const std::exception_ptr& e);
+/// Demangled C++ type of the exception held by `e` ("std::invalid_argument"); see
+/// asyncio::exception_type_name for Python's name ("ValueError").
+std::string cxx_exception_type(const std::exception_ptr& e);
 
 /// A future's life (concurrent.futures._base's PENDING ... FINISHED).
-enum class FutureState : unsigned char { pending, running, cancelled, cancelled_and_notified, finished };
+enum class ConcurrentState : unsigned char { pending, running, cancelled, cancelled_and_notified, finished };
 
 /// The type-independent part of a concurrent future: state machine, lock, condition,
 /// exception, callbacks.
 ///
 /// Invariants: state only moves pending -> running -> finished, pending -> cancelled ->
-/// cancelled_and_notified, or pending -> finished; the value (in FutureShared<T>) is written
+/// cancelled_and_notified, or pending -> finished; the value (in ConcurrentShared<T>) is written
 /// before the state becomes finished, under the lock, and never after, so a reader that saw
 /// `finished` under the lock may read it without the lock. Callbacks run exactly once, after
 /// the state is final, outside the lock.
-class FutureCore : public std::enable_shared_from_this<FutureCore> {
+class ConcurrentCore : public std::enable_shared_from_this<ConcurrentCore> {
  public:
-  using Callback = std::function<void(FutureCore&)>;
+  using Callback = std::function<void(ConcurrentCore&)>;
 
-  FutureCore() = default;
-  FutureCore(const FutureCore&) = delete;
-  FutureCore& operator=(const FutureCore&) = delete;
-  virtual ~FutureCore() = default;
+  ConcurrentCore() = default;
+  ConcurrentCore(const ConcurrentCore&) = delete;
+  ConcurrentCore& operator=(const ConcurrentCore&) = delete;
+  virtual ~ConcurrentCore() = default;
 
   bool cancel();
   bool cancelled() const;
   bool running() const;
   bool done() const;
-  FutureState state() const;
+  ConcurrentState state() const;
   bool set_running_or_notify_cancel();
   void set_exception(std::exception_ptr e);
   /// Sets the exception unless the future is already done (used when a pool breaks).
@@ -239,7 +230,7 @@ class FutureCore : public std::enable_shared_from_this<FutureCore> {
       std::lock_guard lock(mutex_);
       if (done_locked()) throw_invalid_state_locked();
       store();
-      state_ = FutureState::finished;
+      state_ = ConcurrentState::finished;
       callbacks.swap(callbacks_);
       done_.notify_all();
     }
@@ -248,7 +239,7 @@ class FutureCore : public std::enable_shared_from_this<FutureCore> {
 
   /// The type the future's result has, for the repr.
   virtual const std::type_info& result_type() const noexcept = 0;
-  friend std::ostream& operator<<(std::ostream& os, const FutureCore& f);
+  friend std::ostream& operator<<(std::ostream& os, const ConcurrentCore& f);
 
  private:
   bool done_locked() const noexcept;
@@ -258,25 +249,25 @@ class FutureCore : public std::enable_shared_from_this<FutureCore> {
 
   mutable std::mutex mutex_;
   mutable std::condition_variable done_;
-  FutureState state_ = FutureState::pending;
+  ConcurrentState state_ = ConcurrentState::pending;
   std::exception_ptr exception_;
   std::vector<Callback> callbacks_;
 };
 
 template <class T>
-class FutureShared final : public FutureCore {
+class ConcurrentShared final : public ConcurrentCore {
  public:
   const std::type_info& result_type() const noexcept override { return typeid(T); }
   std::optional<T> value;
 };
 
 template <>
-class FutureShared<void> final : public FutureCore {
+class ConcurrentShared<void> final : public ConcurrentCore {
  public:
   const std::type_info& result_type() const noexcept override { return typeid(void); }
 };
 
-struct FutureAccess;
+struct ConcurrentAccess;
 
 }  // namespace detail
 
@@ -302,7 +293,7 @@ class Future {
 
   /// A new pending future (Python: Future(); "should not be called by clients" except
   /// executors and tests).
-  Future() : state_(std::make_shared<detail::FutureShared<T>>()) {}
+  Future() : state_(std::make_shared<detail::ConcurrentShared<T>>()) {}
 
   /// Cancels the call if it has not started: true if the future is (now) cancelled.
   bool cancel() { return state_->cancel(); }
@@ -337,8 +328,8 @@ class Future {
   template <std::invocable<const Future&> F>
   void add_done_callback(F&& fn) {
     state_->add_done_callback(
-        [fn = std::forward<F>(fn)](detail::FutureCore& core) mutable {
-          fn(Future(std::static_pointer_cast<detail::FutureShared<T>>(core.shared_from_this())));
+        [fn = std::forward<F>(fn)](detail::ConcurrentCore& core) mutable {
+          fn(Future(std::static_pointer_cast<detail::ConcurrentShared<T>>(core.shared_from_this())));
         });
   }
 
@@ -365,8 +356,8 @@ class Future {
   friend std::ostream& operator<<(std::ostream& os, const Future& f) { return os << *f.state_; }
 
  private:
-  friend struct detail::FutureAccess;
-  explicit Future(std::shared_ptr<detail::FutureShared<T>> s) : state_(std::move(s)) {}
+  friend struct detail::ConcurrentAccess;
+  explicit Future(std::shared_ptr<detail::ConcurrentShared<T>> s) : state_(std::move(s)) {}
 
   template <class Rep, class Period>
   static std::chrono::steady_clock::time_point deadline_after(
@@ -384,7 +375,7 @@ class Future {
     if constexpr (!std::is_void_v<T>) return *state_->value;
   }
 
-  std::shared_ptr<detail::FutureShared<T>> state_;
+  std::shared_ptr<detail::ConcurrentShared<T>> state_;
 };
 
 }  // namespace concurrent
@@ -392,9 +383,9 @@ class Future {
 namespace detail {
 
 /// What executors need beyond the public Future interface.
-struct FutureAccess {
+struct ConcurrentAccess {
   template <class T>
-  static FutureCore& core(const concurrent::Future<T>& f) {
+  static ConcurrentCore& core(const concurrent::Future<T>& f) {
     return *f.state_;
   }
   /// Moves the value out of a done future that nobody else reads (map()'s own futures).
@@ -476,7 +467,7 @@ class MapResult {
 
  private:
   R& current() {
-    if (!current_) current_.emplace(detail::FutureAccess::take(futures_.at(position_)));
+    if (!current_) current_.emplace(detail::ConcurrentAccess::take(futures_.at(position_)));
     return *current_;
   }
   void advance() {
@@ -510,7 +501,7 @@ class WorkItem {
   virtual ~WorkItem() = default;
   /// Runs the call unless its future was cancelled; completes the future.
   virtual void run(CallReturned& returned) noexcept = 0;
-  virtual FutureCore& core() noexcept = 0;
+  virtual ConcurrentCore& core() noexcept = 0;
 };
 
 template <class R, class Fn>
@@ -541,7 +532,7 @@ class ThreadWorkItem final : public WorkItem {
     returned();
     future_.set_exception(std::move(error));
   }
-  FutureCore& core() noexcept override { return FutureAccess::core(future_); }
+  ConcurrentCore& core() noexcept override { return ConcurrentAccess::core(future_); }
 
  private:
   concurrent::Future<R> future_;
@@ -712,7 +703,7 @@ std::string invoke_serialized(ErasedFunction erased, std::string_view args) {
 class ProcessCall {
  public:
   virtual ~ProcessCall() = default;
-  virtual FutureCore& core() noexcept = 0;
+  virtual ConcurrentCore& core() noexcept = 0;
   /// Deserializes the worker's reply into the future (or fails it if the bytes are bad).
   virtual void set_result_bytes(std::string_view bytes) noexcept = 0;
 
@@ -723,7 +714,7 @@ class ProcessCall {
 template <class R>
 class TypedProcessCall final : public ProcessCall {
  public:
-  FutureCore& core() noexcept override { return FutureAccess::core(future); }
+  ConcurrentCore& core() noexcept override { return ConcurrentAccess::core(future); }
   void set_result_bytes(std::string_view bytes) noexcept override {
     std::exception_ptr error;
     try {
@@ -837,6 +828,217 @@ class ProcessPoolExecutor : public AbstractExecutor {
   void submit_call(std::unique_ptr<detail::ProcessCall> call);
   std::shared_ptr<State> state_;
 };
+
+// ---- the bridge into the event loop (asyncio's run_in_executor, wrap_future, to_thread) -------
+
+namespace detail {
+
+/// What a worker thread needs to hand a result to the loop: the loop, while the loop side of
+/// the chain is alive. Guarded by `mutex`; the worker posts while holding it, so the loop side
+/// cannot finish (nor the loop close under it) in between.
+struct ChainLink {
+  std::mutex mutex;
+  EventLoop* loop = nullptr;  // null once the loop side is finished or abandoned
+};
+
+/// Loop side of wrap_future (CPython futures._chain_future): owns the asyncio future `dest`
+/// until the concurrent future's state has been copied into it.
+///
+/// Invariants: used on the loop thread only (the worker holds a weak_ptr and the ChainLink).
+/// While `dest` is pending it holds this object through a done callback (a deliberate cycle,
+/// so a discarded future still completes and balances begin_external). The cycle ends in
+/// finish() when `dest` is done, or in abandon() when the loop closes first: a timer that never
+/// fires holds a CloseWatch, and a loop frees its timers when it closes.
+template <class R>
+class ChainedFuture final : public std::enable_shared_from_this<ChainedFuture<R>> {
+ public:
+  ChainedFuture(EventLoop& loop, concurrent::Future<R> source)
+      : dest(loop.create_future<R>()), loop_(&loop), source_(std::move(source)) {}
+
+  void start() {
+    auto self = this->shared_from_this();
+    link_ = std::make_shared<ChainLink>();
+    link_->loop = loop_;
+    loop_->begin_external();
+    // _call_check_cancel: when dest is done (or cancelled by its awaiting task).
+    dest.impl().add_callback(new UserCallback(next_callback_id(), [self] { self->on_dest_done(); }));
+    // Told when the loop drops its timers at close().
+    constexpr std::int64_t kCentury = std::int64_t{100} * 365 * 24 * 3600 * 1'000'000'000;
+    guard_ = loop_->schedule_timer(loop_->now_ns() + kCentury,
+                                   make_handle([watch = CloseWatch(self)] {}));
+    guard_->release();  // the heap's reference keeps it; guard_ is nulled when it goes
+    // _call_set_state, on the thread that completes the source.
+    source_.add_done_callback([link = link_, weak = std::weak_ptr<ChainedFuture>(self)](const auto&) {
+      std::lock_guard lock(link->mutex);
+      if (link->loop == nullptr) return;
+      try {
+        link->loop->call_soon_threadsafe([weak] {
+          if (auto side = weak.lock()) side->deliver();
+        });
+      } catch (const RuntimeError&) {
+        // the loop is closing: nobody will read the result
+      }
+    });
+  }
+
+  Future<R> dest;
+
+ private:
+  /// Destroyed with the guard timer's callback: at close() while the chain is still open, or
+  /// after finish() cancelled the timer.
+  struct CloseWatch {
+    explicit CloseWatch(const std::shared_ptr<ChainedFuture>& s) : side(s) {}
+    CloseWatch(CloseWatch&&) noexcept = default;
+    CloseWatch& operator=(CloseWatch&&) = delete;
+    ~CloseWatch() {
+      if (auto s = side.lock()) {
+        s->guard_ = nullptr;
+        s->abandon();
+      }
+    }
+    std::weak_ptr<ChainedFuture> side;
+  };
+
+  /// _copy_future_state(source, dest), on the loop thread.
+  void deliver() {
+    if (finished_ || dest.done()) return;
+    if (source_.cancelled()) {
+      dest.cancel();
+      return;
+    }
+    if (auto e = source_.exception()) {
+      dest.set_exception(std::move(e));
+    } else if constexpr (std::is_void_v<R>) {
+      dest.set_result();
+    } else {
+      dest.set_result(ConcurrentAccess::take(source_));
+    }
+  }
+
+  void on_dest_done() {
+    if (dest.cancelled()) source_.cancel();  // a call that has not started never will
+    finish();
+  }
+
+  void finish() noexcept {
+    if (finished_) return;
+    finished_ = true;
+    loop_->end_external();
+    if (guard_) guard_->cancel();
+    close_link();
+    dest = Future<R>();
+  }
+
+  void abandon() noexcept {
+    if (finished_) return;
+    finished_ = true;
+    close_link();
+    dest = Future<R>();  // may destroy dest, and with it the callback that owns us
+  }
+
+  void close_link() noexcept {
+    std::lock_guard lock(link_->mutex);
+    link_->loop = nullptr;
+  }
+
+  EventLoop* loop_;
+  concurrent::Future<R> source_;
+  std::shared_ptr<ChainLink> link_;
+  HandleBase* guard_ = nullptr;  // the close-watch timer, while it exists
+  bool finished_ = false;
+};
+
+/// The loop's default executor, created on first use: ThreadPoolExecutor(thread_name_prefix=
+/// "asyncio"), as BaseEventLoop.run_in_executor(None, ...) does.
+AbstractExecutor& default_executor(EventLoop& loop);
+
+template <class F, class... Args>
+using executor_result_t =
+    std::remove_cvref_t<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>>;
+
+template <class F>
+constexpr bool is_function_pointer_v =
+    std::is_pointer_v<std::decay_t<F>> && std::is_function_v<std::remove_pointer_t<std::decay_t<F>>>;
+
+/// Submits to an executor known only at run time (the default, or an AbstractExecutor&).
+template <class F, class... Args>
+concurrent::Future<executor_result_t<F, Args...>> submit_dynamic(AbstractExecutor& executor,
+                                                                 F&& fn, Args&&... args) {
+  if (auto* threads = dynamic_cast<ThreadPoolExecutor*>(&executor))
+    return threads->submit(std::forward<F>(fn), std::forward<Args>(args)...);
+  if constexpr (is_function_pointer_v<F>) {
+    if (auto* processes = dynamic_cast<ProcessPoolExecutor*>(&executor))
+      return processes->submit(static_cast<std::decay_t<F>>(fn), std::forward<Args>(args)...);
+  }
+  throw RuntimeError(
+      "run_in_executor: the executor is neither a ThreadPoolExecutor nor, for a registered "
+      "function, a ProcessPoolExecutor");
+}
+
+/// The executor argument as a reference: nullptr (the loop's default), an executor by
+/// reference, by pointer or by smart pointer.
+template <class E, class F, class... Args>
+auto submit_to(EventLoop& loop, E&& executor, F&& fn, Args&&... args) {
+  if constexpr (std::is_null_pointer_v<std::remove_cvref_t<E>>) {
+    return submit_dynamic(default_executor(loop), std::forward<F>(fn), std::forward<Args>(args)...);
+  } else if constexpr (requires { *executor; }) {
+    if (!executor) throw std::invalid_argument("run_in_executor: null executor");
+    return submit_to(loop, *executor, std::forward<F>(fn), std::forward<Args>(args)...);
+  } else {
+    using Executor = std::remove_cvref_t<E>;
+    if constexpr (std::is_base_of_v<ThreadPoolExecutor, Executor> ||
+                  std::is_base_of_v<ProcessPoolExecutor, Executor>) {
+      return executor.submit(std::forward<F>(fn), std::forward<Args>(args)...);
+    } else {
+      static_assert(std::is_base_of_v<AbstractExecutor, Executor>,
+                    "run_in_executor: pass nullptr or an executor");
+      return submit_dynamic(executor, std::forward<F>(fn), std::forward<Args>(args)...);
+    }
+  }
+}
+
+}  // namespace detail
+
+/// Wraps a concurrent future in an asyncio Future of `loop` (asyncio.wrap_future): the asyncio
+/// future completes, on the loop thread, with the concurrent one's result, exception or
+/// cancellation; cancelling the asyncio future (e.g. by cancelling the task that awaits it)
+/// cancels the concurrent one, which stops the call only if it has not started.
+///
+/// Rule (asyncio's): the returned Future belongs to `loop` and must not outlive it.
+template <class R>
+Future<R> wrap_future(concurrent::Future<R> future, EventLoop& loop) {
+  auto chain = std::make_shared<detail::ChainedFuture<R>>(loop, std::move(future));
+  chain->start();
+  return chain->dest;
+}
+/// wrap_future on the running loop.
+template <class R>
+Future<R> wrap_future(concurrent::Future<R> future) {
+  return wrap_future(std::move(future), get_running_loop());
+}
+
+/// loop.run_in_executor(executor, fn, args...): see events.hpp.
+template <class Executor, class F, class... Args>
+auto EventLoop::run_in_executor(Executor&& executor, F&& fn, Args&&... args) {
+  check_thread("run_in_executor");
+  if (is_closed()) throw RuntimeError("Event loop is closed");
+  auto source = detail::submit_to(*this, std::forward<Executor>(executor), std::forward<F>(fn),
+                                  std::forward<Args>(args)...);
+  return wrap_future(std::move(source), *this);
+}
+
+/// Runs fn(args...) in the running loop's default executor and returns its result
+/// (asyncio.to_thread): `auto data = co_await asyncio::to_thread(read_file, path);`.
+/// The function and arguments are copied into the coroutine, so temporaries are safe.
+template <class F, class... Args>
+Coro<detail::executor_result_t<F, Args...>> to_thread(F fn, Args... args) {
+  auto future = get_running_loop().run_in_executor(nullptr, std::move(fn), std::move(args)...);
+  if constexpr (std::is_void_v<detail::executor_result_t<F, Args...>>) {
+    co_await future;
+  } else {
+    co_return std::move(co_await future);
+  }
+}
 
 }  // namespace asyncio
 
