@@ -107,7 +107,7 @@ EventLoop::~EventLoop() {
 uv_loop_s* EventLoop::uv_loop() noexcept { return &uv_->loop; }
 
 void EventLoop::enable_tracing(std::string path) {
-  tracer_owner_ = std::make_unique<detail::Tracer>(std::move(path));
+  tracer_owner_ = std::make_unique<detail::Tracer>(std::move(path), virtual_time_);
   tracer_ = tracer_owner_.get();
 }
 

@@ -90,9 +90,11 @@ TEST(EventLoop, CallSoonThreadsafeFromAnotherThreadWakesTheLoop) {
   int got = asyncio::run([]() -> asyncio::Coro<int> {
     auto& loop = asyncio::get_running_loop();
     auto fut = loop.create_future<int>();
-    std::thread worker([&loop, fut]() mutable {
+    // The other thread never touches the Future (handles are not thread-safe):
+    // the callback it sends does, on the loop's thread.
+    std::thread worker([&loop, &fut] {
       std::this_thread::sleep_for(20ms);
-      loop.call_soon_threadsafe([fut]() mutable { fut.set_result(std::this_thread::get_id() != std::thread::id() ? 7 : 0); });
+      loop.call_soon_threadsafe([&fut] { fut.set_result(7); });
     });
     int v = co_await fut;
     worker.join();
@@ -110,9 +112,9 @@ TEST(EventLoop, VirtualTimeDoesNotJumpPastExternalWork) {
     auto fut = loop.create_future<int>();
     loop.call_later(3600s, [&] { log("timer"); });
     loop.begin_external();
-    std::thread worker([&loop, fut]() mutable {
+    std::thread worker([&loop, &fut] {
       std::this_thread::sleep_for(10ms);
-      loop.call_soon_threadsafe([&loop, fut]() mutable {
+      loop.call_soon_threadsafe([&loop, &fut] {
         loop.end_external();
         fut.set_result(1);
       });

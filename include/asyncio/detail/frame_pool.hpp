@@ -55,7 +55,7 @@ inline void* pool_allocate(std::size_t size) {
   return ::operator new(size);
 }
 
-inline void pool_deallocate(void* p, std::size_t size) noexcept {
+inline void pool_deallocate(void* p, [[maybe_unused]] std::size_t size) noexcept {
 #ifndef ASYNCIO_POOL_DISABLED
   std::size_t cls = (size + FramePool::kGranule - 1) / FramePool::kGranule;
   if (cls < FramePool::kClasses) [[likely]] {

@@ -1,0 +1,11 @@
+#pragma once
+// Text timelines of a trace file (trace.hpp's Chrome Trace Event Format):
+// one row per lane (task, worker), a mark where it ran, dots while it waited.
+#include <string>
+
+namespace tour {
+
+/// Renders `trace_path` as a text timeline `width` columns wide; empty on error.
+std::string render_timeline(const std::string& trace_path, int width = 60);
+
+}  // namespace tour
