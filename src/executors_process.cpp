@@ -27,6 +27,7 @@
 #include <deque>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <system_error>
 #include <thread>
@@ -95,30 +96,64 @@ bool write_frame(int fd, std::initializer_list<std::string_view> parts) {
   return true;
 }
 
-enum class ReadStatus { ok, eof, error };
+/// Buffers what arrives on a socket and cuts it into frames, so that a reply usually costs one
+/// read() whatever its size.
+class FrameReader {
+ public:
+  enum class Status { ok, eof, error };
 
-ReadStatus read_exact(int fd, char* p, std::size_t n) {
-  std::size_t got = 0;
-  while (got < n) {
-    ssize_t r = ::read(fd, p + got, n - got);
-    if (r == 0) return got == 0 ? ReadStatus::eof : ReadStatus::error;
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return ReadStatus::error;
+  /// One read() of what is available (blocks if nothing is). eof: the peer closed between
+  /// frames; error: it closed inside one, or the read failed.
+  Status fill(int fd) {
+    if (buffer_.size() - end_ < kChunk) {
+      // Move the unread part to the front, then make room.
+      buffer_.erase(0, begin_);
+      end_ -= begin_;
+      begin_ = 0;
+      buffer_.resize(std::max(buffer_.size(), end_ + kChunk));
     }
-    got += static_cast<std::size_t>(r);
+    for (;;) {
+      ssize_t n = ::read(fd, buffer_.data() + end_, buffer_.size() - end_);
+      if (n > 0) {
+        end_ += static_cast<std::size_t>(n);
+        return Status::ok;
+      }
+      if (n == 0) return begin_ == end_ ? Status::eof : Status::error;
+      if (errno != EINTR) return Status::error;
+    }
   }
-  return ReadStatus::ok;
-}
 
-ReadStatus read_frame(int fd, std::string& body) {
-  std::uint32_t length = 0;
-  auto status = read_exact(fd, reinterpret_cast<char*>(&length), sizeof length);
-  if (status != ReadStatus::ok) return status;
-  body.resize(length);
-  status = read_exact(fd, body.data(), length);
-  return status == ReadStatus::eof ? ReadStatus::error : status;
-}
+  /// The next complete frame's body, if one has arrived (valid until the next fill()).
+  std::optional<std::string_view> next() {
+    std::uint32_t length = 0;
+    if (end_ - begin_ < sizeof length) return std::nullopt;
+    std::memcpy(&length, buffer_.data() + begin_, sizeof length);
+    if (end_ - begin_ - sizeof length < length) {
+      if (buffer_.size() < begin_ + sizeof length + length) buffer_.resize(begin_ + sizeof length + length);
+      return std::nullopt;
+    }
+    std::string_view body(buffer_.data() + begin_ + sizeof length, length);
+    begin_ += sizeof length + length;
+    return body;
+  }
+
+  /// Blocks until a whole frame has arrived.
+  Status read_frame(int fd, std::string_view& body) {
+    for (;;) {
+      if (auto frame = next()) {
+        body = *frame;
+        return Status::ok;
+      }
+      if (auto status = fill(fd); status != Status::ok) return status;
+    }
+  }
+
+ private:
+  static constexpr std::size_t kChunk = 64 * 1024;
+  std::string buffer_;
+  std::size_t begin_ = 0;
+  std::size_t end_ = 0;
+};
 
 /// Reads fixed-size fields and length-prefixed strings from a frame body.
 class Reader {
@@ -159,12 +194,13 @@ void flush_output() {
 }
 
 [[noreturn]] void serve(int fd) {
-  std::string body;
+  FrameReader reader_;
+  std::string_view body;
   for (;;) {
-    auto status = read_frame(fd, body);
-    if (status != ReadStatus::ok) {  // the pool closed our socket, or the parent died
+    auto status = reader_.read_frame(fd, body);
+    if (status != FrameReader::Status::ok) {  // the pool closed our socket, or the parent died
       flush_output();
-      ::_exit(status == ReadStatus::eof ? 0 : 1);
+      ::_exit(status == FrameReader::Status::eof ? 0 : 1);
     }
     std::uint64_t id = 0;
     std::string result, type, message;
@@ -281,6 +317,7 @@ namespace {
 struct Worker {
   pid_t pid = -1;
   int fd = -1;
+  std::unique_ptr<FrameReader> reader = std::make_unique<FrameReader>();
   std::unique_ptr<detail::ProcessCall> call;  // in flight, or null when idle
   std::uint64_t call_id = 0;
 };
@@ -350,7 +387,10 @@ Worker spawn_worker() {
     ::close(sv[0]);
     throw std::system_error(err, std::generic_category(), "posix_spawn /proc/self/exe");
   }
-  return Worker{pid, sv[0], nullptr, 0};
+  Worker w;
+  w.pid = pid;
+  w.fd = sv[0];
+  return w;
 }
 
 }  // namespace
@@ -513,7 +553,6 @@ void ProcessPoolExecutor::State::break_pool(const std::string& cause) {
 
 void ProcessPoolExecutor::State::run_manager() {
   std::vector<pollfd> fds;
-  std::string body;
   for (;;) {
     if (!dispatch()) return;
     {
@@ -537,7 +576,13 @@ void ProcessPoolExecutor::State::run_manager() {
     for (std::size_t i = 1; i < fds.size(); ++i) {
       if (!fds[i].revents) continue;
       Worker& w = workers[i - 1];
-      if (read_frame(w.fd, body) != ReadStatus::ok || !w.call) {
+      bool alive = w.reader->fill(w.fd) == FrameReader::Status::ok;
+      std::optional<std::string_view> reply;
+      if (alive) {
+        reply = w.reader->next();
+        if (!reply) continue;  // the rest of the frame is on its way
+      }
+      if (!alive || !w.call) {
         // Dead (or talking out of turn): its call, if any, fails with the others.
         ::close(w.fd);
         w.fd = -1;
@@ -547,7 +592,7 @@ void ProcessPoolExecutor::State::run_manager() {
         break_pool(cause);
         return;
       }
-      complete(w, body);
+      complete(w, *reply);
     }
   }
   close_workers();
@@ -574,6 +619,7 @@ std::vector<pid_t> ProcessPoolExecutor::worker_pids() const {
 
 void ProcessPoolExecutor::submit_call(std::unique_ptr<detail::ProcessCall> call) {
   auto& s = *state_;
+  bool wake;
   {
     std::lock_guard lock(s.mutex);
     if (!s.broken.empty()) throw BrokenProcessPool(s.broken);
@@ -586,9 +632,12 @@ void ProcessPoolExecutor::submit_call(std::unique_ptr<detail::ProcessCall> call)
         state->run_manager();
       });
     }
+    // The manager sleeps only with an empty queue or with every worker busy (a reply wakes
+    // it then): only the first queued call needs to wake it.
+    wake = s.queue.empty();
     s.queue.push_back(std::move(call));
   }
-  s.wake();
+  if (wake) s.wake();
 }
 
 void ProcessPoolExecutor::shutdown(bool wait, bool cancel_futures) {

@@ -1042,26 +1042,26 @@ Coro<detail::executor_result_t<F, Args...>> to_thread(F fn, Args... args) {
 
 }  // namespace asyncio
 
-// GMP integers cross the process boundary as a sign and their magnitude's bytes.
+// GMP integers cross the process boundary as a sign and their limbs (both ends are the same
+// program on the same machine, so the native limb layout is shared).
 namespace cereal {
 
 template <class Archive>
 void save(Archive& archive, const mpz_class& value) {
-  const int sign = sgn(value);
-  std::vector<unsigned char> bytes((mpz_sizeinbase(value.get_mpz_t(), 2) + 7) / 8);
-  std::size_t written = 0;
-  mpz_export(bytes.data(), &written, 1, 1, 1, 0, value.get_mpz_t());
-  bytes.resize(written);
-  archive(sign, bytes);
+  const mp_limb_t* limbs = mpz_limbs_read(value.get_mpz_t());
+  std::vector<mp_limb_t> magnitude(limbs, limbs + mpz_size(value.get_mpz_t()));
+  archive(sgn(value), magnitude);
 }
 
 template <class Archive>
 void load(Archive& archive, mpz_class& value) {
   int sign = 0;
-  std::vector<unsigned char> bytes;
-  archive(sign, bytes);
-  mpz_import(value.get_mpz_t(), bytes.size(), 1, 1, 1, 0, bytes.data());
-  if (sign < 0) value = -value;
+  std::vector<mp_limb_t> magnitude;
+  archive(sign, magnitude);
+  const auto n = static_cast<mp_size_t>(magnitude.size());
+  mp_limb_t* limbs = mpz_limbs_write(value.get_mpz_t(), std::max<mp_size_t>(n, 1));
+  std::copy(magnitude.begin(), magnitude.end(), limbs);
+  mpz_limbs_finish(value.get_mpz_t(), sign < 0 ? -n : n);
 }
 
 }  // namespace cereal
