@@ -14,6 +14,8 @@
 #include <ostream>
 #include <thread>
 
+#include "asyncio/trace.hpp"
+
 namespace asyncio {
 
 RemoteError::RemoteError(std::string type_name, std::string message)
@@ -224,6 +226,16 @@ void fail_queue_broken(ThreadPoolExecutor::State& s, std::unique_lock<std::mutex
   lock.lock();
 }
 
+// Names of pool threads by number, for trace lanes (never shrinks: a few bytes per thread).
+std::mutex pool_thread_names_mutex;
+std::vector<std::string>* pool_thread_names = new std::vector<std::string>();
+
+std::uint32_t register_pool_thread(const std::string& name) {
+  std::lock_guard lock(pool_thread_names_mutex);
+  pool_thread_names->push_back(name);
+  return static_cast<std::uint32_t>(pool_thread_names->size());
+}
+
 void thread_pool_worker(std::shared_ptr<ThreadPoolExecutor::State> state, std::size_t index) {
   auto& s = *state;
   std::string name = fmt::format("{}_{}", s.thread_name_prefix, index);
@@ -253,15 +265,15 @@ void thread_pool_worker(std::shared_ptr<ThreadPoolExecutor::State> state, std::s
   // Python's worker releases the idle semaphore after each call; we do it as the call
   // returns, before its future completes, so that a caller woken by the result who submits
   // again finds this thread idle rather than starting another one.
-  struct MarkIdle final : detail::CallReturned {
-    explicit MarkIdle(ThreadPoolExecutor::State& s) : s(s) {}
-    void operator()() noexcept override {
+  struct Thread final : detail::PoolThread {
+    explicit Thread(ThreadPoolExecutor::State& s, std::uint32_t n) : s(s) { number = n; }
+    void call_returned() noexcept override {
       std::lock_guard lock(s.mutex);
       --s.busy_threads;
       ++s.idle_tokens;
     }
     ThreadPoolExecutor::State& s;
-  } mark_idle(s);
+  } self(s, register_pool_thread(name));
   for (;;) {
     s.work_ready.wait(lock, [&] { return !s.queue.empty() || s.shutdown || !s.broken.empty(); });
     if (s.queue.empty()) break;
@@ -269,7 +281,7 @@ void thread_pool_worker(std::shared_ptr<ThreadPoolExecutor::State> state, std::s
     s.queue.pop_front();
     ++s.busy_threads;
     lock.unlock();
-    item->run(mark_idle);
+    item->run(self);
     item.reset();
     lock.lock();
   }
@@ -347,6 +359,35 @@ void ThreadPoolExecutor::shutdown(bool wait, bool cancel_futures) {
 }
 
 namespace detail {
+
+std::string pool_thread_name(std::uint32_t number) {
+  std::lock_guard lock(pool_thread_names_mutex);
+  if (number == 0 || number > pool_thread_names->size()) return "thread";
+  return (*pool_thread_names)[number - 1];
+}
+
+void trace_job(EventLoop& loop, Tracer& tracer, const ConcurrentCore::Job& job) {
+  if (job.start_ns == 0) return;  // the executor did not say
+  const std::uint64_t lane =
+      Tracer::worker_lane(job.in_process ? (std::uint64_t{1} << 32) + job.worker : job.worker);
+  // Name each lane once per trace.
+  thread_local const Tracer* named_for = nullptr;
+  thread_local std::string named_path;
+  thread_local std::vector<std::uint64_t> named;
+  if (named_for != &tracer || named_path != tracer.path()) {
+    named_for = &tracer;
+    named_path = tracer.path();
+    named.clear();
+  }
+  if (std::find(named.begin(), named.end(), lane) == named.end()) {
+    named.push_back(lane);
+    tracer.lane_name(lane, job.in_process ? fmt::format("process {}", job.worker)
+                                          : "thread " + pool_thread_name(job.worker));
+  }
+  // Loop time of the start: the loop's clock runs with real time while a call is pending.
+  const std::int64_t ts = loop.now_ns() - (EventLoop::real_now_ns() - job.start_ns);
+  tracer.slice(lane, ts, job.end_ns - job.start_ns, job.what ? job.what : "run_in_executor");
+}
 
 AbstractExecutor& default_executor(EventLoop& loop) {
   if (!loop.default_executor())

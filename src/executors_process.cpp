@@ -456,6 +456,11 @@ bool ProcessPoolExecutor::State::dispatch() {
         }
         idle->call = std::move(call);
         idle->call_id = next_id++;
+        auto& job = idle->call->core().job;
+        job.in_process = true;
+        job.worker = static_cast<std::uint32_t>(idle->pid);
+        job.what = idle->call->function.data();  // registry names are NUL-terminated and live forever
+        job.start_ns = detail::steady_now_ns();
         ++in_flight;
         target = &*idle;
         break;
@@ -495,6 +500,7 @@ bool ProcessPoolExecutor::State::dispatch() {
 
 void ProcessPoolExecutor::State::complete(Worker& w, std::string_view body) {
   auto call = std::move(w.call);
+  call->core().job.end_ns = detail::steady_now_ns();
   {
     std::lock_guard lock(mutex);
     --in_flight;

@@ -987,3 +987,25 @@ TEST(WrapFuture, ACancelledConcurrentFutureCancelsTheAsyncioFuture) {
   }());
   EXPECT_TRUE(cancelled);
 }
+
+TEST(RunInExecutor, TracesEachCallInALaneForItsThreadOrProcess) {
+  const auto path = std::filesystem::path(testing::TempDir()) / "executors_trace.json";
+  ThreadPoolExecutor threads(1, "tracer");
+  ProcessPoolExecutor processes(1);
+  pid_t worker = asyncio::run(
+      [&]() -> asyncio::Coro<pid_t> {
+        auto& loop = asyncio::get_running_loop();
+        co_await loop.run_in_executor(threads, [] { std::this_thread::sleep_for(1ms); });
+        co_return co_await loop.run_in_executor(processes, current_pid);
+      }(),
+      asyncio::RunOptions{.debug = false, .virtual_time = false, .trace_path = path.string()});
+  std::ifstream f(path);
+  std::stringstream text;
+  text << f.rdbuf();
+  const std::string trace = text.str();
+  EXPECT_NE(trace.find("\"thread tracer_0\""), std::string::npos) << trace;
+  EXPECT_NE(trace.find("\"process " + std::to_string(worker) + "\""), std::string::npos) << trace;
+  EXPECT_NE(trace.find("\"current_pid\""), std::string::npos) << trace;
+  EXPECT_NE(trace.find("\"run_in_executor\""), std::string::npos) << trace;
+  std::filesystem::remove(path);
+}

@@ -115,6 +115,7 @@
 #include "asyncio/exceptions.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/trace.hpp"
 
 namespace asyncio {
 
@@ -239,6 +240,16 @@ class ConcurrentCore : public std::enable_shared_from_this<ConcurrentCore> {
 
   /// The type the future's result has, for the repr.
   virtual const std::type_info& result_type() const noexcept = 0;
+
+  /// Where and when the call ran, for traces: written by the executor before it completes
+  /// the future, read once the future is done. Times are steady_clock nanoseconds.
+  struct Job {
+    std::uint32_t worker = 0;  // pool thread number (see pool_thread_name) or process id
+    bool in_process = false;
+    std::int64_t start_ns = 0;
+    std::int64_t end_ns = 0;
+    const char* what = nullptr;  // the registered function's name, for process pools
+  } job;
   friend std::ostream& operator<<(std::ostream& os, const ConcurrentCore& f);
 
  private:
@@ -485,22 +496,33 @@ class MapResult {
 
 namespace detail {
 
-/// Told by a WorkItem that its call has returned, just before the future completes (the pool
-/// counts the thread idle from then on, so a submit made once result() returns reuses it).
-class CallReturned {
+/// A pool thread, as a WorkItem sees it.
+class PoolThread {
  public:
-  virtual void operator()() noexcept = 0;
+  /// The call has returned; its future is about to complete. The pool counts the thread idle
+  /// from then on, so a submit made once result() returns reuses it.
+  virtual void call_returned() noexcept = 0;
+  std::uint32_t number = 0;  // for traces: see pool_thread_name
 
  protected:
-  ~CallReturned() = default;
+  ~PoolThread() = default;
 };
+
+/// "ThreadPool-0_1": the name of the pool thread with this number (0: not a pool thread).
+std::string pool_thread_name(std::uint32_t number);
+
+inline std::int64_t steady_now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 /// One call queued in a ThreadPoolExecutor.
 class WorkItem {
  public:
   virtual ~WorkItem() = default;
   /// Runs the call unless its future was cancelled; completes the future.
-  virtual void run(CallReturned& returned) noexcept = 0;
+  virtual void run(PoolThread& thread) noexcept = 0;
   virtual ConcurrentCore& core() noexcept = 0;
 };
 
@@ -509,11 +531,18 @@ class ThreadWorkItem final : public WorkItem {
  public:
   ThreadWorkItem(concurrent::Future<R> future, Fn fn)
       : future_(std::move(future)), fn_(std::move(fn)) {}
-  void run(CallReturned& returned) noexcept override {
+  void run(PoolThread& thread) noexcept override {
     if (!future_.set_running_or_notify_cancel()) {
-      returned();
+      thread.call_returned();
       return;
     }
+    auto& job = core().job;
+    job.worker = thread.number;
+    job.start_ns = steady_now_ns();
+    auto returned = [&] {
+      job.end_ns = steady_now_ns();
+      thread.call_returned();
+    };
     std::exception_ptr error;
     try {
       if constexpr (std::is_void_v<R>) {
@@ -833,6 +862,9 @@ class ProcessPoolExecutor : public AbstractExecutor {
 
 namespace detail {
 
+/// Records where and when a call ran in the loop's trace (a lane per thread or process).
+void trace_job(EventLoop& loop, Tracer& tracer, const ConcurrentCore::Job& job);
+
 /// What a worker thread needs to hand a result to the loop: the loop, while the loop side of
 /// the chain is alive. Guarded by `mutex`; the worker posts while holding it, so the loop side
 /// cannot finish (nor the loop close under it) in between.
@@ -902,6 +934,8 @@ class ChainedFuture final : public std::enable_shared_from_this<ChainedFuture<R>
   /// _copy_future_state(source, dest), on the loop thread.
   void deliver() {
     if (finished_ || dest.done()) return;
+    if (Tracer* tracer = loop_->tracer()) [[unlikely]]
+      trace_job(*loop_, *tracer, ConcurrentAccess::core(source_).job);
     if (source_.cancelled()) {
       dest.cancel();
       return;
