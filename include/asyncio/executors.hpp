@@ -1,80 +1,103 @@
-// asyncio/executors.hpp - CPython's concurrent.futures for C++: thread and process pools.
-//
-// Public names (the Python name each one re-creates is on the right):
-//
-//   asyncio::concurrent::Future<T>        concurrent.futures.Future
-//   asyncio::concurrent::MapResult<R>     the iterator returned by Executor.map()
-//   asyncio::concurrent::CancelledError   concurrent.futures.CancelledError
-//   asyncio::concurrent::TimeoutError     TimeoutError (what Future.result(timeout) raises)
-//   asyncio::concurrent::InvalidStateError concurrent.futures.InvalidStateError
-//   asyncio::AbstractExecutor             concurrent.futures.Executor (the part a loop needs)
-//   asyncio::ThreadPoolExecutor           concurrent.futures.ThreadPoolExecutor
-//   asyncio::ProcessPoolExecutor          concurrent.futures.ProcessPoolExecutor
-//   asyncio::BrokenExecutor               concurrent.futures.BrokenExecutor
-//   asyncio::BrokenThreadPool             concurrent.futures.thread.BrokenThreadPool
-//   asyncio::BrokenProcessPool            concurrent.futures.process.BrokenProcessPool
-//   asyncio::RemoteError                  an exception raised in a worker process (Python
-//                                         re-raises the pickled exception with a
-//                                         _RemoteTraceback as its __cause__)
-//   ASYNCIO_REGISTER_PROCESS_FUNCTION(f)  what pickling a module-level function by name does
-//
-// Python                                         C++
-// ---------------------------------------------  ---------------------------------------------
-// with ThreadPoolExecutor() as pool:              {
-//     f = pool.submit(fn, 1, 2)                     asyncio::ThreadPoolExecutor pool;
-//     print(f.result())                             auto f = pool.submit(fn, 1, 2);
-//     for r in pool.map(fn, xs, ys): ...            fmt::print("{}\n", f.result());
-//                                                   for (auto& r : pool.map(fn, xs, ys)) ...
-//                                                 }   // the destructor is shutdown(wait=True)
-// f.result(timeout=0.5)                           f.result(500ms)
-// f.add_done_callback(cb)                         f.add_done_callback([](const auto& f) {...})
-// pool.shutdown(wait=False, cancel_futures=True)  pool.shutdown(false, true)
-// list(pool.map(fn, xs))                          std::vector<R> v = pool.map(fn, xs);
-//
-// Differences from Python, all forced by C++:
-//  - ProcessPoolExecutor runs only *registered* free functions (see below), with arguments and
-//    results that cereal can serialize; Python pickles any module-level function by name.
-//  - An exception thrown in a worker process comes back as asyncio::RemoteError whose what()
-//    is "<type>: <message>" (e.g. "std::invalid_argument: n must be positive"): C++ cannot
-//    re-create an arbitrary exception type from its name.
-//  - map() has no `timeout` or `chunksize`; it submits every call at once, as Python's does,
-//    and returns a single-pass range (a Python generator) that also converts to a vector.
-//  - Destroying an executor is `with`'s exit: shutdown(wait=true). shutdown(wait=false)
-//    returns at once, but the destructor still waits for the workers (C++ has no interpreter
-//    exit that would join them later).
-//
-// How the process pool starts its workers (it never forks a threaded process)
-// ----------------------------------------------------------------------------
-// CPython's "spawn" start method, for C++: a worker is the program itself, started again with
-// posix_spawn("/proc/self/exe") (vfork+exec, safe in a process that already has threads) and
-// an environment variable ASYNCIO_PROCESS_POOL_WORKER=<fd> naming its end of a socketpair.
-// The library notices that variable during static initialisation: it first finishes the rest
-// of the program's static initialisation (so every registered function and every global is
-// ready, whatever the link order), then serves calls on the socket instead of running main(),
-// and _exit(0)s when the parent closes the socket. Example code does nothing for this; the
-// one rule is Python's `if __name__ == "__main__"` rule turned around: work done before main
-// (constructors of globals) runs in every worker too, so keep it cheap and side-effect free.
-//
-// Functions are registered by name at namespace scope (never inside main(), which workers do
-// not run):
-//
-//   mpz_class factorial(int n) { ... }
-//   ASYNCIO_REGISTER_PROCESS_FUNCTION(factorial);
-//   ...
-//   asyncio::ProcessPoolExecutor pool;
-//   auto f = pool.submit(factorial, 10000);     // looks up "factorial", sends (10000)
-//
-// Arguments are converted to the function's parameter types and serialized with cereal's
-// binary archive; results come back the same way. Anything cereal serializes works (include
-// the cereal/types/<x>.hpp you need); this header adds the common standard containers and
-// GMP's mpz_class. A worker that dies (crash, kill -9) fails every pending future with
-// BrokenProcessPool and the pool refuses new work, as in Python.
-//
-// Thread safety: every member of Future, ThreadPoolExecutor and ProcessPoolExecutor may be
-// called from any thread. Done-callbacks run on the thread that completes the future (a
-// worker thread, or the process pool's manager thread), or at once on the calling thread if
-// the future is already done.
 #pragma once
+/// \file executors.hpp
+/// Thread and process pools (CPython's concurrent.futures) and their bridge into the event
+/// loop (asyncio's loop.run_in_executor, wrap_future, to_thread).
+///
+/// Public names (the Python name each one re-creates is on the right):
+///
+///   asyncio::concurrent::Future<T>         concurrent.futures.Future
+///   asyncio::concurrent::MapResult<R>      the iterator Executor.map() returns
+///   asyncio::concurrent::CancelledError    concurrent.futures.CancelledError (not asyncio's)
+///   asyncio::concurrent::TimeoutError      TimeoutError (= asyncio::TimeoutError, as in 3.11)
+///   asyncio::concurrent::InvalidStateError concurrent.futures.InvalidStateError
+///   asyncio::ThreadPoolExecutor            concurrent.futures.ThreadPoolExecutor
+///   asyncio::ProcessPoolExecutor           concurrent.futures.ProcessPoolExecutor
+///   asyncio::BrokenExecutor                concurrent.futures.BrokenExecutor
+///   asyncio::BrokenThreadPool              concurrent.futures.thread.BrokenThreadPool
+///   asyncio::BrokenProcessPool             concurrent.futures.process.BrokenProcessPool
+///   asyncio::RemoteError                   an exception raised in a worker process (Python
+///                                          re-raises the pickled exception, with a
+///                                          _RemoteTraceback as its __cause__)
+///   ASYNCIO_REGISTER_PROCESS_FUNCTION(f)   what pickling a module-level function by name does
+///   loop.run_in_executor(executor, f, a...) loop.run_in_executor(executor, f, *a)
+///   asyncio::wrap_future(concurrent_future) asyncio.wrap_future(concurrent_future)
+///   asyncio::to_thread(f, a...)            asyncio.to_thread(f, *a)
+///
+/// Python                                         C++
+/// ---------------------------------------------  ---------------------------------------------
+/// with ThreadPoolExecutor() as pool:              {
+///     f = pool.submit(fn, 1, 2)                     asyncio::ThreadPoolExecutor pool;
+///     print(f.result())                             auto f = pool.submit(fn, 1, 2);
+///     for r in pool.map(fn, xs, ys): ...            fmt::print("{}\n", f.result());
+///                                                   for (auto& r : pool.map(fn, xs, ys)) ...
+///                                                 }   // the destructor is shutdown(wait=True)
+/// f.result(timeout=0.5)                           f.result(500ms)
+/// f.add_done_callback(cb)                         f.add_done_callback([](const auto& f) {...})
+/// pool.shutdown(wait=False, cancel_futures=True)  pool.shutdown(false, true)
+/// list(pool.map(fn, xs))                          std::vector<R> v = pool.map(fn, xs);
+/// r = await loop.run_in_executor(None, fn, x)     auto r = co_await loop.run_in_executor(nullptr, fn, x);
+/// r = await loop.run_in_executor(pool, fn, x)     auto r = co_await loop.run_in_executor(pool, fn, x);
+/// r = await asyncio.to_thread(fn, x)              auto r = co_await asyncio::to_thread(fn, x);
+///
+/// Differences from Python, all forced by C++:
+///  - ProcessPoolExecutor runs only *registered* free functions (see below), with arguments and
+///    results that cereal can serialize; Python pickles any module-level function by name.
+///  - An exception thrown in a worker process comes back as asyncio::RemoteError whose what()
+///    is "<type>: <message>" (e.g. "std::invalid_argument: n must be positive"): C++ cannot
+///    re-create an arbitrary exception type from its name. (A thread pool rethrows the
+///    exception object itself.)
+///  - map() has no `timeout` or `chunksize`; it submits every call at once, as Python's does,
+///    and returns a single-pass range (a Python generator) that also converts to a vector.
+///  - Destroying an executor is `with`'s exit: shutdown(wait=true). shutdown(wait=false)
+///    returns at once, but the destructor still waits for the workers (C++ has no interpreter
+///    exit that would join them later).
+///  - Python's ThreadPoolExecutor and ProcessPoolExecutor refuse max_workers <= 0; here 0
+///    means the default.
+///
+/// The bridge into the loop (run_in_executor, wrap_future, to_thread) follows CPython's
+/// futures._chain_future: the asyncio Future completes on the loop thread with the call's
+/// result, exception or cancellation; cancelling it -- e.g. by cancelling the task that
+/// awaits it -- cancels the call if it has not started (a running call runs to its end, and
+/// its result is dropped). While a call is pending the loop counts it as external work, so
+/// virtual time does not jump past it. With tracing on, each call is recorded in a lane for
+/// its thread or process.
+///
+/// How the process pool starts its workers (it never forks a threaded process)
+/// ----------------------------------------------------------------------------
+/// CPython's "spawn" start method, for C++: a worker is the program itself, started again with
+/// posix_spawn("/proc/self/exe") (vfork+exec, safe in a process that already has threads) and
+/// an environment variable ASYNCIO_PROCESS_POOL_WORKER=<fd> naming its end of a socketpair.
+/// The library notices that variable during static initialisation: it first finishes the rest
+/// of the program's static initialisation (so every registered function and every global is
+/// ready, whatever the link order), then serves calls on the socket instead of running main(),
+/// and _exit(0)s when the parent closes the socket. Example code does nothing for this; the
+/// one rule is Python's `if __name__ == "__main__"` rule turned around: work done before main
+/// (constructors of globals) runs in every worker too, so keep it cheap and side-effect free.
+///
+/// Functions are registered by name at namespace scope (never inside main(), which workers do
+/// not run):
+///
+///   mpz_class slow_factorial(int n) { ... }
+///   ASYNCIO_REGISTER_PROCESS_FUNCTION(slow_factorial);
+///   ...
+///   asyncio::ProcessPoolExecutor pool;
+///   auto f = pool.submit(slow_factorial, 10000);   // looks up "slow_factorial", sends (10000)
+///
+/// The function must be named unambiguously: an overloaded name (such as `factorial`, which
+/// gmpxx.h also declares) cannot be passed as it is; pick one overload with a cast, and
+/// register it with ASYNCIO_REGISTER_PROCESS_FUNCTION_AS("name", cast).
+///
+/// Arguments are converted to the function's parameter types and serialized with cereal's
+/// binary archive; results come back the same way. Anything cereal serializes works (include
+/// the cereal/types/<x>.hpp you need); this header adds the common standard containers and
+/// GMP's mpz_class. A worker that dies (crash, kill -9) fails every pending future with
+/// BrokenProcessPool and the pool refuses new work, as in Python.
+///
+/// Thread safety: every member of concurrent::Future, ThreadPoolExecutor and
+/// ProcessPoolExecutor may be called from any thread. Done-callbacks run on the thread that
+/// completes the future (a worker thread, or the process pool's manager thread), or at once on
+/// the calling thread if the future is already done. run_in_executor, wrap_future, to_thread
+/// and the asyncio Futures they return belong to the loop's thread, like the rest of asyncio.
 
 #include <gmpxx.h>
 #include <sys/types.h>
@@ -89,8 +112,8 @@
 #include <cereal/types/utility.hpp>
 #include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <concepts>
 #include <condition_variable>
 #include <cstddef>
@@ -592,8 +615,8 @@ auto submit_zipped(Submit& submit, std::index_sequence<I...>, Ranges&&... ranges
 /// (default min(32, cores + 4), Python's). C++ has no GIL: CPU-bound calls run in parallel.
 ///
 ///   asyncio::ThreadPoolExecutor pool;                 // with ThreadPoolExecutor() as pool:
-///   auto f = pool.submit(factorial, 10000);          //     f = pool.submit(factorial, 10000)
-///   std::vector<mpz_class> r = pool.map(factorial, numbers);   # list(pool.map(...))
+///   auto f = pool.submit(slow_factorial, 10000);     //     f = pool.submit(factorial, 10000)
+///   std::vector<mpz_class> r = pool.map(slow_factorial, numbers);   # list(pool.map(...))
 ///
 /// submit() copies (or moves) the callable and its arguments into the pool, as std::thread
 /// does; pass std::ref() to share. Lifecycle: running -> shut down (submit throws
@@ -777,7 +800,7 @@ bool register_process_function(std::string_view name, R (*fn)(P...)) {
 #define ASYNCIO_DETAIL_CONCAT2(a, b) a##b
 #define ASYNCIO_DETAIL_CONCAT(a, b) ASYNCIO_DETAIL_CONCAT2(a, b)
 /// Registers a free function for process pools under its own spelling:
-/// `ASYNCIO_REGISTER_PROCESS_FUNCTION(factorial);` at namespace scope.
+/// `ASYNCIO_REGISTER_PROCESS_FUNCTION(slow_factorial);` at namespace scope.
 #define ASYNCIO_REGISTER_PROCESS_FUNCTION(fn) ASYNCIO_REGISTER_PROCESS_FUNCTION_AS(#fn, fn)
 /// The same under an explicit name; `fn` may be a cast that picks one overload.
 #define ASYNCIO_REGISTER_PROCESS_FUNCTION_AS(name, fn)                              \
@@ -796,9 +819,9 @@ bool register_process_function(std::string_view name, R (*fn)(P...)) {
 /// BrokenProcessPool from then on. An exception thrown by the function comes back as
 /// RemoteError. See the top of this header for how workers start and what may be sent.
 ///
-///   ASYNCIO_REGISTER_PROCESS_FUNCTION(factorial);      // namespace scope
-///   asyncio::ProcessPoolExecutor pool;                   // with ProcessPoolExecutor() as pool:
-///   std::vector<mpz_class> r = pool.map(factorial, numbers);   # list(pool.map(...))
+///   ASYNCIO_REGISTER_PROCESS_FUNCTION(slow_factorial);     // namespace scope
+///   asyncio::ProcessPoolExecutor pool;                      // with ProcessPoolExecutor() as pool:
+///   std::vector<mpz_class> r = pool.map(slow_factorial, numbers);   # list(pool.map(...))
 ///
 /// Thread safety: all members may be called from any thread. A manager thread per pool sends
 /// calls and completes futures (done-callbacks run on it).
