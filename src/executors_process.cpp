@@ -26,6 +26,7 @@
 #include <cstring>
 #include <deque>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -44,6 +45,8 @@ namespace {
 constexpr const char* kWorkerVariable = "ASYNCIO_PROCESS_POOL_WORKER";
 constexpr int kWorkerFd = 3;
 constexpr std::uint8_t kCall = 1, kResult = 1, kError = 2;
+// A frame's length is a u32; leave room for the header fields.
+constexpr std::size_t kMaxPayload = std::numeric_limits<std::uint32_t>::max() - 4096;
 
 // ---- the registry ------------------------------------------------------------------------------
 
@@ -223,6 +226,9 @@ void flush_output() {
         entry = it->second;
       }
       result = entry.invoker(entry.fn, reader.rest());
+      if (result.size() > kMaxPayload)
+        throw std::length_error(fmt::format("the result of '{}' is too large to send ({} bytes)",
+                                            name, result.size()));
       ok = true;
     } catch (...) {
       auto e = std::current_exception();
@@ -624,6 +630,10 @@ std::vector<pid_t> ProcessPoolExecutor::worker_pids() const {
 }
 
 void ProcessPoolExecutor::submit_call(std::unique_ptr<detail::ProcessCall> call) {
+  if (call->args.size() > kMaxPayload)
+    throw std::length_error(fmt::format("ProcessPoolExecutor: the arguments of '{}' are too large "
+                                        "to send ({} bytes)",
+                                        call->function, call->args.size()));
   auto& s = *state_;
   bool wake;
   {
