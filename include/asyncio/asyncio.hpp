@@ -5,6 +5,7 @@
 #include "asyncio/coroutines.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/exceptions.hpp"
+#include "asyncio/executors.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/locks.hpp"
 #include "asyncio/queues.hpp"
