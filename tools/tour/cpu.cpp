@@ -134,8 +134,8 @@ std::vector<mpz_class> collect(Results&& results, Progress& progress) {
   return out;
 }
 
-/// asyncio + executor: every call submitted with run_in_executor, then awaited in order
-/// (asyncio.gather of the futures, in Python).
+/// asyncio + executor, as the CPython script does it: a run_in_executor future per call,
+/// gathered.
 template <class Executor>
 asyncio::Coro<std::vector<mpz_class>> gather_in(Executor* pool, std::vector<int> numbers,
                                                 Progress* progress) {
@@ -147,13 +147,9 @@ asyncio::Coro<std::vector<mpz_class>> gather_in(Executor* pool, std::vector<int>
     } else {
       futures.push_back(loop.run_in_executor(*pool, slow_factorial, n));
     }
+    futures.back().add_done_callback([progress] { progress->advance(); });
   }
-  std::vector<mpz_class> results;
-  for (auto& f : futures) {
-    results.push_back(co_await f);
-    progress->advance();
-  }
-  co_return results;
+  co_return co_await asyncio::gather(std::move(futures));
 }
 
 std::string find_on_path(const std::string& exe) {
@@ -245,6 +241,7 @@ CpuReport measure_cpu(const CpuOptions& o) {
   CpuReport report;
   report.options = o;
   report.cores = std::max(1u, std::thread::hardware_concurrency());
+  if (std::ifstream loadavg("/proc/loadavg"); loadavg) loadavg >> report.load_average;
   const std::size_t threads = o.threads ? o.threads : asyncio::ThreadPoolExecutor::default_max_workers();
   const std::size_t processes = o.processes ? o.processes : report.cores;
   const std::vector<int> numbers(static_cast<std::size_t>(o.count), o.n);
@@ -327,14 +324,17 @@ std::string format_cpu_report(const CpuReport& r) {
   }
   line("");
   if (!r.results_equal) line("WARNING: the runs did not all compute the same numbers.");
+  const double cpp_threads = sync / r.rows[1].seconds;
   if (py) {
-    const double cpp_threads = sync / r.rows[1].seconds, py_threads = py_sync / r.rows[1].python_seconds.value_or(1);
+    const double py_threads = py_sync / r.rows[1].python_seconds.value_or(1);
     line("One thread: C++ (GMP) takes {:.2f} s where CPython takes {:.2f} s.", sync, py_sync);
-    line("Threads: C++ has no GIL, so its thread pool keeps every core busy ({:.2f}x); CPython's",
+    line("Threads: C++ has no GIL, so a thread pool can keep every core busy ({:.2f}x here);",
          cpp_threads);
-    line("threads take turns holding the GIL ({:.2f}x): no faster than one thread.", py_threads);
+    line("CPython's threads take turns holding the GIL ({:.2f}x): no faster than one thread.",
+         py_threads);
   } else {
-    line("Threads: C++ has no GIL, so its thread pool keeps every core busy ({:.2f}x).", sync / r.rows[1].seconds);
+    line("Threads: C++ has no GIL, so a thread pool can keep every core busy ({:.2f}x here).",
+         cpp_threads);
     if (!r.python_note.empty()) line("({})", r.python_note);
   }
   line("Processes use every core in both languages, but pay for starting the workers and for");
@@ -342,6 +342,10 @@ std::string format_cpu_report(const CpuReport& r) {
   line("asyncio + executor: the loop hands the calls to the pool and awaits their futures; the");
   line("figures follow the pool underneath, since the loop itself computes nothing.");
   if (py && !r.python_note.empty()) line("({})", r.python_note);
+  if (r.load_average > 0.5)
+    line("Note: the load average was {:.1f} before the run: other programs shared the {} cores,\n"
+         "so the speed-ups are lower than they would be on an idle machine.",
+         r.load_average, r.cores);
   return out;
 }
 

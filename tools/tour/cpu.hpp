@@ -32,6 +32,7 @@ struct CpuRow {
 struct CpuReport {
   CpuOptions options;
   unsigned cores = 0;
+  double load_average = 0;  // 1-minute load average before the run (other programs' work)
   std::size_t bits = 0;  // bits of the product, the same for every row
   std::vector<CpuRow> rows;
   std::string python_version;  // empty when CPython was not measured
