@@ -18,7 +18,7 @@ void ReadyQueue::grow() {
   tail_ = n;
 }
 
-FutureCore::~FutureCore() {
+void FutureCore::free_callbacks() noexcept {
   // Callbacks never scheduled: free the user's (task nodes are not owned).
   for (DoneCallback* cb = cb_head_; cb != nullptr;) {
     DoneCallback* next = cb->next_;
@@ -61,11 +61,9 @@ std::string FutureCore::state_name() const {
   return exc_ ? "finished exception=" + exception_repr(exc_) : "finished";
 }
 
-void FutureCore::check_pending(const char* what) const {
-  if (state_ != FutureState::pending) {
-    std::string state = state_ == FutureState::cancelled ? "CANCELLED" : "FINISHED";
-    throw InvalidStateError(state + ": " + what + "() on a future that is already done");
-  }
+void FutureCore::throw_not_pending(const char* what) const {
+  std::string state = state_ == FutureState::cancelled ? "CANCELLED" : "FINISHED";
+  throw InvalidStateError(state + ": " + what + "() on a future that is already done");
 }
 
 void FutureCore::set_exception_ptr(std::exception_ptr e) {
@@ -89,31 +87,6 @@ std::exception_ptr FutureCore::exception() {
   if (state_ == FutureState::cancelled) throw make_cancelled_error();
   log_traceback_ = false;
   return exc_;
-}
-
-void FutureCore::schedule_callbacks() noexcept {
-  DoneCallback* cb = cb_head_;
-  cb_head_ = cb_tail_ = nullptr;
-  while (cb != nullptr) {
-    DoneCallback* next = cb->next_;
-    cb->next_ = nullptr;
-    loop_->push_ready(cb);
-    cb = next;
-  }
-}
-
-void FutureCore::add_callback(DoneCallback* cb) {
-  if (state_ != FutureState::pending) {
-    loop_->push_ready(cb);
-    return;
-  }
-  cb->next_ = nullptr;
-  if (cb_tail_ != nullptr) {
-    cb_tail_->next_ = cb;
-  } else {
-    cb_head_ = cb;
-  }
-  cb_tail_ = cb;
 }
 
 bool FutureCore::remove_callback(DoneCallback* cb) noexcept {

@@ -53,7 +53,10 @@ bool Tracer::write() const {
     out.push_back(std::move(j));
   }
   std::ofstream f(path_);
-  f << nlohmann::json{{"traceEvents", out}, {"displayTimeUnit", "ms"}}.dump(1) << '\n';
+  f << nlohmann::json{{"traceEvents", out},
+                      {"displayTimeUnit", "ms"},
+                      {"otherData", {{"clock", virtual_clock_ ? "virtual" : "real"}}}}
+           .dump(1) << '\n';
   if (!f) {
     std::fprintf(stderr, "asyncio: cannot write trace file %s\n", path_.c_str());
     return false;

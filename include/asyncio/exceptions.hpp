@@ -95,6 +95,54 @@ std::string exception_message(const std::exception_ptr& e);
 /// `repr(exc)`: `RuntimeError('Too big number')`, `TimeoutError()`.
 std::string exception_repr(const std::exception_ptr& e);
 
+// ---- synchronisation primitives and queues (locks.hpp, queues.hpp) ----------
+//
+// | Python                          | C++                                                    |
+// |---------------------------------|--------------------------------------------------------|
+// | `ValueError`                    | `asyncio::ValueError : std::invalid_argument`          |
+// | `asyncio.BrokenBarrierError`    | `asyncio::BrokenBarrierError : asyncio::RuntimeError`  |
+// | `asyncio.QueueEmpty`            | `asyncio::QueueEmpty : std::runtime_error`             |
+// | `asyncio.QueueFull`             | `asyncio::QueueFull : std::runtime_error`              |
+// | `asyncio.QueueShutDown`         | `asyncio::QueueShutDown : std::runtime_error`          |
+//
+// ValueError derives from std::invalid_argument, which exception_type_name()
+// already calls `ValueError`. The queue exceptions carry no message, as in
+// Python (`str(QueueEmpty())` is empty); their type says it all.
+
+/// Python's `ValueError`: an argument with the right type but a wrong value
+/// (`Semaphore(-1)`, `Barrier(0)`, a BoundedSemaphore released too many times,
+/// `task_done()` called too many times, a negative queue size).
+class ValueError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// A Barrier was aborted or reset while a task waited on it, or is broken
+/// (`asyncio.BrokenBarrierError`, a subclass of RuntimeError in Python too).
+class BrokenBarrierError : public RuntimeError {
+ public:
+  using RuntimeError::RuntimeError;
+};
+
+/// `get_nowait()` on an empty queue (`asyncio.QueueEmpty`).
+class QueueEmpty : public std::runtime_error {
+ public:
+  QueueEmpty() : std::runtime_error("") {}
+};
+
+/// `put_nowait()` on a full queue (`asyncio.QueueFull`).
+class QueueFull : public std::runtime_error {
+ public:
+  QueueFull() : std::runtime_error("") {}
+};
+
+/// put or get on a queue that was shut down (`asyncio.QueueShutDown`, 3.13):
+/// every put, and a get once the queue is empty (at once with `immediate`).
+class QueueShutDown : public std::runtime_error {
+ public:
+  QueueShutDown() : std::runtime_error("") {}
+};
+
 }  // namespace asyncio
 
 // ============================================================================

@@ -28,7 +28,11 @@ class Tracer {
     std::int64_t dur_ns;
     std::string name;
   };
-  explicit Tracer(std::string path) : path_(std::move(path)) {}
+  explicit Tracer(std::string path, bool virtual_clock = false)
+      : path_(std::move(path)), virtual_clock_(virtual_clock) {}
+  /// In virtual time, `ts` is virtual and `dur` real: the file says so
+  /// (`"otherData": {"clock": "virtual"}`) so that renderers draw steps as instants.
+  bool virtual_clock() const noexcept { return virtual_clock_; }
 
   void lane_name(std::uint64_t lane, std::string name);
   void instant(std::uint64_t lane, std::int64_t ts_ns, std::string name);
@@ -42,6 +46,7 @@ class Tracer {
 
  private:
   std::string path_;
+  bool virtual_clock_;
   mutable std::mutex mutex_;  // executors record from their threads
   std::vector<Event> events_;
 };

@@ -26,6 +26,8 @@ std::string render_timeline(const std::string& trace_path, int width) {
   };
   std::map<std::uint64_t, Lane> lanes;
   double t_max = 0;
+  // In virtual time a step's duration is real time on a virtual axis: draw steps as instants.
+  bool virtual_clock = j.contains("otherData") && j["otherData"].value("clock", "") == "virtual";
   for (const auto& e : j["traceEvents"]) {
     auto tid = e["tid"].get<std::uint64_t>();
     Lane& lane = lanes[tid];
@@ -35,7 +37,7 @@ std::string render_timeline(const std::string& trace_path, int width) {
       continue;
     }
     double ts = e["ts"].get<double>() / 1e6;
-    double end = ts + (ph == "X" ? e["dur"].get<double>() / 1e6 : 0.0);
+    double end = ts + (ph == "X" && !virtual_clock ? e["dur"].get<double>() / 1e6 : 0.0);
     if (ph == "X") lane.slices.emplace_back(ts, end);
     if (lane.first < 0 || ts < lane.first) lane.first = ts;
     lane.last = std::max(lane.last, end);
@@ -60,7 +62,7 @@ std::string render_timeline(const std::string& trace_path, int width) {
     out += fmt::format("  {:<{}} |{}|\n", lane.name.substr(0, 32), label, line);
   }
   std::string axis(static_cast<std::size_t>(width), ' ');
-  out += fmt::format("  {:<{}} 0s{:>{}}\n", "", label, fmt::format("{:.2f}s", span), width - 1);
+  out += fmt::format("  {:<{}} 0s{:>{}}\n", "", label, fmt::format("{:.2f}s", t_max), width - 1);
   out += fmt::format("  {:<{}} \u2588 running   . waiting\n", "", label);
   return out;
 }

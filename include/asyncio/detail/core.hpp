@@ -124,7 +124,9 @@ class FutureCore {
   /// typed part). Throws InvalidStateError when already done.
   void set_exception_ptr(std::exception_ptr e);
   /// Throws InvalidStateError unless pending (before setting a result).
-  void check_pending(const char* what) const;
+  void check_pending(const char* what) const {
+    if (state_ != FutureState::pending) [[unlikely]] throw_not_pending(what);
+  }
   /// Called by the typed part after storing the result.
   void mark_finished() {
     state_ = FutureState::finished;
@@ -143,7 +145,7 @@ class FutureCore {
   std::exception_ptr exception();
 
   /// Registers a node; if already done, schedules it at once.
-  void add_callback(DoneCallback* cb);
+  inline void add_callback(DoneCallback* cb);
   /// Unlinks a node if still registered; returns whether it was.
   bool remove_callback(DoneCallback* cb) noexcept;
   /// Removes every user callback (added through add_done_callback) whose id matches.
@@ -162,10 +164,14 @@ class FutureCore {
   std::string state_name() const;
 
  protected:
-  ~FutureCore();
-  void schedule_callbacks() noexcept;
+  ~FutureCore() {
+    if (cb_head_ != nullptr) [[unlikely]] free_callbacks();
+  }
+  inline void schedule_callbacks() noexcept;
   void set_cancel_message(std::string msg);
   [[noreturn]] void rethrow_slow();
+  [[noreturn]] void throw_not_pending(const char* what) const;
+  void free_callbacks() noexcept;
 
   LoopCore* loop_;
   std::exception_ptr exc_;
@@ -241,6 +247,19 @@ class TaskCore : public FutureCore, public DoneCallback {
     fut.add_callback(this);
     if (must_cancel_ && fut.cancel(cancel_message())) must_cancel_ = false;
   }
+  /// As wait_on(fut), but `wakeup` is registered on `fut` instead of the task
+  /// itself: when fut completes, `wakeup` runs in the slot where the task's step
+  /// would have run, and decides whether to run the step (`step_entry(task)`) or
+  /// to wait again. Queue.get/put use it to re-check their `while` condition
+  /// without resuming the coroutine (CPython's `while self.empty(): await getter`).
+  void wait_on(FutureCore& fut, DoneCallback& wakeup) {
+    fut_waiter_ = &fut;
+    fut.add_callback(&wakeup);
+    if (must_cancel_ && fut.cancel(cancel_message())) must_cancel_ = false;
+  }
+  /// True when a cancel() could not be passed to the awaited future (it was
+  /// already done) and will be thrown at the next resume [Task._must_cancel].
+  bool cancel_pending() const noexcept { return must_cancel_; }
   /// Called by an awaiter resuming after a suspension: a cancel() that could
   /// not be passed to the awaited future is thrown here [Task.__step's
   /// `_must_cancel`].
@@ -330,6 +349,28 @@ class LoopCore {
   std::size_t task_count_ = 0;
   bool debug_ = false;
 };
+
+// FutureCore's hot paths, inline (they need LoopCore).
+inline void FutureCore::add_callback(DoneCallback* cb) {
+  if (state_ != FutureState::pending) {
+    loop_->push_ready(cb);
+    return;
+  }
+  cb->next_ = nullptr;
+  (cb_tail_ != nullptr ? cb_tail_->next_ : cb_head_) = cb;
+  cb_tail_ = cb;
+}
+
+inline void FutureCore::schedule_callbacks() noexcept {
+  DoneCallback* cb = cb_head_;
+  cb_head_ = cb_tail_ = nullptr;
+  while (cb != nullptr) {
+    DoneCallback* next = cb->next_;
+    cb->next_ = nullptr;
+    loop_->push_ready(cb);
+    cb = next;
+  }
+}
 
 /// The running loop, or throws RuntimeError("no running event loop").
 LoopCore& running_loop_core();

@@ -1,0 +1,169 @@
+#pragma once
+/// \file detail/waiters.hpp
+/// What the synchronisation primitives (locks.hpp) and queues (queues.hpp)
+/// share: a waiter future that lives in the waiting coroutine's frame, and the
+/// primitive's FIFO of them. Nothing here is public API.
+///
+/// CPython's primitives keep `self._waiters`, a deque of futures: a waiting
+/// task creates a future, appends it, awaits it, and removes it in a `finally`.
+/// Here the future is a `WaitEntry` embedded in the awaiter, i.e. in the
+/// waiting coroutine's frame (no allocation), and the deque is a `WaitList`,
+/// an intrusive doubly-linked FIFO, so that removing a cancelled waiter from the
+/// middle costs O(1).
+///
+/// Lifetime rules:
+/// - an entry unlinks itself when it is destroyed (a frame destroyed while
+///   suspended, at loop close);
+/// - a list destroyed while entries are still linked (a primitive that dies
+///   before the tasks waiting on it) *orphans* them: each is unlinked, marked
+///   orphaned and, if still pending, completed with RuntimeError("<owner>
+///   destroyed while a task was waiting on it"). The awaiter checks
+///   `orphaned()` before touching its primitive again, so this misuse gives the
+///   waiting task an exception instead of undefined behaviour.
+#include <coroutine>
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "asyncio/futures.hpp"
+
+namespace asyncio::detail {
+
+class WaitList;
+
+/// A waiter: a future in the waiting coroutine's frame, linked in a WaitList.
+class WaitEntry final : public TypedFuture<void> {
+ public:
+  WaitEntry() noexcept : TypedFuture<void>(nullptr) {}
+  WaitEntry(const WaitEntry&) = delete;
+  WaitEntry& operator=(const WaitEntry&) = delete;
+  inline ~WaitEntry();
+
+  bool linked() const noexcept { return list_ != nullptr; }
+  bool orphaned() const noexcept { return orphaned_; }
+  /// Back to pending, to wait again (Queue's `while` loop).
+  void rearm() noexcept {
+    state_ = FutureState::pending;
+    exc_ = nullptr;
+    log_traceback_ = false;
+  }
+  /// Binds the future to `loop` (before anyone may complete it).
+  void bind(LoopCore* loop) noexcept { loop_ = loop; }
+
+ private:
+  friend class WaitList;
+  WaitEntry* prev_ = nullptr;
+  WaitEntry* next_ = nullptr;
+  WaitList* list_ = nullptr;
+  bool orphaned_ = false;
+};
+
+/// FIFO of waiters owned by a primitive (CPython's `self._waiters` deque).
+class WaitList {
+ public:
+  /// `owner` names the primitive in the orphan error ("asyncio::Lock").
+  explicit WaitList(const char* owner) noexcept : owner_(owner) {}
+  WaitList(const WaitList&) = delete;
+  WaitList& operator=(const WaitList&) = delete;
+  ~WaitList() {
+    if (head_ != nullptr) [[unlikely]] orphan_all();
+  }
+
+  bool empty() const noexcept { return head_ == nullptr; }
+  std::size_t size() const noexcept { return size_; }
+  WaitEntry* front() const noexcept { return head_; }
+  static WaitEntry* next(const WaitEntry* e) noexcept { return e->next_; }
+
+  void push_back(WaitEntry* e) noexcept {
+    e->list_ = this;
+    e->prev_ = tail_;
+    e->next_ = nullptr;
+    (tail_ != nullptr ? tail_->next_ : head_) = e;
+    tail_ = e;
+    ++size_;
+  }
+  void remove(WaitEntry* e) noexcept {
+    (e->prev_ != nullptr ? e->prev_->next_ : head_) = e->next_;
+    (e->next_ != nullptr ? e->next_->prev_ : tail_) = e->prev_;
+    e->prev_ = e->next_ = nullptr;
+    e->list_ = nullptr;
+    --size_;
+  }
+  /// Unlinks `e` from whichever list holds it, if any.
+  static void unlink(WaitEntry* e) noexcept {
+    if (e->list_ != nullptr) e->list_->remove(e);
+  }
+  WaitEntry* pop_front() noexcept {
+    WaitEntry* e = head_;
+    if (e != nullptr) remove(e);
+    return e;
+  }
+
+  /// True when every entry is cancelled (or there is none): CPython's
+  /// `all(w.cancelled() for w in self._waiters)`.
+  bool all_cancelled() const noexcept {
+    for (WaitEntry* e = head_; e != nullptr; e = e->next_) {
+      if (!e->cancelled()) return false;
+    }
+    return true;
+  }
+
+ private:
+  void orphan_all() noexcept;
+  WaitEntry* head_ = nullptr;
+  WaitEntry* tail_ = nullptr;
+  std::size_t size_ = 0;
+  const char* owner_;
+};
+
+inline WaitEntry::~WaitEntry() { WaitList::unlink(this); }
+
+/// Suspends the running task on `entry` (bound to the task's loop first), as
+/// suspend_on() does, inline for the hot path. With `wakeup`, that node runs
+/// instead of the task when the entry completes (TaskCore::wait_on).
+/// Throws RuntimeError outside a task.
+inline TaskCore& suspend_on_entry(WaitEntry& entry, std::coroutine_handle<> h,
+                                  DoneCallback* wakeup = nullptr) {
+  LoopCore* loop = t_running_loop;
+  TaskCore* task = loop != nullptr ? loop->current_task() : nullptr;
+  if (task == nullptr) [[unlikely]]
+    return suspend_on(entry, h);  // throws the RuntimeError of futures and sleep
+  entry.bind(loop);
+  task->set_resume_point(h);
+  if (wakeup != nullptr) {
+    task->wait_on(entry, *wakeup);
+  } else {
+    task->wait_on(entry);
+  }
+  return *task;
+}
+
+/// Base of the awaiters that wait on a WaitEntry in a primitive's WaitList.
+/// The entry is constructed only when the awaiter suspends: the fast path
+/// (`await_ready()` true) pays for no future. Movable only before it is awaited.
+struct EntryAwaiter {
+  TaskCore* task = nullptr;  // set when suspended; null when await_ready() took the fast path
+  EntryAwaiter() noexcept = default;
+  EntryAwaiter(EntryAwaiter&&) noexcept {}  // before co_await: nothing to move
+  WaitEntry& entry() noexcept { return *slot_; }
+  /// Suspends the task on a new entry, then appends the entry to `list`.
+  void wait_in(WaitList& list, std::coroutine_handle<> h, DoneCallback* wakeup = nullptr) {
+    slot_.emplace();
+    task = &suspend_on_entry(*slot_, h, wakeup);
+    list.push_back(&*slot_);
+  }
+  /// Throws what ended the wait when it did not end by a result: the
+  /// cancellation (a pending cancel() first, as Task.__step does), or the
+  /// orphan error. Returns normally when the entry holds a result.
+  void rethrow_outcome() {
+    task->throw_if_cancel_requested();
+    entry().result();
+  }
+  /// The primitive was destroyed while we waited: never touch it again.
+  [[noreturn]] void throw_orphaned();
+
+ private:
+  std::optional<WaitEntry> slot_;
+};
+
+}  // namespace asyncio::detail

@@ -1,0 +1,412 @@
+#pragma once
+/// \file queues.hpp
+/// Queues for tasks (CPython `asyncio/queues.py`, 3.13): `Queue<T>` (first
+/// in, first out), `LifoQueue<T>` (last in, first out), `PriorityQueue<T,
+/// Compare>` (lowest first), and `QueueEmpty`, `QueueFull`, `QueueShutDown`
+/// (exceptions.hpp).
+///
+/// ```cpp
+/// asyncio::Queue<int> q(/*maxsize=*/1);       // q = asyncio.Queue(maxsize=1)
+/// co_await q.put(42);                         // await q.put(42)
+/// int x = co_await q.get();                   // x = await q.get()
+/// q.put_nowait(7);  q.get_nowait();           // QueueFull / QueueEmpty
+/// q.task_done();  co_await q.join();          // unfinished-task accounting
+/// q.shutdown();                               // 3.13: puts and gets raise QueueShutDown
+/// ```
+///
+/// Semantics, to the iteration, as CPython's:
+///
+/// - `put` waits while the queue is full, `get` while it is empty; each wakes
+///   the first waiter of the other side (it resumes on the next iteration). A
+///   woken waiter re-checks: if the item (or the slot) was taken meanwhile by a
+///   `get_nowait` (`put_nowait`) it waits again, at the back of the line (the
+///   `while self.empty(): await getter` loop; CPython's queues are not fair
+///   against `_nowait` callers, and neither are these).
+/// - A waiter cancelled at the moment it is woken passes the wake-up on to the
+///   next waiter, so no item sits in the queue while a getter waits (and no
+///   free slot while a putter waits). A `get` that throws CancelledError has
+///   not taken an item: nothing is lost.
+/// - `task_done()` after each processed item, `join()` waits until every item
+///   put has been marked done; ValueError("task_done() called too many times").
+/// - `shutdown(immediate=false)`: every waiting put/get wakes up and throws
+///   QueueShutDown, as will every later `put`; `get` keeps returning the items
+///   left and throws QueueShutDown once the queue is empty. With
+///   `immediate=true` the items left are dropped (and counted as done for
+///   `join()`), so `get` throws at once.
+///
+/// Differences from Python, on purpose: `maxsize` 0 means unbounded, as in
+/// Python, but a negative maxsize is a ValueError here (Python treats it as
+/// unbounded; DESIGN.md lists it as misuse). Items are C++ values: `T` may be
+/// move-only; `get()` moves the item out; `put_nowait(std::move(x))` leaves `x`
+/// untouched when it throws QueueFull or QueueShutDown.
+///
+/// `put()`, `get()` and `join()` are plain awaiters (no allocation): the waiter's
+/// future lives in the waiting coroutine's frame.
+///
+/// Thread safety: one loop's tasks only (from another thread, go through
+/// `loop.call_soon_threadsafe`). A queue must outlive the tasks waiting on it;
+/// if it does not, they get RuntimeError at their `co_await`.
+#include <algorithm>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "asyncio/detail/waiters.hpp"
+#include "asyncio/exceptions.hpp"
+#include "asyncio/locks.hpp"
+
+namespace asyncio {
+namespace detail {
+
+class QueueCore;
+
+/// The awaiter part shared by put and get: an entry plus the wake-up node that
+/// re-checks the queue before resuming the task (TaskCore::wait_on(fut, wakeup)).
+struct QueueWaiter : EntryAwaiter, DoneCallback {
+  QueueCore* queue;
+  bool is_put;
+  QueueWaiter(QueueCore* q, bool put) noexcept
+      : DoneCallback(&QueueWaiter::on_wake), queue(q), is_put(put) {}
+  QueueWaiter(QueueWaiter&& o) noexcept
+      : EntryAwaiter(std::move(o)), DoneCallback(&QueueWaiter::on_wake), queue(o.queue),
+        is_put(o.is_put) {}
+  static void on_wake(Runnable* r);
+};
+
+/// The untyped part of a queue: sizes, waiters, unfinished tasks, shutdown.
+///
+/// Invariants: `size_` is the number of items stored; `getters_`/`putters_`
+/// hold the waiters not yet woken, in arrival order (CPython's `_getters` and
+/// `_putters`: a woken waiter is popped from them); `transit_` holds the woken
+/// waiters until they run (so that a queue destroyed under them can orphan
+/// them); `finished_` is set exactly when `unfinished_` is 0.
+class QueueCore {
+ public:
+  QueueCore(const QueueCore&) = delete;
+  QueueCore& operator=(const QueueCore&) = delete;
+
+  /// Number of items in the queue.
+  std::size_t qsize() const noexcept { return size_; }
+  /// Number of items allowed in the queue (0: unbounded).
+  std::size_t maxsize() const noexcept { return maxsize_; }
+  bool empty() const noexcept { return size_ == 0; }
+  /// True when there are maxsize items (never for an unbounded queue).
+  bool full() const noexcept { return maxsize_ > 0 && size_ >= maxsize_; }
+  /// True once shutdown() was called.
+  bool is_shutdown() const noexcept { return shutdown_; }
+
+  /// Marks one formerly got item as processed; wakes join() when none is left.
+  /// ValueError("task_done() called too many times").
+  void task_done() {
+    if (unfinished_ == 0) [[unlikely]] throw_task_done();
+    if (--unfinished_ == 0) finished_.set();
+  }
+  /// `co_await q.join()`: waits until every item put has been marked done.
+  Event::WaitAwaiter join() noexcept { return finished_.wait(); }
+  /// Items put and not yet marked done.
+  std::size_t unfinished_tasks() const noexcept { return unfinished_; }
+
+  /// Waiting getters and putters (not counting those woken and about to run).
+  std::size_t getters() const noexcept { return getters_.size(); }
+  std::size_t putters() const noexcept { return putters_.size(); }
+
+ protected:
+  explicit QueueCore(std::ptrdiff_t maxsize);
+  ~QueueCore() = default;
+
+  friend struct QueueWaiter;
+
+  /// Wakes the first waiter of `waiters` that is not done (`_wakeup_next`).
+  void wakeup_next(WaitList& waiters) noexcept {
+    while (WaitEntry* e = waiters.pop_front()) {
+      transit_.push_back(e);  // until its task runs (a cancelled one too)
+      if (!e->done()) {
+        e->set_result();
+        break;
+      }
+    }
+  }
+  /// After `put_nowait`: count the item and wake a getter.
+  void after_put() noexcept {
+    ++size_;
+    ++unfinished_;
+    finished_.clear();
+    wakeup_next(getters_);
+  }
+  /// After `get_nowait`: wake a putter.
+  void after_get() noexcept {
+    --size_;
+    wakeup_next(putters_);
+  }
+  /// A put/get waiter resumed: unlink it; on cancellation pass the wake-up on
+  /// and rethrow (the `except:` clause of put/get).
+  void finish_wait(QueueWaiter& w) {
+    if (w.entry().orphaned()) [[unlikely]] w.throw_orphaned();
+    WaitList::unlink(&w.entry());
+    if (w.task->cancel_pending() || w.entry().cancelled()) [[unlikely]] cancelled_wait(w);
+  }
+  [[noreturn]] void cancelled_wait(QueueWaiter& w);
+  /// shutdown(): the flag; with `immediate`, `dropped` items were removed
+  /// and count as done; then every waiter is woken to re-check and raise.
+  void shutdown_core(bool immediate, std::size_t dropped) noexcept;
+  void print_core(std::ostream& os) const;
+  [[noreturn]] static void throw_task_done();
+
+  std::size_t size_ = 0;
+  std::size_t maxsize_;
+  std::size_t unfinished_ = 0;
+  bool shutdown_ = false;
+  Event finished_;
+  WaitList getters_{"asyncio::Queue"};
+  WaitList putters_{"asyncio::Queue"};
+  WaitList transit_{"asyncio::Queue"};
+};
+
+/// Prints an item like Python's repr in a list: strings quoted.
+template <class T>
+void print_item(std::ostream& os, const T& v) {
+  if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    os << '\'' << std::string_view(v) << '\'';
+  } else {
+    print_value(os, v);
+  }
+}
+
+/// Storage policies (CPython's overridable `_init`, `_put`, `_get`).
+template <class T>
+struct FifoStore {
+  static constexpr const char* name = "Queue";
+  std::deque<T> items;
+  void push(T&& v) { items.push_back(std::move(v)); }
+  T pop() {
+    T v = std::move(items.front());
+    items.pop_front();
+    return v;
+  }
+  void clear() noexcept { items.clear(); }
+  template <class F>
+  void for_each(F&& f) const {
+    for (const T& v : items) f(v);
+  }
+};
+
+template <class T>
+struct LifoStore {
+  static constexpr const char* name = "LifoQueue";
+  std::vector<T> items;
+  void push(T&& v) { items.push_back(std::move(v)); }
+  T pop() {
+    T v = std::move(items.back());
+    items.pop_back();
+    return v;
+  }
+  void clear() noexcept { items.clear(); }
+  template <class F>
+  void for_each(F&& f) const {
+    for (const T& v : items) f(v);
+  }
+};
+
+/// A binary min-heap on `Compare`, with the algorithm of Python's heapq
+/// (heappush's _siftdown, heappop's bottom-up _siftup), so that the items, ties
+/// included, come out in the same order as from asyncio.PriorityQueue and the
+/// printed `_queue` is the same list.
+template <class T, class Compare>
+struct HeapStore {
+  static constexpr const char* name = "PriorityQueue";
+  std::vector<T> items;
+  Compare less;
+  explicit HeapStore(Compare c = Compare()) : less(std::move(c)) {}
+  void push(T&& v) {
+    items.push_back(std::move(v));
+    sift_down(0, items.size() - 1);
+  }
+  T pop() {
+    T last = std::move(items.back());
+    items.pop_back();
+    if (items.empty()) return last;
+    T top = std::move(items.front());
+    items.front() = std::move(last);
+    sift_up(0);
+    return top;
+  }
+  void clear() noexcept { items.clear(); }
+  template <class F>
+  void for_each(F&& f) const {
+    for (const T& v : items) f(v);
+  }
+
+ private:
+  // heapq._siftdown: moves the item at `pos` up towards `start`.
+  void sift_down(std::size_t start, std::size_t pos) {
+    T item = std::move(items[pos]);
+    while (pos > start) {
+      std::size_t parent = (pos - 1) >> 1;
+      if (!less(item, items[parent])) break;
+      items[pos] = std::move(items[parent]);
+      pos = parent;
+    }
+    items[pos] = std::move(item);
+  }
+  // heapq._siftup: moves the smaller child up until a leaf, then sift_down.
+  void sift_up(std::size_t pos) {
+    std::size_t end = items.size(), start = pos;
+    T item = std::move(items[pos]);
+    std::size_t child = 2 * pos + 1;
+    while (child < end) {
+      std::size_t right = child + 1;
+      if (right < end && !less(items[child], items[right])) child = right;
+      items[pos] = std::move(items[child]);
+      pos = child;
+      child = 2 * pos + 1;
+    }
+    items[pos] = std::move(item);
+    sift_down(start, pos);
+  }
+};
+
+/// A queue of `T` stored by `Store`; see the file comment.
+template <class T, class Store>
+class BasicQueue : public QueueCore {
+ public:
+  using value_type = T;
+
+  /// `maxsize` 0: unbounded. ValueError when negative.
+  explicit BasicQueue(std::ptrdiff_t maxsize = 0, Store store = Store())
+      : QueueCore(maxsize), store_(std::move(store)) {}
+
+  // ---- put ----
+  /// `co_await q.put(item)`: waits while the queue is full, then puts.
+  /// QueueShutDown if the queue is (or gets) shut down; CancelledError if the
+  /// task is cancelled while waiting (the item is then not put).
+  struct [[nodiscard]] PutAwaiter : QueueWaiter {
+    T item;
+    PutAwaiter(BasicQueue* q, T&& v) : QueueWaiter(q, true), item(std::move(v)) {}
+    BasicQueue& q() const noexcept { return *static_cast<BasicQueue*>(queue); }
+    bool await_ready() const noexcept { return !q().full() || q().shutdown_; }
+    void await_suspend(std::coroutine_handle<> h) { wait_in(q().putters_, h, this); }
+    [[gnu::always_inline]] void await_resume() {
+      if (task != nullptr) q().finish_wait(*this);
+      q().put_nowait(std::move(item));
+    }
+  };
+  PutAwaiter put(T item) { return PutAwaiter(this, std::move(item)); }
+
+  /// Puts without waiting: QueueFull when full, QueueShutDown after shutdown();
+  /// `item` is moved from only on success.
+  void put_nowait(T&& item) {
+    check_put();
+    store_.push(std::move(item));
+    after_put();
+  }
+  void put_nowait(const T& item)
+    requires std::is_copy_constructible_v<T>
+  {
+    check_put();
+    store_.push(T(item));
+    after_put();
+  }
+
+  // ---- get ----
+  /// `co_await q.get()`: waits while the queue is empty, then removes and
+  /// returns the next item. QueueShutDown when the queue is shut down and
+  /// empty; CancelledError if the task is cancelled while waiting.
+  struct [[nodiscard]] GetAwaiter : QueueWaiter {
+    explicit GetAwaiter(BasicQueue* q) noexcept : QueueWaiter(q, false) {}
+    BasicQueue& q() const noexcept { return *static_cast<BasicQueue*>(queue); }
+    bool await_ready() const noexcept { return !q().empty() || q().shutdown_; }
+    void await_suspend(std::coroutine_handle<> h) { wait_in(q().getters_, h, this); }
+    [[gnu::always_inline]] T await_resume() {
+      if (task != nullptr) q().finish_wait(*this);
+      return q().get_nowait();
+    }
+  };
+  GetAwaiter get() noexcept { return GetAwaiter(this); }
+
+  /// Removes and returns an item if one is there: QueueEmpty otherwise
+  /// (QueueShutDown once shut down).
+  T get_nowait() {
+    if (size_ == 0) [[unlikely]] throw_empty();
+    T v = store_.pop();
+    after_get();
+    return v;
+  }
+
+  /// Shuts the queue down (3.13): see the file comment. With `immediate`,
+  /// drops the items left and counts them as done.
+  void shutdown(bool immediate = false) {
+    std::size_t dropped = 0;
+    if (immediate) {
+      dropped = size_;
+      store_.clear();
+    }
+    shutdown_core(immediate, dropped);
+  }
+
+  /// Python's `str(q)`: `<Queue maxsize=1 _queue=[1] _getters[1] tasks=1>`.
+  friend std::ostream& operator<<(std::ostream& os, const BasicQueue& q) {
+    os << '<' << Store::name << " maxsize=" << q.maxsize_;
+    if (q.size_ > 0) {
+      os << " _queue=[";
+      bool first = true;
+      q.store_.for_each([&](const T& v) {
+        if (!first) os << ", ";
+        first = false;
+        print_item(os, v);
+      });
+      os << ']';
+    }
+    q.print_core(os);
+    return os << '>';
+  }
+
+ private:
+  void check_put() const {
+    if (shutdown_) [[unlikely]] throw QueueShutDown();
+    if (full()) [[unlikely]] throw QueueFull();
+  }
+  [[noreturn]] void throw_empty() const {
+    if (shutdown_) throw QueueShutDown();
+    throw QueueEmpty();
+  }
+
+  Store store_;
+};
+
+}  // namespace detail
+
+/// A first in, first out queue (`asyncio.Queue`); see the file comment.
+template <class T>
+class Queue : public detail::BasicQueue<T, detail::FifoStore<T>> {
+ public:
+  explicit Queue(std::ptrdiff_t maxsize = 0) : detail::BasicQueue<T, detail::FifoStore<T>>(maxsize) {}
+};
+
+/// A last in, first out queue (`asyncio.LifoQueue`): `get` returns the item
+/// put most recently.
+template <class T>
+class LifoQueue : public detail::BasicQueue<T, detail::LifoStore<T>> {
+ public:
+  explicit LifoQueue(std::ptrdiff_t maxsize = 0)
+      : detail::BasicQueue<T, detail::LifoStore<T>>(maxsize) {}
+};
+
+/// A priority queue (`asyncio.PriorityQueue`): `get` returns the lowest item
+/// by `Compare` (a strict weak order, "less than"), as Python's heapq. Entries
+/// are typically `std::pair<int, Data>` (priority, data); equal items come out
+/// in no particular order.
+template <class T, class Compare = std::less<T>>
+class PriorityQueue : public detail::BasicQueue<T, detail::HeapStore<T, Compare>> {
+ public:
+  explicit PriorityQueue(std::ptrdiff_t maxsize = 0, Compare less = Compare())
+      : detail::BasicQueue<T, detail::HeapStore<T, Compare>>(
+            maxsize, detail::HeapStore<T, Compare>(std::move(less))) {}
+};
+
+}  // namespace asyncio

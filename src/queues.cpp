@@ -1,0 +1,73 @@
+// Queues (CPython 3.13 asyncio/queues.py): the untyped part.
+#include "asyncio/queues.hpp"
+
+#include <string>
+
+namespace asyncio::detail {
+
+QueueCore::QueueCore(std::ptrdiff_t maxsize) : maxsize_(static_cast<std::size_t>(maxsize)) {
+  if (maxsize < 0)
+    throw ValueError("Queue maxsize must be >= 0 (0 means unbounded), got " + std::to_string(maxsize));
+  finished_.set();
+}
+
+// Runs, in the slot where the waiting task's step would run, when the task's
+// waiter future completes. CPython's task would resume in
+// `while self.empty(): ... await getter`, find the queue still empty (full)
+// if a get_nowait/put_nowait took the item (slot) meanwhile, and wait again
+// with a new future at the back of the line: that is done here without
+// resuming the coroutine. Otherwise the task's step runs now.
+void QueueWaiter::on_wake(Runnable* r) {
+  auto* w = static_cast<QueueWaiter*>(static_cast<DoneCallback*>(r));
+  TaskCore* task = w->task;
+  if (!w->entry().orphaned() && !w->entry().cancelled() && !task->cancel_pending()) [[likely]] {
+    QueueCore& q = *w->queue;
+    bool blocked = w->is_put ? q.full() : q.empty();
+    if (blocked && !q.shutdown_) [[unlikely]] {
+      WaitList::unlink(&w->entry());
+      w->entry().rearm();
+      task->wait_on(w->entry(), *w);
+      (w->is_put ? q.putters_ : q.getters_).push_back(&w->entry());
+      return;
+    }
+  }
+  TaskCore::step_entry(task);
+}
+
+void QueueCore::cancelled_wait(QueueWaiter& w) {
+  // except: the waiter is already removed (unlinked). If we were woken (our
+  // future has a result) but cannot take the item (slot), wake the next in line.
+  bool woken = !w.entry().cancelled();
+  if (woken && (w.is_put ? !full() : !empty())) wakeup_next(w.is_put ? putters_ : getters_);
+  w.rethrow_outcome();
+  throw CancelledError();  // not reached: rethrow_outcome throws on this path
+}
+
+void QueueCore::shutdown_core(bool immediate, std::size_t dropped) noexcept {
+  shutdown_ = true;
+  if (immediate) {
+    size_ -= dropped;
+    unfinished_ -= std::min(dropped, unfinished_);
+    if (unfinished_ == 0) finished_.set();
+  }
+  // All getters (putters) need to re-check the queue to raise QueueShutDown.
+  while (WaitEntry* e = getters_.pop_front()) {
+    transit_.push_back(e);
+    if (!e->done()) e->set_result();
+  }
+  while (WaitEntry* e = putters_.pop_front()) {
+    transit_.push_back(e);
+    if (!e->done()) e->set_result();
+  }
+}
+
+void QueueCore::print_core(std::ostream& os) const {
+  if (!getters_.empty()) os << " _getters[" << getters_.size() << ']';
+  if (!putters_.empty()) os << " _putters[" << putters_.size() << ']';
+  if (unfinished_ > 0) os << " tasks=" << unfinished_;
+  if (shutdown_) os << " shutdown";
+}
+
+void QueueCore::throw_task_done() { throw ValueError("task_done() called too many times"); }
+
+}  // namespace asyncio::detail

@@ -1,0 +1,77 @@
+#pragma once
+// Helpers for the scenario tests of test_locks.cpp and test_queues.cpp: each
+// scenario is also written in Python (CPython 3.12 locks, 3.13 queues) and its
+// log, with loop-iteration numbers, is the expected text here.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "asyncio/runners.hpp"
+#include "asyncio/tasks.hpp"
+
+namespace scenario {
+
+/// Counts loop iterations: a callback that reschedules itself with call_soon,
+/// so it runs exactly once per iteration (as the Python twin's Ticker).
+struct Ticker {
+  int n = 0;
+  bool on = true;
+  Ticker() { schedule(); }
+  Ticker(const Ticker&) = delete;
+  void schedule() {
+    asyncio::get_running_loop().call_soon([this] { tick(); });
+  }
+  void tick() {
+    if (!on) return;
+    ++n;
+    schedule();
+  }
+  void stop() { on = false; }
+};
+
+inline std::vector<std::string>& log() {
+  static std::vector<std::string> lines;
+  return lines;
+}
+inline void say(const Ticker& tk, const std::string& s) {
+  log().push_back(std::to_string(tk.n) + ": " + s);
+}
+inline void note(const std::string& s) { log().push_back(s); }
+
+/// repr without the address, as the Python twin prints it.
+template <class T>
+std::string r(const T& x) {
+  std::ostringstream os;
+  os << x;
+  return std::regex_replace(os.str(), std::regex(" at 0x[0-9a-f]+"), "");
+}
+
+/// Awaits each task in turn, ignoring how it ended (the twin's wait_all).
+template <class T>
+asyncio::Coro<void> wait_all(std::vector<asyncio::Task<T>> tasks) {
+  for (auto& t : tasks) {
+    try {
+      co_await t;
+    } catch (...) {
+    }
+  }
+}
+
+/// Runs `main` in virtual time; returns the log, one line each, and checks
+/// that no coroutine frame outlives the loop.
+template <class T>
+std::string run(asyncio::Coro<T> main) {
+  log().clear();
+  asyncio::RunOptions options;
+  options.virtual_time = true;
+  asyncio::run(std::move(main), options);
+  EXPECT_EQ(asyncio::detail::t_live_frames, 0);
+  std::string out;
+  for (auto& l : log()) out += l + "\n";
+  return out;
+}
+
+}  // namespace scenario

@@ -1,0 +1,907 @@
+// Tests of locks.hpp: Lock, Event, Condition, Semaphore, BoundedSemaphore,
+// Barrier. The scenario tests compare a log with loop-iteration numbers to the
+// one printed by the same program on CPython 3.12's asyncio.locks (the Python
+// twin is quoted above each expected text).
+#include "asyncio/locks.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <regex>
+#include <sstream>
+
+#include "scenario.hpp"
+
+using namespace std::chrono_literals;
+using scenario::note;
+using scenario::r;
+using scenario::say;
+using scenario::Ticker;
+
+namespace {
+
+// ---- Lock --------------------------------------------------------------------------
+
+asyncio::Coro<void> lock_user(Ticker& tk, asyncio::Lock& lock, std::string name) {
+  say(tk, name + " waits");
+  {
+    auto guard = co_await lock;
+    say(tk, name + " acquired");
+    co_await asyncio::sleep(0);
+  }
+  say(tk, name + " released");
+}
+
+asyncio::Coro<void> lock_fifo() {
+  Ticker tk;
+  asyncio::Lock lock;
+  co_await lock.acquire();
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B", "C"}) ts.push_back(asyncio::create_task(lock_user(tk, lock, n)));
+  co_await asyncio::sleep(0);
+  say(tk, r(lock));
+  lock.release();
+  say(tk, "main released");
+  co_await scenario::wait_all(ts);
+  say(tk, r(lock));
+  tk.stop();
+}
+
+TEST(Lock, WakesWaitersFirstInFirstOutOneIterationAfterRelease) {
+  EXPECT_EQ(scenario::run(lock_fifo()),
+            "1: A waits\n"
+            "1: B waits\n"
+            "1: C waits\n"
+            "1: <asyncio.locks.Lock object [locked, waiters:3]>\n"
+            "1: main released\n"
+            "2: A acquired\n"
+            "3: A released\n"
+            "4: B acquired\n"
+            "5: B released\n"
+            "6: C acquired\n"
+            "7: C released\n"
+            "8: <asyncio.locks.Lock object [unlocked]>\n");
+}
+
+asyncio::Coro<void> lock_cancellable(Ticker& tk, asyncio::Lock& lock, std::string name, bool yield) {
+  try {
+    auto guard = co_await lock;
+    say(tk, name + " acquired");
+    if (yield) co_await asyncio::sleep(0);
+  } catch (const asyncio::CancelledError&) {
+    say(tk, name + " cancelled");
+    throw;
+  }
+}
+
+asyncio::Coro<void> lock_cancel_waiting() {
+  Ticker tk;
+  asyncio::Lock lock;
+  co_await lock.acquire();
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B", "C"})
+    ts.push_back(asyncio::create_task(lock_cancellable(tk, lock, n, false)));
+  co_await asyncio::sleep(0);
+  ts[1].cancel();
+  co_await asyncio::sleep(0);
+  say(tk, r(lock));
+  lock.release();
+  co_await scenario::wait_all(ts);
+  say(tk, std::string("locked=") + (lock.locked() ? "True" : "False"));
+  tk.stop();
+}
+
+TEST(Lock, WaiterCancelledWhileWaitingLeavesTheQueue) {
+  EXPECT_EQ(scenario::run(lock_cancel_waiting()),
+            "2: B cancelled\n"
+            "2: <asyncio.locks.Lock object [locked, waiters:2]>\n"
+            "3: A acquired\n"
+            "4: C acquired\n"
+            "4: locked=False\n");
+}
+
+asyncio::Coro<void> lock_cancel_at_wakeup() {
+  Ticker tk;
+  asyncio::Lock lock;
+  co_await lock.acquire();
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B", "C"})
+    ts.push_back(asyncio::create_task(lock_cancellable(tk, lock, n, true)));
+  co_await asyncio::sleep(0);
+  lock.release();  // wakes A
+  ts[0].cancel();  // A is cancelled at the moment of its wake-up
+  say(tk, r(lock));
+  ts.push_back(asyncio::create_task(lock_cancellable(tk, lock, "D", true)));  // cannot jump the queue
+  co_await scenario::wait_all(ts);
+  say(tk, std::string("locked=") + (lock.locked() ? "True" : "False") +
+              " A.cancelled=" + (ts[0].cancelled() ? "True" : "False"));
+  tk.stop();
+}
+
+TEST(Lock, WaiterCancelledAtTheMomentOfWakeUpPassesTheLockOn) {
+  EXPECT_EQ(scenario::run(lock_cancel_at_wakeup()),
+            "1: <asyncio.locks.Lock object [unlocked, waiters:3]>\n"
+            "2: A cancelled\n"
+            "3: B acquired\n"
+            "5: C acquired\n"
+            "7: D acquired\n"
+            "9: locked=False A.cancelled=True\n");
+}
+
+TEST(Lock, ReleasingAnUnlockedLockThrowsRuntimeError) {
+  asyncio::Lock lock;
+  try {
+    lock.release();
+    FAIL() << "no exception";
+  } catch (const asyncio::RuntimeError& e) {
+    EXPECT_STREQ(e.what(), "Lock is not acquired.");
+  }
+}
+
+
+// ---- Event -------------------------------------------------------------------------
+
+asyncio::Coro<void> event_waiter(Ticker& tk, asyncio::Event& ev, std::string name) {
+  try {
+    say(tk, name + " waits");
+    bool v = co_await ev.wait();
+    say(tk, name + " woke " + (v ? "True" : "False"));
+  } catch (const asyncio::CancelledError&) {
+    say(tk, name + " cancelled");
+    throw;
+  }
+}
+
+asyncio::Coro<void> event_basic() {
+  Ticker tk;
+  asyncio::Event ev;
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B", "C"}) ts.push_back(asyncio::create_task(event_waiter(tk, ev, n)));
+  co_await asyncio::sleep(0);
+  say(tk, r(ev));
+  ts[1].cancel();
+  co_await asyncio::sleep(0);
+  say(tk, r(ev));
+  ev.set();
+  ev.set();
+  say(tk, r(ev));
+  co_await scenario::wait_all(ts);
+  say(tk, r(ev));
+  co_await ev.wait();
+  say(tk, "wait on a set event returns at once");
+  ev.clear();
+  say(tk, r(ev));
+  tk.stop();
+}
+
+TEST(Event, SetWakesEveryWaiterInOrderAndACancelledWaiterLeaves) {
+  EXPECT_EQ(scenario::run(event_basic()),
+            "1: A waits\n"
+            "1: B waits\n"
+            "1: C waits\n"
+            "1: <asyncio.locks.Event object [unset, waiters:3]>\n"
+            "2: B cancelled\n"
+            "2: <asyncio.locks.Event object [unset, waiters:2]>\n"
+            "2: <asyncio.locks.Event object [set, waiters:2]>\n"
+            "3: A woke True\n"
+            "3: C woke True\n"
+            "4: <asyncio.locks.Event object [set]>\n"
+            "4: wait on a set event returns at once\n"
+            "4: <asyncio.locks.Event object [unset]>\n");
+}
+
+asyncio::Coro<void> event_cancel_at_wakeup() {
+  Ticker tk;
+  asyncio::Event ev;
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B"}) ts.push_back(asyncio::create_task(event_waiter(tk, ev, n)));
+  co_await asyncio::sleep(0);
+  ev.set();
+  ts[0].cancel();
+  ev.clear();  // cleared before they run: both were woken anyway
+  co_await scenario::wait_all(ts);
+  say(tk, std::string("A.cancelled=") + (ts[0].cancelled() ? "True" : "False") +
+              " B.done=" + (ts[1].done() ? "True" : "False"));
+  tk.stop();
+}
+
+TEST(Event, WaiterCancelledAtWakeUpEndsCancelledAndTheOthersStillWake) {
+  EXPECT_EQ(scenario::run(event_cancel_at_wakeup()),
+            "1: A waits\n"
+            "1: B waits\n"
+            "2: A cancelled\n"
+            "2: B woke True\n"
+            "3: A.cancelled=True B.done=True\n");
+}
+
+
+// ---- Condition ---------------------------------------------------------------------
+
+std::string tf(bool b) { return b ? "True" : "False"; }
+
+asyncio::Coro<void> cond_waiter(Ticker& tk, asyncio::Condition& cond, std::string name) {
+  try {
+    auto guard = co_await cond;
+    say(tk, name + " waits");
+    bool v = co_await cond.wait();
+    say(tk, name + " notified " + tf(v) + " locked=" + tf(cond.locked()));
+    co_await asyncio::sleep(0);
+  } catch (const asyncio::CancelledError&) {
+    say(tk, name + " cancelled locked=" + tf(cond.locked()));
+    throw;
+  }
+}
+
+asyncio::Coro<void> cond_notify_counts() {
+  Ticker tk;
+  asyncio::Condition cond;
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B", "C", "D", "E"}) ts.push_back(asyncio::create_task(cond_waiter(tk, cond, n)));
+  co_await asyncio::sleep(0);
+  say(tk, r(cond));
+  {
+    auto guard = co_await cond;
+    cond.notify(2);
+    say(tk, r(cond));
+  }
+  say(tk, "main released");
+  co_await asyncio::sleep(0);
+  co_await asyncio::sleep(0);
+  co_await asyncio::sleep(0);
+  say(tk, r(cond));
+  {
+    auto guard = co_await cond;
+    cond.notify(0);
+    cond.notify_all();
+    say(tk, r(cond));
+  }
+  co_await scenario::wait_all(ts);
+  say(tk, r(cond));
+  tk.stop();
+}
+
+TEST(Condition, NotifyWakesExactlyNWaitersInOrderAndNotifyAllTheRest) {
+  EXPECT_EQ(scenario::run(cond_notify_counts()),
+            "1: A waits\n"
+            "1: B waits\n"
+            "1: C waits\n"
+            "1: D waits\n"
+            "1: E waits\n"
+            "1: <asyncio.locks.Condition object [unlocked, waiters:5]>\n"
+            "1: <asyncio.locks.Condition object [locked, waiters:5]>\n"
+            "1: main released\n"
+            "2: A notified True locked=True\n"
+            "4: B notified True locked=True\n"
+            "4: <asyncio.locks.Condition object [locked, waiters:3]>\n"
+            "6: <asyncio.locks.Condition object [locked, waiters:3]>\n"
+            "7: C notified True locked=True\n"
+            "9: D notified True locked=True\n"
+            "11: E notified True locked=True\n"
+            "13: <asyncio.locks.Condition object [unlocked]>\n");
+}
+
+asyncio::Coro<void> cond_cancel_while_waiting() {
+  Ticker tk;
+  asyncio::Condition cond;
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B"}) ts.push_back(asyncio::create_task(cond_waiter(tk, cond, n)));
+  co_await asyncio::sleep(0);
+  co_await cond.acquire();
+  ts[0].cancel();
+  say(tk, "main holds the lock; A cancelled");
+  co_await asyncio::sleep(0);
+  co_await asyncio::sleep(0);
+  say(tk, r(cond));
+  cond.release();
+  say(tk, "main released");
+  co_await asyncio::sleep(0);
+  say(tk, r(cond));
+  {
+    auto guard = co_await cond;
+    cond.notify();
+  }
+  co_await scenario::wait_all(ts);
+  say(tk, "A.cancelled=" + tf(ts[0].cancelled()));
+  tk.stop();
+}
+
+TEST(Condition, WaiterCancelledWhileWaitingReacquiresTheLockBeforeItRaises) {
+  EXPECT_EQ(scenario::run(cond_cancel_while_waiting()),
+            "1: A waits\n"
+            "1: B waits\n"
+            "1: main holds the lock; A cancelled\n"
+            "3: <asyncio.locks.Condition object [locked, waiters:1]>\n"
+            "3: main released\n"
+            "4: A cancelled locked=False\n"
+            "4: <asyncio.locks.Condition object [unlocked, waiters:1]>\n"
+            "5: B notified True locked=True\n"
+            "7: A.cancelled=True\n");
+}
+
+asyncio::Coro<void> cond_cancel_at_notify() {
+  Ticker tk;
+  asyncio::Condition cond;
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B", "C"}) ts.push_back(asyncio::create_task(cond_waiter(tk, cond, n)));
+  co_await asyncio::sleep(0);
+  {
+    auto guard = co_await cond;
+    cond.notify(1);   // wakes A
+    ts[0].cancel();   // A is cancelled at the moment of its wake-up
+    say(tk, r(cond));
+  }
+  co_await scenario::wait_all(std::vector<asyncio::Task<void>>(ts.begin(), ts.begin() + 2));
+  say(tk, r(cond));
+  ts[2].cancel();
+  co_await scenario::wait_all(std::vector<asyncio::Task<void>>(ts.begin() + 2, ts.end()));
+  tk.stop();
+}
+
+TEST(Condition, WaiterCancelledAtTheMomentOfNotifyPassesTheNotificationOn) {
+  EXPECT_EQ(scenario::run(cond_cancel_at_notify()),
+            "1: A waits\n"
+            "1: B waits\n"
+            "1: C waits\n"
+            "1: <asyncio.locks.Condition object [locked, waiters:3]>\n"
+            "2: A cancelled locked=False\n"
+            "3: B notified True locked=True\n"
+            "5: <asyncio.locks.Condition object [unlocked, waiters:1]>\n"
+            "6: C cancelled locked=False\n");
+}
+
+asyncio::Coro<void> cond_misuse() {
+  asyncio::Condition cond;
+  try {
+    co_await cond.wait();
+  } catch (const asyncio::RuntimeError& e) {
+    note(std::string("wait: RuntimeError: ") + e.what());
+  }
+  try {
+    cond.notify();
+  } catch (const asyncio::RuntimeError& e) {
+    note(std::string("notify: RuntimeError: ") + e.what());
+  }
+  try {
+    cond.notify_all();
+  } catch (const asyncio::RuntimeError& e) {
+    note(std::string("notify_all: RuntimeError: ") + e.what());
+  }
+}
+
+TEST(Condition, WaitAndNotifyWithoutTheLockThrowRuntimeError) {
+  EXPECT_EQ(scenario::run(cond_misuse()),
+            "wait: RuntimeError: cannot wait on un-acquired lock\n"
+            "notify: RuntimeError: cannot notify on un-acquired lock\n"
+            "notify_all: RuntimeError: cannot notify on un-acquired lock\n");
+}
+
+asyncio::Coro<void> cond_consumer(Ticker& tk, asyncio::Condition& cond, std::vector<std::string>& items,
+                                  std::string name) {
+  auto guard = co_await cond;
+  std::size_t v = co_await cond.wait_for([&] { return items.size(); });
+  say(tk, name + " predicate=" + std::to_string(v) + " took " + items.front());
+  items.erase(items.begin());
+}
+
+asyncio::Coro<void> cond_shared_lock_and_wait_for() {
+  Ticker tk;
+  asyncio::Lock lock;
+  asyncio::Condition cond(lock);
+  std::vector<std::string> items;
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B"}) ts.push_back(asyncio::create_task(cond_consumer(tk, cond, items, n)));
+  co_await asyncio::sleep(0);
+  {
+    auto guard = co_await lock;
+    say(tk, "cond.locked=" + tf(cond.locked()));
+    items.push_back("x");
+    cond.notify_all();
+  }
+  co_await asyncio::sleep(0);
+  co_await asyncio::sleep(0);
+  say(tk, r(cond));
+  {
+    auto guard = co_await cond;
+    items.push_back("y");
+    cond.notify();
+  }
+  co_await scenario::wait_all(ts);
+  tk.stop();
+}
+
+TEST(Condition, SharesAGivenLockAndWaitForReturnsThePredicateValue) {
+  EXPECT_EQ(scenario::run(cond_shared_lock_and_wait_for()),
+            "1: cond.locked=True\n"
+            "2: A predicate=1 took x\n"
+            "3: <asyncio.locks.Condition object [unlocked, waiters:1]>\n"
+            "4: B predicate=1 took y\n");
+}
+
+
+// ---- Semaphore, BoundedSemaphore ---------------------------------------------------
+
+asyncio::Coro<void> sem_user(Ticker& tk, asyncio::Semaphore& sem, std::string name, int hold = 1) {
+  try {
+    auto guard = co_await sem;
+    say(tk, name + " acquired " + r(sem));
+    for (int i = 0; i < hold; ++i) co_await asyncio::sleep(0);
+  } catch (const asyncio::CancelledError&) {
+    say(tk, name + " cancelled");
+    throw;
+  }
+}
+
+asyncio::Coro<void> sem_fifo() {
+  Ticker tk;
+  asyncio::Semaphore sem(2);
+  say(tk, r(sem));
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B", "C", "D", "E"}) ts.push_back(asyncio::create_task(sem_user(tk, sem, n, 2)));
+  co_await asyncio::sleep(0);
+  say(tk, r(sem));
+  co_await scenario::wait_all(ts);
+  say(tk, r(sem));
+  tk.stop();
+}
+
+TEST(Semaphore, AdmitsValueHoldersAtOnceAndTheRestInArrivalOrder) {
+  EXPECT_EQ(scenario::run(sem_fifo()),
+            "0: <asyncio.locks.Semaphore object [unlocked, value:2]>\n"
+            "1: A acquired <asyncio.locks.Semaphore object [unlocked, value:1]>\n"
+            "1: B acquired <asyncio.locks.Semaphore object [locked]>\n"
+            "1: <asyncio.locks.Semaphore object [locked, waiters:3]>\n"
+            "4: C acquired <asyncio.locks.Semaphore object [locked, waiters:2]>\n"
+            "4: D acquired <asyncio.locks.Semaphore object [locked, waiters:1]>\n"
+            "7: E acquired <asyncio.locks.Semaphore object [unlocked, value:1]>\n"
+            "10: <asyncio.locks.Semaphore object [unlocked, value:2]>\n");
+}
+
+asyncio::Coro<void> sem_cancel_waiting() {
+  Ticker tk;
+  asyncio::Semaphore sem(0);
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B", "C"}) ts.push_back(asyncio::create_task(sem_user(tk, sem, n)));
+  co_await asyncio::sleep(0);
+  ts[0].cancel();
+  co_await asyncio::sleep(0);
+  say(tk, r(sem));
+  sem.release();
+  say(tk, r(sem));
+  co_await scenario::wait_all(ts);
+  say(tk, r(sem));
+  tk.stop();
+}
+
+TEST(Semaphore, WaiterCancelledWhileWaitingTakesNoPermit) {
+  EXPECT_EQ(scenario::run(sem_cancel_waiting()),
+            "2: A cancelled\n"
+            "2: <asyncio.locks.Semaphore object [locked, waiters:2]>\n"
+            "2: <asyncio.locks.Semaphore object [locked, waiters:2]>\n"
+            "3: B acquired <asyncio.locks.Semaphore object [locked, waiters:1]>\n"
+            "5: C acquired <asyncio.locks.Semaphore object [locked]>\n"
+            "7: <asyncio.locks.Semaphore object [unlocked, value:1]>\n");
+}
+
+asyncio::Coro<void> sem_cancel_at_wakeup() {
+  Ticker tk;
+  asyncio::Semaphore sem(0);
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B", "C"}) ts.push_back(asyncio::create_task(sem_user(tk, sem, n)));
+  co_await asyncio::sleep(0);
+  sem.release();   // A is handed the permit
+  say(tk, r(sem));
+  ts[0].cancel();  // A is cancelled at the moment of its wake-up: the permit goes on
+  ts.push_back(asyncio::create_task(sem_user(tk, sem, "D")));  // cannot take it first
+  co_await scenario::wait_all(ts);
+  say(tk, r(sem) + " A.cancelled=" + tf(ts[0].cancelled()));
+  tk.stop();
+}
+
+TEST(Semaphore, WaiterCancelledAtTheMomentOfWakeUpPassesItsPermitOn) {
+  EXPECT_EQ(scenario::run(sem_cancel_at_wakeup()),
+            "1: <asyncio.locks.Semaphore object [locked, waiters:3]>\n"
+            "2: A cancelled\n"
+            "3: B acquired <asyncio.locks.Semaphore object [locked, waiters:2]>\n"
+            "5: C acquired <asyncio.locks.Semaphore object [locked, waiters:1]>\n"
+            "7: D acquired <asyncio.locks.Semaphore object [locked]>\n"
+            "9: <asyncio.locks.Semaphore object [unlocked, value:1]> A.cancelled=True\n");
+}
+
+asyncio::Coro<void> sem_release_many() {
+  Ticker tk;
+  asyncio::Semaphore sem(0);
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B", "C"}) ts.push_back(asyncio::create_task(sem_user(tk, sem, n)));
+  co_await asyncio::sleep(0);
+  sem.release();
+  sem.release();
+  say(tk, r(sem));
+  co_await scenario::wait_all(std::vector<asyncio::Task<void>>(ts.begin(), ts.begin() + 2));
+  say(tk, r(sem));
+  sem.release();
+  co_await scenario::wait_all(ts);
+  say(tk, r(sem));
+  tk.stop();
+}
+
+TEST(Semaphore, EachReleaseHandsOnePermitToTheNextWaiter) {
+  EXPECT_EQ(scenario::run(sem_release_many()),
+            "1: <asyncio.locks.Semaphore object [locked, waiters:3]>\n"
+            "2: A acquired <asyncio.locks.Semaphore object [locked, waiters:2]>\n"
+            "2: B acquired <asyncio.locks.Semaphore object [locked, waiters:1]>\n"
+            "4: C acquired <asyncio.locks.Semaphore object [unlocked, value:1]>\n"
+            "4: <asyncio.locks.Semaphore object [unlocked, value:1]>\n"
+            "6: <asyncio.locks.Semaphore object [unlocked, value:3]>\n");
+}
+
+asyncio::Coro<void> sem_bounded() {
+  asyncio::BoundedSemaphore b(2);
+  co_await b.acquire();
+  note(r(b));
+  b.release();
+  try {
+    b.release();
+  } catch (const asyncio::ValueError& e) {
+    note(std::string("ValueError: ") + e.what());
+  }
+  note(r(b));
+  try {
+    asyncio::Semaphore s(-1);
+  } catch (const asyncio::ValueError& e) {
+    note(std::string("ValueError: ") + e.what());
+  }
+  {
+    auto guard = co_await b;  // the guard releases through BoundedSemaphore::release
+    note(r(b));
+  }
+  note(r(b));
+}
+
+TEST(BoundedSemaphore, ReleaseAboveTheInitialValueThrowsValueError) {
+  EXPECT_EQ(scenario::run(sem_bounded()),
+            "<asyncio.locks.BoundedSemaphore object [unlocked, value:1]>\n"
+            "ValueError: BoundedSemaphore released too many times\n"
+            "<asyncio.locks.BoundedSemaphore object [unlocked, value:2]>\n"
+            "ValueError: Semaphore initial value must be >= 0\n"
+            "<asyncio.locks.BoundedSemaphore object [unlocked, value:1]>\n"
+            "<asyncio.locks.BoundedSemaphore object [unlocked, value:2]>\n");
+}
+
+
+// ---- Barrier -----------------------------------------------------------------------
+
+asyncio::Coro<void> barrier_user(Ticker& tk, asyncio::Barrier& b, std::string name, int rounds = 1) {
+  try {
+    for (int i = 0; i < rounds; ++i) {
+      std::size_t idx = co_await b.wait();
+      say(tk, name + " passed round " + std::to_string(i) + " index " + std::to_string(idx));
+    }
+  } catch (const asyncio::BrokenBarrierError& e) {
+    say(tk, name + " BrokenBarrierError: " + e.what());
+  } catch (const asyncio::CancelledError&) {
+    say(tk, name + " cancelled " + r(b));
+    throw;
+  }
+}
+
+asyncio::Coro<void> barrier_reuse() {
+  Ticker tk;
+  asyncio::Barrier b(3);
+  say(tk, r(b));
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B", "C"}) ts.push_back(asyncio::create_task(barrier_user(tk, b, n, 2)));
+  co_await asyncio::sleep(0);
+  say(tk, r(b));
+  co_await asyncio::sleep(0);
+  say(tk, r(b));
+  co_await scenario::wait_all(ts);
+  say(tk, r(b));
+  tk.stop();
+}
+
+TEST(Barrier, LastArrivalReleasesEveryoneAndTheBarrierIsReusedNextRound) {
+  EXPECT_EQ(scenario::run(barrier_reuse()),
+            "0: <asyncio.locks.Barrier object [filling, waiters:0/3]>\n"
+            "1: C passed round 0 index 2\n"
+            "1: <asyncio.locks.Barrier object [draining, waiters:0/3]>\n"
+            "2: A passed round 0 index 0\n"
+            "2: B passed round 0 index 1\n"
+            "2: <asyncio.locks.Barrier object [filling, waiters:1/3]>\n"
+            "3: A passed round 1 index 2\n"
+            "4: B passed round 1 index 0\n"
+            "4: C passed round 1 index 1\n"
+            "4: <asyncio.locks.Barrier object [filling, waiters:0/3]>\n");
+}
+
+asyncio::Coro<void> barrier_abort_and_reset() {
+  Ticker tk;
+  asyncio::Barrier b(3);
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B"}) ts.push_back(asyncio::create_task(barrier_user(tk, b, n)));
+  co_await asyncio::sleep(0);
+  say(tk, r(b));
+  co_await b.abort();
+  say(tk, r(b) + " broken=" + tf(b.broken()));
+  co_await scenario::wait_all(ts);
+  try {
+    co_await b.wait();
+  } catch (const asyncio::BrokenBarrierError& e) {
+    say(tk, std::string("main BrokenBarrierError: ") + e.what());
+  }
+  co_await b.reset();
+  say(tk, r(b));
+  ts.clear();
+  for (auto n : {"C", "D"}) ts.push_back(asyncio::create_task(barrier_user(tk, b, n)));
+  co_await asyncio::sleep(0);
+  say(tk, r(b));
+  co_await b.reset();
+  say(tk, r(b));
+  co_await scenario::wait_all(ts);
+  say(tk, r(b));
+  ts.clear();
+  for (auto n : {"E", "F", "G"}) ts.push_back(asyncio::create_task(barrier_user(tk, b, n)));
+  co_await scenario::wait_all(ts);
+  say(tk, r(b) + " parties=" + std::to_string(b.parties()) + " n_waiting=" + std::to_string(b.n_waiting()));
+  tk.stop();
+}
+
+TEST(Barrier, AbortBreaksWaitersAndLaterCallersUntilResetWhichAlsoBreaksWaiters) {
+  EXPECT_EQ(scenario::run(barrier_abort_and_reset()),
+            "1: <asyncio.locks.Barrier object [filling, waiters:2/3]>\n"
+            "1: <asyncio.locks.Barrier object [broken]> broken=True\n"
+            "2: A BrokenBarrierError: Abort or reset of barrier\n"
+            "2: B BrokenBarrierError: Abort or reset of barrier\n"
+            "3: main BrokenBarrierError: Barrier aborted\n"
+            "3: <asyncio.locks.Barrier object [filling, waiters:0/3]>\n"
+            "4: <asyncio.locks.Barrier object [filling, waiters:2/3]>\n"
+            "4: <asyncio.locks.Barrier object [resetting, waiters:0/3]>\n"
+            "5: C BrokenBarrierError: Abort or reset of barrier\n"
+            "5: D BrokenBarrierError: Abort or reset of barrier\n"
+            "6: <asyncio.locks.Barrier object [filling, waiters:0/3]>\n"
+            "7: G passed round 0 index 2\n"
+            "8: E passed round 0 index 0\n"
+            "8: F passed round 0 index 1\n"
+            "9: <asyncio.locks.Barrier object [filling, waiters:0/3]> parties=3 n_waiting=0\n");
+}
+
+asyncio::Coro<void> barrier_cancel_waiting() {
+  Ticker tk;
+  asyncio::Barrier b(2);
+  std::vector<asyncio::Task<void>> ts;
+  ts.push_back(asyncio::create_task(barrier_user(tk, b, "A")));
+  co_await asyncio::sleep(0);
+  ts[0].cancel();
+  co_await scenario::wait_all(ts);
+  say(tk, r(b));
+  ts.clear();
+  for (auto n : {"B", "C"}) ts.push_back(asyncio::create_task(barrier_user(tk, b, n)));
+  co_await scenario::wait_all(ts);
+  say(tk, r(b));
+  try {
+    asyncio::Barrier zero(0);
+  } catch (const asyncio::ValueError& e) {
+    say(tk, std::string("ValueError: ") + e.what());
+  }
+  tk.stop();
+}
+
+TEST(Barrier, WaiterCancelledWhileWaitingLeavesTheCountAsItWas) {
+  EXPECT_EQ(scenario::run(barrier_cancel_waiting()),
+            "2: A cancelled <asyncio.locks.Barrier object [filling, waiters:0/2]>\n"
+            "3: <asyncio.locks.Barrier object [filling, waiters:0/2]>\n"
+            "4: C passed round 0 index 1\n"
+            "5: B passed round 0 index 0\n"
+            "6: <asyncio.locks.Barrier object [filling, waiters:0/2]>\n"
+            "6: ValueError: parties must be > 0\n");
+}
+
+
+// ---- properties, guards, lifetime --------------------------------------------------
+
+asyncio::Coro<void> contender(asyncio::Lock& lock, int& count, int& holders, int& max_holders) {
+  auto guard = co_await lock;
+  max_holders = std::max(max_holders, ++holders);
+  int v = count;
+  co_await asyncio::sleep(0);  // the read-modify-write spans a suspension
+  count = v + 1;
+  --holders;
+}
+
+asyncio::Coro<void> ten_thousand_contenders(int& count, int& max_holders) {
+  asyncio::Lock lock;
+  int holders = 0;
+  std::vector<asyncio::Task<void>> ts;
+  for (int i = 0; i < 10000; ++i) ts.push_back(asyncio::create_task(contender(lock, count, holders, max_holders)));
+  co_await scenario::wait_all(ts);
+  EXPECT_FALSE(lock.locked());
+  EXPECT_EQ(lock.waiters(), 0u);
+}
+
+TEST(Lock, TenThousandTasksContendingEndWithTheRightCount) {
+  int count = 0, max_holders = 0;
+  scenario::run(ten_thousand_contenders(count, max_holders));
+  EXPECT_EQ(count, 10000);
+  EXPECT_EQ(max_holders, 1);
+}
+
+/// A deterministic pseudo-random sequence (the tests need no real randomness).
+struct Lcg {
+  std::uint64_t x;
+  unsigned next(unsigned n) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<unsigned>((x >> 33) % n);
+  }
+};
+
+template <class Sem>
+asyncio::Coro<void> permit_user(Sem& sem, int& holders, int& max_holders, Lcg& rng, int& completed) {
+  for (int i = 0; i < 20; ++i) {
+    auto guard = co_await sem;
+    max_holders = std::max(max_holders, ++holders);
+    struct Leave {
+      int& h;
+      ~Leave() { --h; }
+    } leave{holders};  // also when cancelled while holding
+    co_await asyncio::sleep(std::chrono::milliseconds(rng.next(3)));
+    ++completed;
+  }
+}
+
+asyncio::Coro<void> canceller(std::vector<asyncio::Task<void>>& ts, Lcg& rng) {
+  for (int i = 0; i < 200; ++i) {
+    co_await asyncio::sleep(std::chrono::microseconds(rng.next(1500)));
+    ts[rng.next(static_cast<unsigned>(ts.size()))].cancel();
+  }
+}
+
+asyncio::Coro<void> random_cancellations_keep_every_permit(int& max_holders, int& completed) {
+  asyncio::Semaphore sem(3);
+  asyncio::Lock lock;
+  Lcg rng{42};
+  int holders = 0, lock_holders = 0, lock_max = 0;
+  std::vector<asyncio::Task<void>> ts;
+  for (int i = 0; i < 50; ++i) {
+    ts.push_back(asyncio::create_task(permit_user(sem, holders, max_holders, rng, completed)));
+    ts.push_back(asyncio::create_task(permit_user(lock, lock_holders, lock_max, rng, completed)));
+  }
+  auto c = asyncio::create_task(canceller(ts, rng));
+  co_await c;
+  co_await scenario::wait_all(ts);
+  int cancelled = 0;
+  for (auto& t : ts) cancelled += t.cancelled() ? 1 : 0;
+  EXPECT_GT(cancelled, 20);  // the canceller did hit waiters
+  EXPECT_EQ(sem.value(), 3) << r(sem);
+  EXPECT_FALSE(sem.locked());
+  EXPECT_EQ(sem.waiters(), 0u);
+  EXPECT_FALSE(lock.locked());
+  EXPECT_EQ(lock.waiters(), 0u);
+  EXPECT_EQ(lock_max, 1);
+  // Both still work: nothing is stuck.
+  for (int i = 0; i < 3; ++i) co_await sem.acquire();
+  EXPECT_TRUE(sem.locked());
+  for (int i = 0; i < 3; ++i) sem.release();
+  auto g = co_await lock;
+}
+
+TEST(Semaphore, RandomCancellationsLoseNoPermitAndLeaveNoWaiterStuck) {
+  int max_holders = 0, completed = 0;
+  scenario::run(random_cancellations_keep_every_permit(max_holders, completed));
+  EXPECT_LE(max_holders, 3);
+  EXPECT_GT(completed, 100);
+}
+
+asyncio::Coro<void> guards() {
+  asyncio::Lock lock;
+  {
+    auto g = co_await lock;
+    EXPECT_TRUE(g.owns_lock());
+    auto moved = std::move(g);
+    EXPECT_FALSE(g.owns_lock());
+    EXPECT_TRUE(lock.locked());
+    moved.release();  // leaves the `async with` block early
+    EXPECT_FALSE(lock.locked());
+  }
+  EXPECT_FALSE(lock.locked());
+  // Released behind the guard's back: the guard's release fails, and being in a
+  // destructor it reports the RuntimeError instead of throwing.
+  std::vector<std::string> reported;
+  asyncio::get_running_loop().set_exception_handler(
+      [&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) {
+        reported.push_back(c.message + ": " + asyncio::exception_message(c.exception));
+      });
+  {
+    auto g = co_await lock;
+    lock.release();
+  }
+  EXPECT_EQ(reported, std::vector<std::string>{
+                          "LockGuard: release at the end of the scope failed: Lock is not acquired."});
+  asyncio::get_running_loop().set_exception_handler(nullptr);
+  asyncio::Condition cond;
+  {
+    auto g = co_await cond;
+    EXPECT_TRUE(cond.locked());
+  }
+  EXPECT_FALSE(cond.locked());
+  asyncio::Semaphore sem(1);
+  {
+    auto g = co_await sem;
+    EXPECT_TRUE(sem.locked());
+  }
+  EXPECT_FALSE(sem.locked());
+  EXPECT_TRUE(co_await lock.acquire());
+  EXPECT_TRUE(co_await sem.acquire());
+}
+
+TEST(LockGuard, ReleasesAtScopeExitOrEarlyAndMovesOwnership) { scenario::run(guards()); }
+
+asyncio::Coro<void> guard_released_by_exception(asyncio::Lock& lock) {
+  auto g = co_await lock;
+  co_await asyncio::sleep(0);
+  throw std::runtime_error("boom");
+}
+
+asyncio::Coro<void> guard_and_exceptions() {
+  asyncio::Lock lock;
+  try {
+    co_await guard_released_by_exception(lock);
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_FALSE(lock.locked());
+  auto t = asyncio::create_task(guard_released_by_exception(lock));
+  co_await asyncio::sleep(0);
+  EXPECT_TRUE(lock.locked());
+  t.cancel();
+  try {
+    co_await t;
+  } catch (const asyncio::CancelledError&) {
+  }
+  EXPECT_FALSE(lock.locked());  // async with releases on cancellation too
+}
+
+TEST(LockGuard, ReleasesWhenTheBlockEndsByAnExceptionOrACancellation) {
+  scenario::run(guard_and_exceptions());
+}
+
+asyncio::Coro<void> event_owner_dies() {
+  auto ev = std::make_unique<asyncio::Event>();
+  auto waiter = [](asyncio::Event& e) -> asyncio::Coro<std::string> {
+    try {
+      co_await e.wait();
+    } catch (const asyncio::RuntimeError& err) {
+      co_return err.what();
+    }
+    co_return "woken";
+  };
+  auto t = asyncio::create_task(waiter(*ev));
+  co_await asyncio::sleep(0);
+  ev.reset();  // destroyed while t waits on it
+  EXPECT_EQ(co_await t, "asyncio::Event destroyed while a task was waiting on it");
+}
+
+TEST(Event, DestroyedWhileATaskWaitsGivesThatTaskRuntimeError) { scenario::run(event_owner_dies()); }
+
+TEST(Locks, PrintLikeAsyncioReprsWithTheirAddress) {
+  asyncio::Lock lock;
+  std::ostringstream os;
+  os << lock;
+  EXPECT_TRUE(std::regex_match(os.str(), std::regex(R"(<asyncio\.locks\.Lock object at 0x[0-9a-f]+ \[unlocked\]>)")))
+      << os.str();
+}
+
+TEST(Locks, ExceptionsHaveTheirPythonNames) {
+  EXPECT_EQ(asyncio::exception_type_name(std::make_exception_ptr(asyncio::ValueError("x"))), "ValueError");
+  EXPECT_EQ(asyncio::exception_type_name(std::make_exception_ptr(asyncio::BrokenBarrierError("x"))),
+            "BrokenBarrierError");
+  EXPECT_EQ(asyncio::exception_repr(std::make_exception_ptr(asyncio::BrokenBarrierError("Barrier aborted"))),
+            "BrokenBarrierError('Barrier aborted')");
+}
+
+TEST(Locks, ConstructorsRejectBadValuesWithValueError) {
+  EXPECT_THROW(asyncio::Semaphore(-1), asyncio::ValueError);
+  EXPECT_THROW(asyncio::BoundedSemaphore(-1), asyncio::ValueError);
+  EXPECT_THROW(asyncio::Barrier(0), asyncio::ValueError);
+  EXPECT_NO_THROW(asyncio::Semaphore(0));
+}
+
+}  // namespace

@@ -1,0 +1,637 @@
+// Tests of queues.hpp: Queue, LifoQueue, PriorityQueue. The scenario tests
+// compare a log with loop-iteration numbers to the one printed by the same
+// program on CPython 3.13's asyncio.queues (3.12 locks underneath).
+#include "asyncio/queues.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scenario.hpp"
+
+using namespace std::chrono_literals;
+using scenario::note;
+using scenario::r;
+using scenario::say;
+using scenario::Ticker;
+
+namespace {
+
+std::string tf(bool b) { return b ? "True" : "False"; }
+std::string str(int v) { return std::to_string(v); }
+const std::string& str(const std::string& v) { return v; }
+
+template <class Q>
+asyncio::Coro<void> getter(Ticker& tk, Q& q, std::string name) {
+  try {
+    auto v = co_await q.get();
+    say(tk, name + " got " + str(v));
+  } catch (const asyncio::CancelledError&) {
+    say(tk, name + " cancelled");
+    throw;
+  } catch (const asyncio::QueueShutDown&) {
+    say(tk, name + " QueueShutDown");
+  }
+}
+
+template <class Q, class T>
+asyncio::Coro<void> putter(Ticker& tk, Q& q, std::string name, T v) {
+  try {
+    std::string shown = str(v);
+    co_await q.put(std::move(v));
+    say(tk, name + " put " + shown);
+  } catch (const asyncio::CancelledError&) {
+    say(tk, name + " cancelled");
+    throw;
+  } catch (const asyncio::QueueShutDown&) {
+    say(tk, name + " QueueShutDown");
+  }
+}
+
+using Tasks = std::vector<asyncio::Task<void>>;
+
+asyncio::Coro<void> get_fifo() {
+  Ticker tk;
+  asyncio::Queue<int> q;
+  Tasks ts;
+  for (auto n : {"A", "B", "C"}) ts.push_back(asyncio::create_task(getter(tk, q, n)));
+  co_await asyncio::sleep(0);
+  say(tk, r(q));
+  q.put_nowait(1);
+  say(tk, r(q));
+  q.put_nowait(2);
+  q.put_nowait(3);
+  say(tk, r(q));
+  co_await scenario::wait_all(ts);
+  say(tk, r(q));
+  tk.stop();
+}
+
+TEST(Queue, GetWaitsUntilAnItemIsPutAndGettersAreServedInArrivalOrder) {
+  EXPECT_EQ(scenario::run(get_fifo()),
+            "1: <Queue maxsize=0 _getters[3]>\n"
+            "1: <Queue maxsize=0 _queue=[1] _getters[2] tasks=1>\n"
+            "1: <Queue maxsize=0 _queue=[1, 2, 3] tasks=3>\n"
+            "2: A got 1\n"
+            "2: B got 2\n"
+            "2: C got 3\n"
+            "3: <Queue maxsize=0 tasks=3>\n");
+}
+
+asyncio::Coro<void> put_waits_when_full() {
+  Ticker tk;
+  asyncio::Queue<std::string> q(2);
+  Tasks ts;
+  for (auto [n, v] : {std::pair{"A", "a"}, {"B", "b"}, {"C", "c"}, {"D", "d"}})
+    ts.push_back(asyncio::create_task(putter(tk, q, n, std::string(v))));
+  co_await asyncio::sleep(0);
+  say(tk, r(q) + " full=" + tf(q.full()) + " qsize=" + std::to_string(q.qsize()) +
+              " maxsize=" + std::to_string(q.maxsize()));
+  say(tk, "main got " + co_await q.get());
+  say(tk, r(q));
+  say(tk, "main got " + q.get_nowait());
+  say(tk, r(q));
+  co_await scenario::wait_all(ts);
+  say(tk, r(q));
+  tk.stop();
+}
+
+TEST(Queue, PutWaitsWhileFullAndEachGetLetsOnePutterIn) {
+  EXPECT_EQ(scenario::run(put_waits_when_full()),
+            "1: A put a\n"
+            "1: B put b\n"
+            "1: <Queue maxsize=2 _queue=['a', 'b'] _putters[2] tasks=2> full=True qsize=2 maxsize=2\n"
+            "1: main got a\n"
+            "1: <Queue maxsize=2 _queue=['b'] _putters[1] tasks=2>\n"
+            "1: main got b\n"
+            "1: <Queue maxsize=2 tasks=2>\n"
+            "2: C put c\n"
+            "2: D put d\n"
+            "3: <Queue maxsize=2 _queue=['c', 'd'] tasks=4>\n");
+}
+
+asyncio::Coro<void> getter_cancelled_at_wakeup() {
+  Ticker tk;
+  asyncio::Queue<int> q;
+  Tasks ts;
+  for (auto n : {"A", "B", "C"}) ts.push_back(asyncio::create_task(getter(tk, q, n)));
+  co_await asyncio::sleep(0);
+  q.put_nowait(1);  // wakes A
+  ts[0].cancel();   // A is cancelled at the moment of its wake-up: 1 goes to B
+  say(tk, r(q));
+  co_await asyncio::sleep(0);
+  say(tk, r(q));
+  q.put_nowait(2);
+  co_await scenario::wait_all(ts);
+  say(tk, r(q) + " A.cancelled=" + tf(ts[0].cancelled()));
+  tk.stop();
+}
+
+TEST(Queue, GetterCancelledAtTheMomentOfWakeUpPassesTheItemOn) {
+  EXPECT_EQ(scenario::run(getter_cancelled_at_wakeup()),
+            "1: <Queue maxsize=0 _queue=[1] _getters[2] tasks=1>\n"
+            "2: A cancelled\n"
+            "2: <Queue maxsize=0 _queue=[1] _getters[1] tasks=1>\n"
+            "3: B got 1\n"
+            "3: C got 2\n"
+            "4: <Queue maxsize=0 tasks=2> A.cancelled=True\n");
+}
+
+asyncio::Coro<void> getter_cancelled_while_waiting() {
+  Ticker tk;
+  asyncio::Queue<int> q;
+  Tasks ts;
+  for (auto n : {"A", "B"}) ts.push_back(asyncio::create_task(getter(tk, q, n)));
+  co_await asyncio::sleep(0);
+  ts[0].cancel();
+  say(tk, r(q));
+  q.put_nowait(1);  // A's getter is cancelled: B is woken
+  say(tk, r(q));
+  co_await scenario::wait_all(ts);
+  say(tk, r(q));
+  tk.stop();
+}
+
+TEST(Queue, GetterCancelledWhileWaitingIsSkippedAndTakesNothing) {
+  EXPECT_EQ(scenario::run(getter_cancelled_while_waiting()),
+            "1: <Queue maxsize=0 _getters[2]>\n"
+            "1: <Queue maxsize=0 _queue=[1] tasks=1>\n"
+            "2: A cancelled\n"
+            "2: B got 1\n"
+            "3: <Queue maxsize=0 tasks=1>\n");
+}
+
+asyncio::Coro<void> putter_cancelled_at_wakeup() {
+  Ticker tk;
+  asyncio::Queue<std::string> q(1);
+  q.put_nowait("x");
+  Tasks ts;
+  for (auto [n, v] : {std::pair{"A", "a"}, {"B", "b"}, {"C", "c"}})
+    ts.push_back(asyncio::create_task(putter(tk, q, n, std::string(v))));
+  co_await asyncio::sleep(0);
+  say(tk, "main got " + q.get_nowait());  // wakes A
+  ts[0].cancel();                          // A is cancelled at its wake-up: the slot goes to B
+  say(tk, r(q));
+  co_await asyncio::sleep(0);
+  say(tk, r(q));
+  say(tk, "main got " + co_await q.get());
+  co_await scenario::wait_all(ts);
+  say(tk, r(q) + " A.cancelled=" + tf(ts[0].cancelled()));
+  tk.stop();
+}
+
+TEST(Queue, PutterCancelledAtTheMomentOfWakeUpPassesTheFreeSlotOn) {
+  EXPECT_EQ(scenario::run(putter_cancelled_at_wakeup()),
+            "1: main got x\n"
+            "1: <Queue maxsize=1 _putters[2] tasks=1>\n"
+            "2: A cancelled\n"
+            "2: <Queue maxsize=1 _putters[1] tasks=1>\n"
+            "3: B put b\n"
+            "4: main got b\n"
+            "5: C put c\n"
+            "6: <Queue maxsize=1 _queue=['c'] tasks=3> A.cancelled=True\n");
+}
+
+asyncio::Coro<void> woken_getter_robbed() {
+  Ticker tk;
+  asyncio::Queue<int> q;
+  Tasks ts;
+  for (auto n : {"A", "B"}) ts.push_back(asyncio::create_task(getter(tk, q, n)));
+  co_await asyncio::sleep(0);
+  q.put_nowait(1);                                           // wakes A
+  say(tk, "main took " + str(q.get_nowait()) + " first");  // before A runs
+  say(tk, r(q));
+  co_await asyncio::sleep(0);
+  say(tk, r(q));  // A waits again, behind B
+  q.put_nowait(2);
+  q.put_nowait(3);
+  co_await scenario::wait_all(ts);
+  tk.stop();
+}
+
+TEST(Queue, WokenGetterWhoseItemWasTakenWaitsAgainAtTheBack) {
+  EXPECT_EQ(scenario::run(woken_getter_robbed()),
+            "1: main took 1 first\n"
+            "1: <Queue maxsize=0 _getters[1] tasks=1>\n"
+            "2: <Queue maxsize=0 _getters[2] tasks=1>\n"
+            "3: B got 2\n"
+            "3: A got 3\n");
+}
+
+asyncio::Coro<void> woken_putter_robbed() {
+  Ticker tk;
+  asyncio::Queue<std::string> q(1);
+  q.put_nowait("x");
+  Tasks ts;
+  for (auto [n, v] : {std::pair{"A", "a"}, {"B", "b"}})
+    ts.push_back(asyncio::create_task(putter(tk, q, n, std::string(v))));
+  co_await asyncio::sleep(0);
+  say(tk, "main got " + q.get_nowait());  // wakes A
+  q.put_nowait("m");                       // main takes the slot first
+  say(tk, r(q));
+  co_await asyncio::sleep(0);
+  say(tk, r(q));
+  for (int i = 0; i < 3; ++i) say(tk, "main got " + co_await q.get());
+  co_await scenario::wait_all(ts);
+  tk.stop();
+}
+
+TEST(Queue, WokenPutterWhoseSlotWasTakenWaitsAgainAtTheBack) {
+  EXPECT_EQ(scenario::run(woken_putter_robbed()),
+            "1: main got x\n"
+            "1: <Queue maxsize=1 _queue=['m'] _putters[1] tasks=2>\n"
+            "2: <Queue maxsize=1 _queue=['m'] _putters[2] tasks=2>\n"
+            "2: main got m\n"
+            "3: B put b\n"
+            "4: main got b\n"
+            "5: A put a\n"
+            "6: main got a\n");
+}
+
+asyncio::Coro<void> joiner(Ticker& tk, asyncio::Queue<int>& q, std::string name) {
+  co_await q.join();
+  say(tk, name + " joined");
+}
+
+asyncio::Coro<void> join_task_done() {
+  Ticker tk;
+  asyncio::Queue<int> q;
+  auto j0 = asyncio::create_task(joiner(tk, q, "J0"));
+  co_await asyncio::sleep(0);
+  say(tk, "J0.done=" + tf(j0.done()));
+  q.put_nowait(1);
+  q.put_nowait(2);
+  Tasks ts;
+  for (auto n : {"J1", "J2"}) ts.push_back(asyncio::create_task(joiner(tk, q, n)));
+  co_await asyncio::sleep(0);
+  say(tk, r(q));
+  q.get_nowait();
+  q.task_done();
+  say(tk, r(q));
+  q.get_nowait();
+  co_await asyncio::sleep(0);
+  say(tk, "unfinished " + std::to_string(q.unfinished_tasks()));
+  q.task_done();
+  say(tk, r(q));
+  co_await scenario::wait_all(ts);
+  try {
+    q.task_done();
+  } catch (const asyncio::ValueError& e) {
+    say(tk, std::string("ValueError: ") + e.what());
+  }
+  tk.stop();
+}
+
+TEST(Queue, JoinWaitsUntilEveryItemPutIsMarkedDone) {
+  EXPECT_EQ(scenario::run(join_task_done()),
+            "1: J0 joined\n"
+            "1: J0.done=True\n"
+            "2: <Queue maxsize=0 _queue=[1, 2] tasks=2>\n"
+            "2: <Queue maxsize=0 _queue=[2] tasks=1>\n"
+            "3: unfinished 1\n"
+            "3: <Queue maxsize=0>\n"
+            "4: J1 joined\n"
+            "4: J2 joined\n"
+            "5: ValueError: task_done() called too many times\n");
+}
+
+asyncio::Coro<void> shutdown_wakes_everyone() {
+  Ticker tk;
+  asyncio::Queue<std::string> q(1);
+  Tasks gs;
+  for (auto n : {"A", "B"}) gs.push_back(asyncio::create_task(getter(tk, q, n)));
+  co_await asyncio::sleep(0);
+  q.put_nowait("1");  // wakes A
+  Tasks ps;
+  for (auto [n, v] : {std::pair{"C", "c"}, {"D", "d"}})
+    ps.push_back(asyncio::create_task(putter(tk, q, n, std::string(v))));
+  co_await asyncio::sleep(0);
+  say(tk, r(q));
+  q.shutdown();
+  say(tk, r(q));
+  co_await scenario::wait_all(gs);
+  co_await scenario::wait_all(ps);
+  say(tk, r(q));
+  try {
+    q.put_nowait("5");
+  } catch (const asyncio::QueueShutDown&) {
+    say(tk, "put_nowait: QueueShutDown");
+  }
+  try {
+    q.get_nowait();
+  } catch (const asyncio::QueueShutDown&) {
+    say(tk, "get_nowait: QueueShutDown");
+  }
+  tk.stop();
+}
+
+TEST(Queue, ShutdownWakesEveryWaiterAndLaterPutsRaiseQueueShutDown) {
+  EXPECT_EQ(scenario::run(shutdown_wakes_everyone()),
+            "2: A got 1\n"
+            "2: C put c\n"
+            "2: <Queue maxsize=1 _queue=['c'] _putters[1] tasks=2>\n"
+            "2: <Queue maxsize=1 _queue=['c'] tasks=2 shutdown>\n"
+            "3: B got c\n"
+            "3: D QueueShutDown\n"
+            "4: <Queue maxsize=1 tasks=2 shutdown>\n"
+            "4: put_nowait: QueueShutDown\n"
+            "4: get_nowait: QueueShutDown\n");
+}
+
+asyncio::Coro<void> shutdown_leaves_items() {
+  Ticker tk;
+  asyncio::Queue<int> q;
+  for (int i = 0; i < 3; ++i) q.put_nowait(i);
+  q.shutdown();
+  say(tk, r(q));
+  int a = co_await q.get();
+  int b = q.get_nowait();
+  say(tk, "got " + str(a) + " " + str(b));
+  try {
+    co_await q.put(9);
+  } catch (const asyncio::QueueShutDown&) {
+    say(tk, "put: QueueShutDown");
+  }
+  q.task_done();
+  q.task_done();
+  say(tk, r(q));
+  q.shutdown(true);
+  say(tk, r(q));
+  co_await q.join();
+  say(tk, "joined");
+  try {
+    co_await q.get();
+  } catch (const asyncio::QueueShutDown&) {
+    say(tk, "get: QueueShutDown");
+  }
+  tk.stop();
+}
+
+TEST(Queue, AfterShutdownGetsReturnTheItemsLeftUntilImmediateShutdownDropsThem) {
+  EXPECT_EQ(scenario::run(shutdown_leaves_items()),
+            "0: <Queue maxsize=0 _queue=[0, 1, 2] tasks=3 shutdown>\n"
+            "0: got 0 1\n"
+            "0: put: QueueShutDown\n"
+            "0: <Queue maxsize=0 _queue=[2] tasks=1 shutdown>\n"
+            "0: <Queue maxsize=0 shutdown>\n"
+            "0: joined\n"
+            "0: get: QueueShutDown\n");
+}
+
+asyncio::Coro<void> shutdown_immediate_releases_join() {
+  Ticker tk;
+  asyncio::Queue<int> q;
+  for (int i = 0; i < 3; ++i) q.put_nowait(i);
+  auto j = asyncio::create_task(joiner(tk, q, ""));
+  co_await asyncio::sleep(0);
+  say(tk, r(q));
+  q.shutdown(true);
+  say(tk, r(q));
+  Tasks ts;
+  ts.push_back(asyncio::create_task(getter(tk, q, "A")));
+  ts.push_back(j);
+  co_await scenario::wait_all(ts);
+  tk.stop();
+}
+
+TEST(Queue, ImmediateShutdownCountsDroppedItemsAsDoneAndReleasesJoin) {
+  EXPECT_EQ(scenario::run(shutdown_immediate_releases_join()),
+            "1: <Queue maxsize=0 _queue=[0, 1, 2] tasks=3>\n"
+            "1: <Queue maxsize=0 shutdown>\n"
+            "2:  joined\n"
+            "2: A QueueShutDown\n");
+}
+
+template <class Q>
+void drain_into_log(Q& q, const char* name) {
+  for (int item : {3, 1, 4, 1, 5}) q.put_nowait(item);
+  note(r(q));
+  std::string out = std::string(name) + ": [";
+  for (std::size_t i = 0, n = q.qsize(); i < n; ++i) out += (i ? ", " : "") + str(q.get_nowait());
+  note(out + "]");
+}
+
+asyncio::Coro<void> kinds() {
+  asyncio::Queue<int> fifo;
+  asyncio::LifoQueue<int> lifo;
+  asyncio::PriorityQueue<int> prio;
+  drain_into_log(fifo, "Queue");
+  drain_into_log(lifo, "LifoQueue");
+  drain_into_log(prio, "PriorityQueue");
+  asyncio::Queue<std::string> s;
+  s.put_nowait("a");
+  s.put_nowait("b");
+  note(r(s));
+  try {
+    asyncio::Queue<int>().get_nowait();
+  } catch (const asyncio::QueueEmpty&) {
+    note("QueueEmpty");
+  }
+  asyncio::Queue<int> one(1);
+  one.put_nowait(1);
+  try {
+    one.put_nowait(2);
+  } catch (const asyncio::QueueFull&) {
+    note("QueueFull");
+  }
+  co_return;
+}
+
+TEST(Queues, FifoLifoAndPriorityOrderAndPrintAsPython) {
+  EXPECT_EQ(scenario::run(kinds()),
+            "<Queue maxsize=0 _queue=[3, 1, 4, 1, 5] tasks=5>\n"
+            "Queue: [3, 1, 4, 1, 5]\n"
+            "<LifoQueue maxsize=0 _queue=[3, 1, 4, 1, 5] tasks=5>\n"
+            "LifoQueue: [5, 1, 4, 1, 3]\n"
+            "<PriorityQueue maxsize=0 _queue=[1, 1, 4, 3, 5] tasks=5>\n"
+            "PriorityQueue: [1, 1, 3, 4, 5]\n"
+            "<Queue maxsize=0 _queue=['a', 'b'] tasks=2>\n"
+            "QueueEmpty\n"
+            "QueueFull\n");
+}
+
+
+// ---- move-only items, comparators, misuse, properties ------------------------------
+
+asyncio::Coro<void> move_only_items() {
+  asyncio::Queue<std::unique_ptr<int>> q(1);
+  auto consumer = [](asyncio::Queue<std::unique_ptr<int>>& q) -> asyncio::Coro<int> {
+    int sum = 0;
+    for (int i = 0; i < 3; ++i) {
+      std::unique_ptr<int> p = co_await q.get();
+      sum += *p;
+    }
+    co_return sum;
+  };
+  auto c = asyncio::create_task(consumer(q));
+  for (int i = 1; i <= 3; ++i) co_await q.put(std::make_unique<int>(i * 10));
+  EXPECT_EQ(co_await c, 60);
+  q.put_nowait(std::make_unique<int>(1));
+  auto kept = std::make_unique<int>(2);
+  EXPECT_THROW(q.put_nowait(std::move(kept)), asyncio::QueueFull);
+  EXPECT_TRUE(kept);  // not moved from: the put failed
+  if (!kept) co_return;
+  EXPECT_EQ(*kept, 2);
+  EXPECT_EQ(*q.get_nowait(), 1);
+  EXPECT_EQ(r(q), "<Queue maxsize=1 tasks=4>");
+  struct Job {
+    std::unique_ptr<int> payload;
+  };
+  asyncio::Queue<Job> jobs;
+  jobs.put_nowait(Job{std::move(kept)});
+  EXPECT_EQ(r(jobs), "<Queue maxsize=0 _queue=[...] tasks=1>");  // unprintable items print as ...
+  EXPECT_EQ(*(co_await jobs.get()).payload, 2);
+}
+
+TEST(Queue, CarriesMoveOnlyItemsAndPutNowaitKeepsTheItemWhenItFails) {
+  scenario::run(move_only_items());
+}
+
+struct ByPriority {
+  bool operator()(const std::pair<int, std::unique_ptr<std::string>>& a,
+                  const std::pair<int, std::unique_ptr<std::string>>& b) const {
+    return a.first < b.first;
+  }
+};
+
+TEST(PriorityQueue, OrdersByTheGivenComparatorLowestFirst) {
+  asyncio::PriorityQueue<int, std::greater<int>> highest_first;
+  for (int v : {3, 1, 4, 1, 5, 9, 2, 6}) highest_first.put_nowait(v);
+  std::vector<int> out;
+  while (!highest_first.empty()) out.push_back(highest_first.get_nowait());
+  EXPECT_EQ(out, (std::vector<int>{9, 6, 5, 4, 3, 2, 1, 1}));
+
+  asyncio::PriorityQueue<std::pair<int, std::unique_ptr<std::string>>, ByPriority> jobs;
+  jobs.put_nowait({2, std::make_unique<std::string>("write")});
+  jobs.put_nowait({1, std::make_unique<std::string>("read")});
+  jobs.put_nowait({3, std::make_unique<std::string>("close")});
+  std::string order;
+  while (!jobs.empty()) order += *jobs.get_nowait().second + " ";
+  EXPECT_EQ(order, "read write close ");
+}
+
+TEST(Queue, NegativeMaxsizeIsAValueError) {
+  EXPECT_THROW(asyncio::Queue<int>(-1), asyncio::ValueError);
+  EXPECT_FALSE(asyncio::Queue<int>(0).full());
+  asyncio::Queue<int> unbounded;
+  for (int i = 0; i < 1000; ++i) unbounded.put_nowait(i);
+  EXPECT_FALSE(unbounded.full());
+  EXPECT_EQ(unbounded.maxsize(), 0u);
+}
+
+TEST(Queues, ExceptionsHaveTheirPythonNames) {
+  EXPECT_EQ(asyncio::exception_type_name(std::make_exception_ptr(asyncio::QueueEmpty())), "QueueEmpty");
+  EXPECT_EQ(asyncio::exception_type_name(std::make_exception_ptr(asyncio::QueueFull())), "QueueFull");
+  EXPECT_EQ(asyncio::exception_type_name(std::make_exception_ptr(asyncio::QueueShutDown())),
+            "QueueShutDown");
+  EXPECT_EQ(asyncio::exception_repr(std::make_exception_ptr(asyncio::QueueShutDown())), "QueueShutDown()");
+}
+
+asyncio::Coro<void> queue_dies() {
+  auto q = std::make_unique<asyncio::Queue<int>>();
+  auto waiter = [](asyncio::Queue<int>& q) -> asyncio::Coro<std::string> {
+    try {
+      co_await q.get();
+    } catch (const asyncio::RuntimeError& e) {
+      co_return e.what();
+    }
+    co_return "got";
+  };
+  auto t = asyncio::create_task(waiter(*q));
+  co_await asyncio::sleep(0);
+  q.reset();
+  EXPECT_EQ(co_await t, "asyncio::Queue destroyed while a task was waiting on it");
+}
+
+TEST(Queue, DestroyedWhileATaskWaitsGivesThatTaskRuntimeError) { scenario::run(queue_dies()); }
+
+struct Lcg {
+  std::uint64_t x;
+  unsigned next(unsigned n) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<unsigned>((x >> 33) % n);
+  }
+};
+
+asyncio::Coro<void> stress_producer(asyncio::Queue<int>& q, int base, long& put_sum, Lcg& rng) {
+  for (int i = 0; i < 100; ++i) {
+    co_await q.put(base + i);
+    put_sum += base + i;
+    if (rng.next(3) == 0) co_await asyncio::sleep(std::chrono::microseconds(rng.next(200)));
+  }
+}
+
+asyncio::Coro<void> stress_consumer(asyncio::Queue<int>& q, long& got_sum, Lcg& rng) {
+  for (;;) {
+    int v = co_await q.get();
+    got_sum += v;
+    q.task_done();
+    if (rng.next(3) == 0) co_await asyncio::sleep(std::chrono::microseconds(rng.next(200)));
+  }
+}
+
+asyncio::Coro<void> stress_canceller(Tasks& ts, Lcg& rng) {
+  for (int i = 0; i < 60; ++i) {
+    co_await asyncio::sleep(std::chrono::microseconds(rng.next(300)));
+    ts[rng.next(static_cast<unsigned>(ts.size()))].cancel();
+  }
+}
+
+asyncio::Coro<void> random_cancellations_lose_no_item() {
+  asyncio::Queue<int> q(2);
+  Lcg rng{7};
+  long put_sum = 0, got_sum = 0;
+  Tasks producers, consumers, all;
+  for (int p = 0; p < 8; ++p) producers.push_back(asyncio::create_task(stress_producer(q, p * 1000, put_sum, rng)));
+  for (int c = 0; c < 8; ++c) consumers.push_back(asyncio::create_task(stress_consumer(q, got_sum, rng)));
+  all = producers;
+  all.insert(all.end(), consumers.begin(), consumers.end());
+  co_await stress_canceller(all, rng);
+  co_await scenario::wait_all(producers);
+  // Drain with one fresh consumer, so that every item put is accounted for.
+  auto last = asyncio::create_task(stress_consumer(q, got_sum, rng));
+  while (!q.empty() || q.getters() == 0) co_await asyncio::sleep(1ms);
+  int cancelled = 0;
+  for (auto& t : all) cancelled += t.cancelled() ? 1 : 0;
+  EXPECT_GT(cancelled, 10);
+  EXPECT_EQ(got_sum, put_sum);  // no item lost, none duplicated
+  EXPECT_EQ(q.putters(), 0u);
+  co_await q.join();  // every item got was marked done
+  for (auto& t : consumers) t.cancel();
+  last.cancel();
+  co_await scenario::wait_all(consumers);
+}
+
+TEST(Queue, RandomCancellationsOfPuttersAndGettersLoseNoItem) {
+  scenario::run(random_cancellations_lose_no_item());
+}
+
+asyncio::Coro<void> shutdown_immediate_with_putters() {
+  Ticker tk;
+  asyncio::Queue<std::string> q(1);
+  q.put_nowait("x");
+  Tasks ps;
+  for (auto [n, v] : {std::pair{"A", "a"}, {"B", "b"}})
+    ps.push_back(asyncio::create_task(putter(tk, q, n, std::string(v))));
+  co_await asyncio::sleep(0);
+  q.shutdown(true);
+  say(tk, r(q));
+  co_await scenario::wait_all(ps);
+  say(tk, r(q) + " empty=" + tf(q.empty()));
+  tk.stop();
+}
+
+TEST(Queue, ImmediateShutdownWakesWaitingPuttersWithQueueShutDown) {
+  // The same program on CPython 3.13 prints the same lines.
+  EXPECT_EQ(scenario::run(shutdown_immediate_with_putters()),
+            "1: <Queue maxsize=1 shutdown>\n"
+            "2: A QueueShutDown\n"
+            "2: B QueueShutDown\n"
+            "3: <Queue maxsize=1 shutdown> empty=True\n");
+}
+
+}  // namespace
