@@ -152,8 +152,8 @@ class Task : public AnyTask {
 /// Wraps `coro` in a task on the running loop and schedules it
 /// (`asyncio.create_task(coro, name=...)`). Names default to "Task-N".
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name = {}) {
-  return get_running_loop().create_task(std::move(coro), std::move(name));
+Task<T> create_task(Coro<T> coro, std::string_view name = {}) {
+  return get_running_loop().create_task(std::move(coro), name);
 }
 
 namespace detail {
@@ -170,17 +170,17 @@ Coro<std::remove_cvref_t<await_result_t<A>>> await_as_coro(A awaitable) {
 /// `create_task` for an awaitable that is not a Coro (sleep, a Future, ...).
 template <class A>
   requires requires(A& a) { a.await_ready(); }
-auto create_task(A awaitable, std::string name = {}) {
-  return create_task(detail::await_as_coro(std::move(awaitable)), std::move(name));
+auto create_task(A awaitable, std::string_view name = {}) {
+  return create_task(detail::await_as_coro(std::move(awaitable)), name);
 }
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
+Task<T> EventLoop::create_task(Coro<T> coro, std::string_view name) {
   check_thread("create_task");
   auto h = coro.release();
   auto& p = h.promise();
   p.set_resume_point(h);
-  p.start_task(*this, std::move(name));
+  p.start_task(*this, name);
   return Task<T>::adopt(&p);
 }
 
