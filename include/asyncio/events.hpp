@@ -217,7 +217,7 @@ class EventLoop final : public detail::LoopCore {
   }
   /// Wraps a coroutine in a task scheduled on this loop (`loop.create_task`).
   template <class T>
-  Task<T> create_task(Coro<T> coro, std::string name = {});
+  Task<T> create_task(Coro<T> coro, std::string_view name = {});
 
   // ---- errors and debugging ----
   void set_exception_handler(ExceptionHandler handler) { handler_ = std::move(handler); }

@@ -28,6 +28,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -236,7 +237,7 @@ class TaskCore : public FutureCore, public DoneCallback {
 
   // ---- scheduling ----
   /// Turns this coroutine into a task on `loop`: named, listed, scheduled.
-  void start_task(LoopCore& loop, std::string name);
+  void start_task(LoopCore& loop, std::string_view name);
   /// The step: resume the coroutine where it suspended [Task.__step].
   static void step_entry(Runnable* r);
   /// Where the next step resumes; set by the awaiter that suspends the task.
