@@ -18,6 +18,12 @@ namespace {
 // Loops alive on this thread: reports for a loop that is gone go to stderr.
 thread_local std::vector<LoopCore*> t_live_loops;
 
+// uv_loop_alive() without the call through the PLT (it runs once per
+// iteration while callbacks are ready): the same three public fields.
+inline bool uv_alive(const uv_loop_t& loop) noexcept {
+  return loop.active_handles > 0 || loop.active_reqs.count > 0 || loop.closing_handles != nullptr;
+}
+
 bool later(const HandleBase* a, const HandleBase* b) noexcept {
   return a->when_ != b->when_ ? a->when_ > b->when_ : a->seq_ > b->seq_;
 }
@@ -137,7 +143,7 @@ void EventLoop::run_forever() {
 }
 
 bool EventLoop::external_pending() const noexcept {
-  return external_ > 0 || ts_pending_.load(std::memory_order_acquire) || uv_loop_alive(&uv_->loop);
+  return external_ > 0 || ts_pending_.load(std::memory_order_acquire) || detail::uv_alive(uv_->loop);
 }
 
 void EventLoop::run_once() {
@@ -154,10 +160,10 @@ void EventLoop::run_once() {
       } else if (timeout < 0) {
         poll_io(-1);  // only another thread can wake us now
       }
-    } else if (timeout != 0 || uv_loop_alive(&uv_->loop)) {
+    } else if (timeout != 0 || detail::uv_alive(uv_->loop)) {
       poll_io(timeout);
     }
-  } else if (uv_loop_alive(&uv_->loop)) [[unlikely]] {
+  } else if (detail::uv_alive(uv_->loop)) [[unlikely]] {
     // Callbacks are ready: poll without blocking, on a bound (file comment).
     if (++iterations_since_poll_ >= 64 || real_now_ns() - last_poll_ns_ >= 50'000) poll_io(0);
   }

@@ -246,6 +246,12 @@ class EventLoop final : public detail::LoopCore {
   }
   /// Shuts the default executor down, waiting for its jobs (run() calls this).
   void shutdown_default_executor();
+  /// Runs `fn(args...)` in `executor` and returns a Future for its result
+  /// (`loop.run_in_executor`). `executor` is a ThreadPoolExecutor or ProcessPoolExecutor
+  /// (by reference, pointer or shared_ptr), or nullptr for the default executor: a
+  /// ThreadPoolExecutor created on first use. Defined in executors.hpp (include it).
+  template <class Executor, class F, class... Args>
+  auto run_in_executor(Executor&& executor, F&& fn, Args&&... args);
 
   /// The underlying libuv loop, for the I/O parts of the library.
   uv_loop_s* uv_loop() noexcept;

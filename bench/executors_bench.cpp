@@ -1,0 +1,159 @@
+// What an executor costs: pool start-up, and the round trip of one call, for
+// ThreadPoolExecutor, ProcessPoolExecutor and run_in_executor (bench/README.md, "Executors").
+//
+//   executors_bench [rounds]     (default 200 sequential calls per figure)
+//
+// Prints one line per figure: `name=<value> unit=<us>` (medians over several repetitions).
+// The Python twin of each figure is in bench/README.md.
+#include <asyncio/executors.hpp>
+#include <asyncio/runners.hpp>
+#include <fmt/core.h>
+#include <gmpxx.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int add(int a, int b) { return a + b; }
+ASYNCIO_REGISTER_PROCESS_FUNCTION(add);
+
+// A result the size of factorial(10000): 118445 bits, 14.8 KB.
+mpz_class big_result(int bits) { return mpz_class(1) << bits; }
+ASYNCIO_REGISTER_PROCESS_FUNCTION(big_result);
+
+double us_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - t).count();
+}
+
+template <class F>
+double median_of(int repetitions, F measure) {
+  std::vector<double> v;
+  for (int i = 0; i < repetitions; ++i) v.push_back(measure());
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void report(const char* name, double us) { fmt::print("{}={:.1f} unit=us\n", name, us); }
+
+asyncio::Coro<double> await_round_trips(asyncio::ThreadPoolExecutor* pool, int rounds) {
+  auto& loop = asyncio::get_running_loop();
+  co_await loop.run_in_executor(*pool, add, 0, 0);  // threads started
+  auto t = Clock::now();
+  for (int i = 0; i < rounds; ++i) co_await loop.run_in_executor(*pool, add, i, 1);
+  co_return us_since(t) / rounds;
+}
+
+asyncio::Coro<double> await_process_round_trips(asyncio::ProcessPoolExecutor* pool, int rounds) {
+  auto& loop = asyncio::get_running_loop();
+  co_await loop.run_in_executor(*pool, add, 0, 0);  // worker started
+  auto t = Clock::now();
+  for (int i = 0; i < rounds; ++i) co_await loop.run_in_executor(*pool, add, i, 1);
+  co_return us_since(t) / rounds;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int rounds = argc > 1 ? std::atoi(argv[1]) : 200;
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+
+  // ---- start-up: construct, first call returns, shut down ----
+  report("thread_pool_startup_first_call", median_of(15, [] {
+           auto t = Clock::now();
+           asyncio::ThreadPoolExecutor pool(1);
+           pool.submit(add, 1, 2).result();
+           return us_since(t);
+         }));
+  report("thread_pool_startup_and_shutdown", median_of(15, [] {
+           auto t = Clock::now();
+           {
+             asyncio::ThreadPoolExecutor pool(1);
+             pool.submit(add, 1, 2).result();
+           }
+           return us_since(t);
+         }));
+  report("process_pool_startup_first_call", median_of(9, [] {
+           auto t = Clock::now();
+           asyncio::ProcessPoolExecutor pool(1);
+           pool.submit(add, 1, 2).result();
+           return us_since(t);
+         }));
+  report("process_pool_startup_and_shutdown", median_of(9, [] {
+           auto t = Clock::now();
+           {
+             asyncio::ProcessPoolExecutor pool(1);
+             pool.submit(add, 1, 2).result();
+           }
+           return us_since(t);
+         }));
+  report("process_pool_all_workers_started", median_of(9, [cores] {
+           auto t = Clock::now();
+           asyncio::ProcessPoolExecutor pool(cores);
+           std::vector<int> xs(cores, 1);
+           std::vector<int> r = pool.map(add, xs, xs);
+           return us_since(t);
+         }));
+
+  // ---- per call: one call at a time (latency), then many in flight (throughput) ----
+  {
+    asyncio::ThreadPoolExecutor pool(1);
+    pool.submit(add, 0, 0).result();
+    report("thread_pool_round_trip", median_of(5, [&] {
+             auto t = Clock::now();
+             for (int i = 0; i < rounds; ++i) pool.submit(add, i, 1).result();
+             return us_since(t) / rounds;
+           }));
+  }
+  {
+    asyncio::ThreadPoolExecutor pool(cores);
+    std::vector<int> xs(static_cast<std::size_t>(rounds) * 10, 1);
+    pool.submit(add, 0, 0).result();
+    report("thread_pool_per_call_in_map", median_of(5, [&] {
+             auto t = Clock::now();
+             std::vector<int> r = pool.map(add, xs, xs);
+             return us_since(t) / static_cast<double>(xs.size());
+           }));
+  }
+  {
+    asyncio::ProcessPoolExecutor pool(1);
+    pool.submit(add, 0, 0).result();
+    report("process_pool_round_trip", median_of(5, [&] {
+             auto t = Clock::now();
+             for (int i = 0; i < rounds; ++i) pool.submit(add, i, 1).result();
+             return us_since(t) / rounds;
+           }));
+    report("process_pool_round_trip_15KB_result", median_of(5, [&] {
+             auto t = Clock::now();
+             for (int i = 0; i < rounds; ++i) pool.submit(big_result, 118444).result();
+             return us_since(t) / rounds;
+           }));
+  }
+  {
+    asyncio::ProcessPoolExecutor pool(cores);
+    std::vector<int> xs(static_cast<std::size_t>(rounds) * 10, 1);
+    std::vector<int> warm = pool.map(add, std::vector<int>(cores, 0), std::vector<int>(cores, 0));
+    report("process_pool_per_call_in_map", median_of(5, [&] {
+             auto t = Clock::now();
+             std::vector<int> r = pool.map(add, xs, xs);
+             return us_since(t) / static_cast<double>(xs.size());
+           }));
+  }
+
+  // ---- from a coroutine: co_await loop.run_in_executor(pool, ...) ----
+  {
+    asyncio::ThreadPoolExecutor pool(1);
+    report("run_in_executor_thread_round_trip",
+           median_of(5, [&] { return asyncio::run(await_round_trips(&pool, rounds)); }));
+  }
+  {
+    asyncio::ProcessPoolExecutor pool(1);
+    report("run_in_executor_process_round_trip",
+           median_of(5, [&] { return asyncio::run(await_process_round_trips(&pool, rounds)); }));
+  }
+}

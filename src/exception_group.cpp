@@ -1,0 +1,103 @@
+// ExceptionGroup (Python's builtin BaseExceptionGroup.split and its str/repr).
+#include <ostream>
+#include <stdexcept>
+
+#include "asyncio/exceptions.hpp"
+
+namespace asyncio {
+namespace {
+
+const ExceptionGroup* as_group(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const ExceptionGroup& g) {
+    return &g;  // the exception object lives as long as `e`
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+namespace detail {
+std::string py_str_repr(std::string_view s) {
+  char q = (s.find('\'') != std::string_view::npos && s.find('"') == std::string_view::npos) ? '"' : '\'';
+  std::string out(1, q);
+  for (char c : s) {
+    if (c == q || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  out += q;
+  return out;
+}
+}  // namespace detail
+
+ExceptionGroup::ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
+    : message_(std::move(message)), exceptions_(std::move(exceptions)) {
+  if (exceptions_.empty())
+    throw std::invalid_argument("second argument (exceptions) must be a non-empty sequence");
+  for (const auto& e : exceptions_) {
+    if (!e) throw std::invalid_argument("Item 0 of second argument (exceptions) is not an exception");
+  }
+  update_what();
+}
+
+void ExceptionGroup::update_what() {
+  std::size_t n = exceptions_.size();
+  what_ = message_ + " (" + std::to_string(n) + (n == 1 ? " sub-exception)" : " sub-exceptions)");
+}
+
+std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> ExceptionGroup::split_if(
+    Predicate pred) const {
+  std::vector<std::exception_ptr> match;
+  std::vector<std::exception_ptr> rest;
+  for (const auto& e : exceptions_) {
+    if (pred(e)) {
+      match.push_back(e);
+    } else if (const ExceptionGroup* g = as_group(e)) {
+      auto [m, r] = g->split_if(pred);
+      if (m) match.push_back(std::make_exception_ptr(std::move(*m)));
+      if (r) rest.push_back(std::make_exception_ptr(std::move(*r)));
+    } else {
+      rest.push_back(e);
+    }
+  }
+  std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> out;
+  if (!match.empty()) out.first.emplace(message_, std::move(match));
+  if (!rest.empty()) out.second.emplace(message_, std::move(rest));
+  return out;
+}
+
+std::vector<std::exception_ptr> ExceptionGroup::leaves() const {
+  std::vector<std::exception_ptr> out;
+  for (const auto& e : exceptions_) {
+    if (const ExceptionGroup* g = as_group(e)) {
+      auto sub = g->leaves();
+      out.insert(out.end(), sub.begin(), sub.end());
+    } else {
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+std::ostream& operator<<(std::ostream& os, const ExceptionGroup& eg) {
+  os << "ExceptionGroup(" << detail::py_str_repr(eg.message()) << ", [";
+  const char* sep = "";
+  for (const auto& e : eg.exceptions()) {
+    os << sep;
+    if (const ExceptionGroup* g = as_group(e)) {
+      os << *g;
+    } else {
+      os << exception_repr(e);
+    }
+    sep = ", ";
+  }
+  return os << "])";
+}
+
+}  // namespace asyncio
