@@ -938,4 +938,25 @@ TEST(Lock, WaitingFromAnotherLoopThanTheFirstWaiterRaisesRuntimeError) {
   EXPECT_EQ(msg, "<asyncio.locks.Lock object at 0x... [locked]> is bound to a different event loop");
 }
 
+
+asyncio::Coro<void> acquire_under_wait_for() {
+  asyncio::Lock lock;
+  co_await lock.acquire();
+  bool timed_out = false;
+  try {
+    co_await asyncio::wait_for(lock.acquire(), 10ms);
+  } catch (const asyncio::TimeoutError&) {
+    timed_out = true;
+  }
+  EXPECT_TRUE(timed_out);
+  EXPECT_EQ(lock.waiters(), 0u);
+  lock.release();
+  EXPECT_TRUE(co_await asyncio::wait_for(lock.acquire(), 10ms));
+  asyncio::Event ev;
+  EXPECT_THROW(co_await asyncio::wait_for(ev.wait(), 10ms), asyncio::TimeoutError);
+  EXPECT_EQ(ev.waiters(), 0u);
+}
+
+TEST(Lock, AcquireUnderWaitForTimesOutAndLeavesTheLockUsable) { scenario::run(acquire_under_wait_for()); }
+
 }  // namespace
