@@ -38,6 +38,10 @@
 /// Each type prints its state and waiter counts like asyncio's repr:
 /// `<asyncio.locks.Lock object at 0x... [locked, waiters:1]>`.
 ///
+/// Loop binding, as CPython's: a primitive binds to the loop of the first task
+/// that has to wait on it; a task of another loop that has to wait gets
+/// RuntimeError("<repr> is bound to a different event loop").
+///
 /// Lifetime: a primitive must outlive the tasks waiting on it. If it is
 /// destroyed first, each waiting task gets RuntimeError at its `co_await`
 /// (detail/waiters.hpp) rather than undefined behaviour. Primitives are neither

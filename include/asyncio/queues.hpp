@@ -44,8 +44,9 @@
 /// future lives in the waiting coroutine's frame.
 ///
 /// Thread safety: one loop's tasks only (from another thread, go through
-/// `loop.call_soon_threadsafe`). A queue must outlive the tasks waiting on it;
-/// if it does not, they get RuntimeError at their `co_await`.
+/// `loop.call_soon_threadsafe`). Like the locks, a queue binds to the loop of
+/// its first waiting task. A queue must outlive the tasks waiting on it; if it
+/// does not, they get RuntimeError at their `co_await`.
 #include <cstddef>
 #include <deque>
 #include <functional>
