@@ -33,11 +33,7 @@ struct Outcome {
 asyncio::Coro<Outcome> main_(long long n) {
   Queue there(1), back(1);
   auto t0 = std::chrono::steady_clock::now();
-  // Python: total, _ = await asyncio.gather(producer(...), consumer(...))
-  auto p = asyncio::create_task(producer(there, back, n));
-  auto c = asyncio::create_task(consumer(there, back, n));
-  long long total = co_await p;
-  co_await c;
+  auto [total, none] = co_await asyncio::gather(producer(there, back, n), consumer(there, back, n));
   std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
   co_return Outcome{dt.count(), total};
 }

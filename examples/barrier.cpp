@@ -17,10 +17,9 @@ asyncio::Coro<> main_() {
   auto& loop = asyncio::get_running_loop();
   double start = loop.time();
   asyncio::Barrier barrier(3);
-  // Python: await asyncio.gather(*(runner(i, barrier, start) for i in range(1, 4)))
-  std::vector<asyncio::Task<>> runners;
-  for (int i = 1; i <= 3; ++i) runners.push_back(asyncio::create_task(runner(i, barrier, start)));
-  for (auto& t : runners) co_await t;
+  std::vector<asyncio::Coro<>> runners;
+  for (int i = 1; i <= 3; ++i) runners.push_back(runner(i, barrier, start));
+  co_await asyncio::gather(std::move(runners));
 }
 
 int main() { asyncio::run(main_()); }

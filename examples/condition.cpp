@@ -34,7 +34,7 @@ asyncio::Coro<> main_() {
     items.insert(items.end(), {"banana", "cherry"});
     cond.notify_all();
   }
-  for (auto& t : tasks) co_await t;  // Python: await asyncio.gather(*tasks)
+  co_await asyncio::gather(tasks);
   std::vector<std::string> quoted;
   for (auto& item : items) quoted.push_back("'" + item + "'");
   fmt::print("left: [{}]\n", fmt::join(quoted, ", "));

@@ -24,7 +24,7 @@ asyncio::Coro<> main_() {
   co_await asyncio::sleep(1s);
   fmt::print("setting the event; is_set before: {}\n", event.is_set() ? "True" : "False");
   event.set();
-  for (auto& t : tasks) co_await t;  // Python: await asyncio.gather(*tasks)
+  co_await asyncio::gather(tasks);
   event.clear();
   fmt::print("is_set after clear: {}\n", event.is_set() ? "True" : "False");
 }

@@ -24,10 +24,9 @@ asyncio::Coro<> main_() {
   asyncio::Lock the_lock;
   for (asyncio::Lock* lock : {static_cast<asyncio::Lock*>(nullptr), &the_lock}) {
     int n = 0;
-    // Python: await asyncio.gather(*(add(state, lock, 100) for _ in range(5)))
-    std::vector<asyncio::Task<>> adders;
-    for (int i = 0; i < 5; ++i) adders.push_back(asyncio::create_task(add(n, lock, 100)));
-    for (auto& t : adders) co_await t;
+    std::vector<asyncio::Coro<>> adders;
+    for (int i = 0; i < 5; ++i) adders.push_back(add(n, lock, 100));
+    co_await asyncio::gather(std::move(adders));
     fmt::print("{} lock: {} of 500\n", lock ? "with" : "without", n);
   }
   asyncio::Lock lock;

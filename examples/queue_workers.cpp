@@ -27,16 +27,10 @@ asyncio::Coro<> main_() {
     workers.push_back(asyncio::create_task(worker(fmt::format("worker-{}", i), queue, start)));
   co_await queue.join();
   for (auto& w : workers) w.cancel();
-  // Python: results = await asyncio.gather(*workers, return_exceptions=True)
-  std::vector<std::string> ended_by;
-  for (auto& w : workers) {
-    try {
-      co_await w;
-      ended_by.push_back("None");
-    } catch (...) {
-      ended_by.push_back(asyncio::exception_type_name(std::current_exception()));
-    }
-  }
+  auto results = co_await asyncio::gather(asyncio::return_exceptions, workers);
+  std::vector<std::string> ended_by;  // Python: type(r).__name__ for r in results
+  for (auto& r : results)
+    ended_by.push_back(r.has_exception() ? asyncio::exception_type_name(r.exception()) : "NoneType");
   fmt::print("workers ended by: {}\n", fmt::join(ended_by, ", "));
   fmt::print("t={:.1f} all {} jobs done\n", loop.time() - start, 7);
 }

@@ -21,10 +21,9 @@ asyncio::Coro<> main_() {
   auto& loop = asyncio::get_running_loop();
   double start = loop.time();
   asyncio::Semaphore sem(2);
-  // Python: await asyncio.gather(*(job(i, sem, start) for i in range(1, 6)))
-  std::vector<asyncio::Task<>> jobs;
-  for (int i = 1; i <= 5; ++i) jobs.push_back(asyncio::create_task(job(i, sem, start)));
-  for (auto& t : jobs) co_await t;
+  std::vector<asyncio::Coro<>> jobs;
+  for (int i = 1; i <= 5; ++i) jobs.push_back(job(i, sem, start));
+  co_await asyncio::gather(std::move(jobs));
   asyncio::BoundedSemaphore bounded(1);
   co_await bounded.acquire();
   bounded.release();

@@ -19,22 +19,6 @@ std::string demangle(const char* name) {
   return status == 0 && out ? std::string(out.get()) : std::string(name);
 }
 
-// Python's repr of a str: single quotes unless the text has one and no double.
-std::string py_str_repr(const std::string& s) {
-  char q = (s.find('\'') != std::string::npos && s.find('"') == std::string::npos) ? '"' : '\'';
-  std::string out(1, q);
-  for (char c : s) {
-    if (c == q || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  out += q;
-  return out;
-}
-
 }  // namespace
 
 std::string exception_type_name(const std::exception_ptr& e) {
@@ -89,7 +73,7 @@ std::string exception_message(const std::exception_ptr& e) {
 
 std::string exception_repr(const std::exception_ptr& e) {
   std::string msg = exception_message(e);
-  return exception_type_name(e) + "(" + (msg.empty() ? std::string() : py_str_repr(msg)) + ")";
+  return exception_type_name(e) + "(" + (msg.empty() ? std::string() : detail::py_str_repr(msg)) + ")";
 }
 
 }  // namespace asyncio

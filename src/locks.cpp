@@ -55,7 +55,10 @@ struct Condition::NotifyAwaiter : detail::EntryAwaiter {
   Condition* cond;
   explicit NotifyAwaiter(Condition* c) noexcept : cond(c) {}
   bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) { wait_in(cond->waiters_, h); }
+  void await_suspend(std::coroutine_handle<> h) {
+    cond->binding_.check(*cond);
+    wait_in(cond->waiters_, h);
+  }
   void await_resume() {
     if (entry().orphaned()) [[unlikely]] throw_orphaned();
     detail::WaitList::unlink(&entry());
@@ -136,29 +139,19 @@ void Semaphore::finish_wait(AcquireAwaiter& a) {
   if (cancelled) a.rethrow_outcome();
 }
 
-void Semaphore::print(std::ostream& os, const char* name) const {
-  os << "<asyncio.locks." << name << " object at " << static_cast<const void*>(this) << " [";
-  if (locked()) {
+std::ostream& operator<<(std::ostream& os, const Semaphore& s) {
+  os << "<asyncio.locks." << s.kind_ << " object at " << static_cast<const void*>(&s) << " [";
+  if (s.locked()) {
     os << "locked";
   } else {
-    os << "unlocked, value:" << value_;
+    os << "unlocked, value:" << s.value_;
   }
-  if (!waiters_.empty()) os << ", waiters:" << waiters_.size();
-  os << "]>";
-}
-
-std::ostream& operator<<(std::ostream& os, const Semaphore& s) {
-  s.print(os, "Semaphore");
-  return os;
+  if (!s.waiters_.empty()) os << ", waiters:" << s.waiters_.size();
+  return os << "]>";
 }
 
 void BoundedSemaphore::throw_too_many() {
   throw ValueError("BoundedSemaphore released too many times");
-}
-
-std::ostream& operator<<(std::ostream& os, const BoundedSemaphore& s) {
-  s.print(os, "BoundedSemaphore");
-  return os;
 }
 
 // ---- Barrier ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Queues (CPython 3.13 asyncio/queues.py): the untyped part.
 #include "asyncio/queues.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace asyncio::detail {

@@ -14,11 +14,11 @@ std::atomic<std::uint64_t> g_task_counter{0};  // "Task-N", as CPython's itertoo
 
 // ---- TaskCore ----------------------------------------------------------------
 
-void TaskCore::start_task(LoopCore& loop, std::string name) {
+void TaskCore::start_task(LoopCore& loop, std::string_view name) {
   loop_ = &loop;
   is_task_ = true;
   id_ = g_task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
-  if (!name.empty()) name_ = std::make_unique<std::string>(std::move(name));
+  if (!name.empty()) name_ = std::make_unique<std::string>(name);
   refs_ = 2;  // the loop's, until done, and the returned Task's
   loop.link_task(this);
   loop.push_ready(this);

@@ -20,7 +20,7 @@ std::ostream& print_outcome_exception(std::ostream& os, const std::exception_ptr
 
 void GatherNode::fire(Runnable* r) {
   auto* n = static_cast<GatherNode*>(static_cast<DoneCallback*>(r));
-  n->owner->on_child_done(*n->child);
+  n->owner->on_child_done(*n);
 }
 
 void GatherCore::start() {
@@ -29,21 +29,10 @@ void GatherCore::start() {
     drop_children_ref();
     return;
   }
-  // Callbacks on the pending children first, then `_done_callback` at once for
-  // those already done (gather's `done_futs`), in argument order.
-  bool any_done = false;
+  if (ndone_at_start_ == 0) return;
+  // Nothing ran since add_child: the children done now were done then.
   for (std::size_t i = 0; i < nfuts_; ++i) {
-    FutureCore* c = nodes_[i].child;
-    if (c->done()) {
-      any_done = true;
-    } else {
-      c->add_callback(&nodes_[i]);
-    }
-  }
-  if (!any_done) return;
-  for (std::size_t i = 0; i < nfuts_; ++i) {
-    // Nothing ran since the first pass: the children done now were done then.
-    if (nodes_[i].child->done()) on_child_done(*nodes_[i].child);
+    if (nodes_[i].child->done()) on_child_done(nodes_[i]);
   }
 }
 
@@ -58,7 +47,8 @@ bool GatherCore::cancel_children(const std::string& msg) {
   return ret;
 }
 
-void GatherCore::on_child_done(FutureCore& fut) {
+void GatherCore::on_child_done(GatherNode& node) {
+  FutureCore& fut = *node.child;
   ++nfinished_;
   FutureCore& outer = *outer_;
   if (outer.done()) {
@@ -67,23 +57,35 @@ void GatherCore::on_child_done(FutureCore& fut) {
     outer.set_exception_ptr(std::make_exception_ptr(fut.make_cancelled_error()));
   } else if (std::exception_ptr exc = return_exceptions_ ? nullptr : fut.exception()) {
     outer.set_exception_ptr(std::move(exc));
-  } else if (nfinished_ == nfuts_) {
-    // Every child is done: the results, unless the gather was cancelled.
-    if (cancel_requested_) {
-      for (std::size_t i = 0; i < nfuts_; ++i) {
-        if (!nodes_[i].child->cancelled()) (void)nodes_[i].child->exception();
-      }
-      // CPython raises the last child's `_make_cancelled_error()`.
-      outer.set_exception_ptr(std::make_exception_ptr(nodes_[nfuts_ - 1].child->make_cancelled_error()));
-    } else {
+  } else {
+    if (!cancel_requested_ && !fut.cancelled() && fut.raw_exception() == nullptr) {
       try {
-        set_results();
+        capture(static_cast<std::size_t>(&node - nodes_), fut);
       } catch (...) {
-        if (!outer.done()) outer.set_exception_ptr(std::current_exception());
+        outer.set_exception_ptr(std::current_exception());
       }
     }
+    if (nfinished_ == nfuts_ && !outer.done()) on_all_done();
   }
   if (nfinished_ == nfuts_) drop_children_ref();  // may destroy *this
+}
+
+void GatherCore::on_all_done() {
+  FutureCore& outer = *outer_;
+  if (cancel_requested_) {
+    // CPython builds the results (retrieving the exceptions), then raises the
+    // last child's `_make_cancelled_error()`.
+    for (std::size_t i = 0; i < nfuts_; ++i) {
+      if (!nodes_[i].child->cancelled()) (void)nodes_[i].child->exception();
+    }
+    outer.set_exception_ptr(std::make_exception_ptr(nodes_[nfuts_ - 1].child->make_cancelled_error()));
+    return;
+  }
+  try {
+    set_results();
+  } catch (...) {
+    if (!outer.done()) outer.set_exception_ptr(std::current_exception());
+  }
 }
 
 // ---- wait ------------------------------------------------------------------------

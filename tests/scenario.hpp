@@ -26,7 +26,11 @@ struct Ticker {
   }
   void tick() {
     if (!on) return;
-    ++n;
+    if (++n > 1'000'000) {  // a deadlock would spin here forever: fail instead
+      ADD_FAILURE() << "the scenario is still running after a million loop iterations";
+      for (auto& t : asyncio::all_tasks()) t.cancel();
+      return;
+    }
     schedule();
   }
   void stop() { on = false; }
@@ -60,14 +64,36 @@ asyncio::Coro<void> wait_all(std::vector<asyncio::Task<T>> tasks) {
   }
 }
 
-/// Runs `main` in virtual time; returns the log, one line each, and checks
-/// that no coroutine frame outlives the loop.
+/// Cancels `main` if it is still running after an hour of virtual time (a
+/// deadlock then fails the test instead of hanging it).
+inline asyncio::Coro<void> watchdog(asyncio::AnyTask main) {
+  using namespace std::chrono_literals;
+  co_await asyncio::sleep(1h);
+  ADD_FAILURE() << "the scenario is still running after an hour of virtual time";
+  main.cancel();
+}
+
+template <class T>
+asyncio::Coro<void> guarded(asyncio::Coro<T> main) {
+  auto task = asyncio::create_task(std::move(main));
+  auto dog = asyncio::create_task(watchdog(task));
+  try {
+    co_await task;
+  } catch (...) {
+    dog.cancel();
+    throw;
+  }
+  dog.cancel();
+}
+
+/// Runs `main` in virtual time under a watchdog; returns the log, one line
+/// each, and checks that no coroutine frame outlives the loop.
 template <class T>
 std::string run(asyncio::Coro<T> main) {
   log().clear();
   asyncio::RunOptions options;
   options.virtual_time = true;
-  asyncio::run(std::move(main), options);
+  asyncio::run(guarded(std::move(main)), options);
   EXPECT_EQ(asyncio::detail::t_live_frames, 0);
   std::string out;
   for (auto& l : log()) out += l + "\n";

@@ -877,13 +877,16 @@ TEST(RunInExecutor, VirtualTimeDoesNotJumpPastAPendingCall) {
   asyncio::run(
       []() -> asyncio::Coro<void> {
         auto& loop = asyncio::get_running_loop();
-        const double t0 = loop.time();
+        // Integer nanoseconds: time() is a double of a large monotonic value,
+        // and a difference of doubles can land a hair under 3600.
+        const std::int64_t t0 = loop.now_ns();
+        constexpr std::int64_t hour = 3600'000'000'000;
         auto sleeper = asyncio::create_task(asyncio::sleep(3600s));
         co_await loop.run_in_executor(nullptr, [] { std::this_thread::sleep_for(20ms); });
         EXPECT_FALSE(sleeper.done());  // the clock waited for the call instead of jumping an hour
-        EXPECT_LT(loop.time() - t0, 3600.0);
+        EXPECT_LT(loop.now_ns() - t0, hour);
         co_await sleeper;  // then it jumps
-        EXPECT_GE(loop.time() - t0, 3600.0);
+        EXPECT_GE(loop.now_ns() - t0, hour);
       }(),
       virtual_time());
 }

@@ -904,4 +904,59 @@ TEST(Locks, ConstructorsRejectBadValuesWithValueError) {
   EXPECT_NO_THROW(asyncio::Semaphore(0));
 }
 
+
+asyncio::Coro<void> acquire_and_release(asyncio::Lock& lock) {
+  co_await lock.acquire();
+  lock.release();
+}
+
+asyncio::Coro<void> hold_and_let_one_wait(asyncio::Lock& lock) {
+  co_await lock.acquire();
+  auto t = asyncio::create_task(acquire_and_release(lock));  // waits: binds the lock to this loop
+  co_await asyncio::sleep(0);
+  lock.release();
+  co_await t;
+}
+
+asyncio::Coro<void> wait_from_another_loop(asyncio::Lock& lock, std::string& msg) {
+  co_await lock.acquire();  // the fast path binds nothing
+  try {
+    co_await lock.acquire();
+    msg = "no error";
+  } catch (const asyncio::RuntimeError& e) {
+    msg = std::regex_replace(e.what(), std::regex("0x[0-9a-f]+"), "0x...");
+  }
+}
+
+TEST(Lock, WaitingFromAnotherLoopThanTheFirstWaiterRaisesRuntimeError) {
+  // Python: the same program prints
+  // "<asyncio.locks.Lock object at 0x... [locked]> is bound to a different event loop"
+  asyncio::Lock lock;
+  scenario::run(hold_and_let_one_wait(lock));
+  std::string msg;
+  scenario::run(wait_from_another_loop(lock, msg));  // a new loop, maybe at the same address
+  EXPECT_EQ(msg, "<asyncio.locks.Lock object at 0x... [locked]> is bound to a different event loop");
+}
+
+
+asyncio::Coro<void> acquire_under_wait_for() {
+  asyncio::Lock lock;
+  co_await lock.acquire();
+  bool timed_out = false;
+  try {
+    co_await asyncio::wait_for(lock.acquire(), 10ms);
+  } catch (const asyncio::TimeoutError&) {
+    timed_out = true;
+  }
+  EXPECT_TRUE(timed_out);
+  EXPECT_EQ(lock.waiters(), 0u);
+  lock.release();
+  EXPECT_TRUE(co_await asyncio::wait_for(lock.acquire(), 10ms));
+  asyncio::Event ev;
+  EXPECT_THROW(co_await asyncio::wait_for(ev.wait(), 10ms), asyncio::TimeoutError);
+  EXPECT_EQ(ev.waiters(), 0u);
+}
+
+TEST(Lock, AcquireUnderWaitForTimesOutAndLeavesTheLockUsable) { scenario::run(acquire_under_wait_for()); }
+
 }  // namespace

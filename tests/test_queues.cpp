@@ -634,4 +634,26 @@ TEST(Queue, ImmediateShutdownWakesWaitingPuttersWithQueueShutDown) {
             "3: <Queue maxsize=1 shutdown> empty=True\n");
 }
 
+
+asyncio::Coro<void> get_under_wait_for() {
+  asyncio::Queue<int> q;
+  bool timed_out = false;
+  try {
+    co_await asyncio::wait_for(q.get(), 10ms);  // Python: await asyncio.wait_for(q.get(), 0.01)
+  } catch (const asyncio::TimeoutError&) {
+    timed_out = true;
+  }
+  EXPECT_TRUE(timed_out);
+  EXPECT_EQ(q.getters(), 0u);  // the cancelled getter left the line
+  q.put_nowait(7);
+  EXPECT_EQ(co_await asyncio::wait_for(q.get(), 10ms), 7);
+  asyncio::Queue<int> full(1);
+  full.put_nowait(1);
+  EXPECT_THROW(co_await asyncio::wait_for(full.put(2), 10ms), asyncio::TimeoutError);
+  EXPECT_EQ(full.qsize(), 1u);
+  EXPECT_EQ(full.get_nowait(), 1);
+}
+
+TEST(Queue, GetAndPutUnderWaitForTimeOutAndLeaveNothingBehind) { scenario::run(get_under_wait_for()); }
+
 }  // namespace

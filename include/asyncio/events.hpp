@@ -28,6 +28,7 @@
 /// thread. In debug mode the other scheduling methods check the thread and
 /// throw RuntimeError.
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -201,7 +202,7 @@ class EventLoop final : public detail::LoopCore {
   template <class F, class... Args>
   TimerHandle call_at(double when, F&& fn, Args&&... args) {
     check_thread("call_at");
-    return TimerHandle(schedule_timer(static_cast<std::int64_t>(when * 1e9),
+    return TimerHandle(schedule_timer(std::llround(when * 1e9),
                                       detail::make_handle(std::forward<F>(fn), std::forward<Args>(args)...)));
   }
   /// Thread-safe call_soon: wakes the loop if it is waiting.
@@ -217,7 +218,7 @@ class EventLoop final : public detail::LoopCore {
   }
   /// Wraps a coroutine in a task scheduled on this loop (`loop.create_task`).
   template <class T>
-  Task<T> create_task(Coro<T> coro, std::string name = {});
+  Task<T> create_task(Coro<T> coro, std::string_view name = {});
 
   // ---- errors and debugging ----
   void set_exception_handler(ExceptionHandler handler) { handler_ = std::move(handler); }

@@ -38,6 +38,10 @@
 /// Each type prints its state and waiter counts like asyncio's repr:
 /// `<asyncio.locks.Lock object at 0x... [locked, waiters:1]>`.
 ///
+/// Loop binding, as CPython's: a primitive binds to the loop of the first task
+/// that has to wait on it; a task of another loop that has to wait gets
+/// RuntimeError("<repr> is bound to a different event loop").
+///
 /// Lifetime: a primitive must outlive the tasks waiting on it. If it is
 /// destroyed first, each waiting task gets RuntimeError at its `co_await`
 /// (detail/waiters.hpp) rather than undefined behaviour. Primitives are neither
@@ -135,7 +139,10 @@ class Lock {
     Lock* lock;
     explicit AcquireAwaiter(Lock* l) noexcept : lock(l) {}
     bool await_ready() noexcept { return lock->try_acquire_fast(); }
-    void await_suspend(std::coroutine_handle<> h) { wait_in(lock->waiters_, h); }
+    void await_suspend(std::coroutine_handle<> h) {
+      lock->binding_.check(*lock);
+      wait_in(lock->waiters_, h);
+    }
     bool await_resume() {
       if (task != nullptr) lock->finish_wait(*this);
       return true;
@@ -184,6 +191,7 @@ class Lock {
   [[noreturn]] static void throw_not_acquired();
 
   detail::WaitList waiters_{"asyncio::Lock"};
+  detail::LoopBinding binding_;
   bool locked_ = false;
 };
 
@@ -237,7 +245,10 @@ class Event {
     Event* event;
     explicit WaitAwaiter(Event* e) noexcept : event(e) {}
     bool await_ready() const noexcept { return event->value_; }
-    void await_suspend(std::coroutine_handle<> h) { wait_in(event->waiters_, h); }
+    void await_suspend(std::coroutine_handle<> h) {
+      event->binding_.check(*event);
+      wait_in(event->waiters_, h);
+    }
     bool await_resume() {
       if (task != nullptr) {
         detail::WaitList::unlink(&entry());  // finally: self._waiters.remove(fut)
@@ -254,6 +265,7 @@ class Event {
 
  private:
   detail::WaitList waiters_{"asyncio::Event"};
+  detail::LoopBinding binding_;
   bool value_ = false;
 };
 
@@ -330,6 +342,7 @@ class Condition {
   Lock own_lock_;
   Lock* lock_;
   detail::WaitList waiters_{"asyncio::Condition"};
+  detail::LoopBinding binding_;
 };
 
 // ---- Semaphore ---------------------------------------------------------------------
@@ -371,7 +384,10 @@ class Semaphore {
       --sem->value_;
       return true;
     }
-    void await_suspend(std::coroutine_handle<> h) { wait_in(sem->waiters_, h); }
+    void await_suspend(std::coroutine_handle<> h) {
+      sem->binding_.check(*sem);
+      wait_in(sem->waiters_, h);
+    }
     bool await_resume() {
       if (task != nullptr) sem->finish_wait(*this);
       return true;
@@ -396,12 +412,13 @@ class Semaphore {
   GuardAwaiter operator co_await() noexcept { return GuardAwaiter(this); }
 
   std::size_t waiters() const noexcept { return waiters_.size(); }
-  /// `<asyncio.locks.Semaphore object at 0x... [unlocked, value:2]>`.
+  /// `<asyncio.locks.Semaphore object at 0x... [unlocked, value:2]>` (or
+  /// BoundedSemaphore).
   friend std::ostream& operator<<(std::ostream& os, const Semaphore& s);
 
  protected:
-  void print(std::ostream& os, const char* name) const;
   std::ptrdiff_t value_;
+  const char* kind_ = "Semaphore";
 
  private:
   void finish_wait(AcquireAwaiter& a);
@@ -418,6 +435,7 @@ class Semaphore {
   }
 
   detail::WaitList waiters_{"asyncio::Semaphore"};
+  detail::LoopBinding binding_;
 };
 
 /// A Semaphore that refuses to be released above its initial value
@@ -427,7 +445,9 @@ class Semaphore {
 /// Thread safety: one loop's tasks only.
 class BoundedSemaphore : public Semaphore {
  public:
-  explicit BoundedSemaphore(std::ptrdiff_t value = 1) : Semaphore(value), bound_value_(value) {}
+  explicit BoundedSemaphore(std::ptrdiff_t value = 1) : Semaphore(value), bound_value_(value) {
+    kind_ = "BoundedSemaphore";
+  }
 
   void release() {
     if (value_ >= bound_value_) throw_too_many();
@@ -444,9 +464,6 @@ class BoundedSemaphore : public Semaphore {
   };
   /// `co_await sem`: acquires, returns the guard that releases (with the bound check).
   GuardAwaiter operator co_await() noexcept { return GuardAwaiter(this); }
-
-  /// `<asyncio.locks.BoundedSemaphore object at 0x... [unlocked, value:1]>`.
-  friend std::ostream& operator<<(std::ostream& os, const BoundedSemaphore& s);
 
  private:
   [[noreturn]] static void throw_too_many();

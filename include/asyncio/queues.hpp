@@ -44,9 +44,9 @@
 /// future lives in the waiting coroutine's frame.
 ///
 /// Thread safety: one loop's tasks only (from another thread, go through
-/// `loop.call_soon_threadsafe`). A queue must outlive the tasks waiting on it;
-/// if it does not, they get RuntimeError at their `co_await`.
-#include <algorithm>
+/// `loop.call_soon_threadsafe`). Like the locks, a queue binds to the loop of
+/// its first waiting task. A queue must outlive the tasks waiting on it; if it
+/// does not, they get RuntimeError at their `co_await`.
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -166,6 +166,7 @@ class QueueCore {
   WaitList getters_{"asyncio::Queue"};
   WaitList putters_{"asyncio::Queue"};
   WaitList transit_{"asyncio::Queue"};
+  LoopBinding binding_;
 };
 
 /// Prints an item like Python's repr in a list: strings quoted.
@@ -290,7 +291,10 @@ class BasicQueue : public QueueCore {
     PutAwaiter(BasicQueue* q, T&& v) : QueueWaiter(q, true), item(std::move(v)) {}
     BasicQueue& q() const noexcept { return *static_cast<BasicQueue*>(queue); }
     bool await_ready() const noexcept { return !q().full() || q().shutdown_; }
-    void await_suspend(std::coroutine_handle<> h) { wait_in(q().putters_, h, this); }
+    void await_suspend(std::coroutine_handle<> h) {
+      q().binding_.check(q());
+      wait_in(q().putters_, h, this);
+    }
     [[gnu::always_inline]] void await_resume() {
       if (task != nullptr) q().finish_wait(*this);
       q().put_nowait(std::move(item));
@@ -321,7 +325,10 @@ class BasicQueue : public QueueCore {
     explicit GetAwaiter(BasicQueue* q) noexcept : QueueWaiter(q, false) {}
     BasicQueue& q() const noexcept { return *static_cast<BasicQueue*>(queue); }
     bool await_ready() const noexcept { return !q().empty() || q().shutdown_; }
-    void await_suspend(std::coroutine_handle<> h) { wait_in(q().getters_, h, this); }
+    void await_suspend(std::coroutine_handle<> h) {
+      q().binding_.check(q());
+      wait_in(q().getters_, h, this);
+    }
     [[gnu::always_inline]] T await_resume() {
       if (task != nullptr) q().finish_wait(*this);
       return q().get_nowait();

@@ -72,19 +72,19 @@ class TaskGroup {
   /// RuntimeError when the group has not been entered, is finished, or is
   /// shutting down (the coroutine is then closed without running).
   template <class T>
-  Task<T> create_task(Coro<T> coro, std::string name = {}) {
+  Task<T> create_task(Coro<T> coro, std::string_view name = {}) {
     if (std::string err = creation_error(); !err.empty()) {
       if (coro) coro.release().destroy();  // coro.close()
       throw RuntimeError(err);
     }
-    Task<T> task = static_cast<EventLoop&>(*loop_).create_task(std::move(coro), std::move(name));
+    Task<T> task = static_cast<EventLoop&>(*loop_).create_task(std::move(coro), name);
     track(task.core());
     return task;
   }
   /// create_task of another awaitable (e.g. `asyncio::sleep(1s, value)`).
   template <detail::ForeignAwaitable A>
-  Task<detail::await_value_t<A>> create_task(A aw, std::string name = {}) {
-    return create_task(detail::wrap_awaitable(std::move(aw)), std::move(name));
+  Task<detail::await_value_t<A>> create_task(A aw, std::string_view name = {}) {
+    return create_task(detail::wrap_awaitable(std::move(aw)), name);
   }
 
   /// `async with tg: <body>`: enters, awaits the body (a callable taking

@@ -152,8 +152,8 @@ class Task : public AnyTask {
 /// Wraps `coro` in a task on the running loop and schedules it
 /// (`asyncio.create_task(coro, name=...)`). Names default to "Task-N".
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name = {}) {
-  return get_running_loop().create_task(std::move(coro), std::move(name));
+Task<T> create_task(Coro<T> coro, std::string_view name = {}) {
+  return get_running_loop().create_task(std::move(coro), name);
 }
 
 namespace detail {
@@ -170,17 +170,17 @@ Coro<std::remove_cvref_t<await_result_t<A>>> await_as_coro(A awaitable) {
 /// `create_task` for an awaitable that is not a Coro (sleep, a Future, ...).
 template <class A>
   requires requires(A& a) { a.await_ready(); }
-auto create_task(A awaitable, std::string name = {}) {
-  return create_task(detail::await_as_coro(std::move(awaitable)), std::move(name));
+auto create_task(A awaitable, std::string_view name = {}) {
+  return create_task(detail::await_as_coro(std::move(awaitable)), name);
 }
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
+Task<T> EventLoop::create_task(Coro<T> coro, std::string_view name) {
   check_thread("create_task");
   auto h = coro.release();
   auto& p = h.promise();
   p.set_resume_point(h);
-  p.start_task(*this, std::move(name));
+  p.start_task(*this, name);
   return Task<T>::adopt(&p);
 }
 
@@ -533,13 +533,24 @@ class GatherCore {
  public:
   GatherCore(const GatherCore&) = delete;
   GatherCore& operator=(const GatherCore&) = delete;
-  /// Registers the callbacks; children already done are counted at once, as
-  /// gather does for `done_futs` (so gather of done futures is done at once).
+  /// Takes child `i` (a counted reference) and registers its callback, or
+  /// notes it done; one pass over the children, as gather's loop.
+  void add_child(std::size_t i, FutureCore* child) {
+    nodes_[i].child = child;
+    if (child->done()) {
+      ++ndone_at_start_;
+    } else {
+      child->add_callback(&nodes_[i]);
+    }
+  }
+  /// After add_child for every child: runs `_done_callback` at once for the
+  /// children already done, in order, as 3.12's gather does for `done_futs`
+  /// (so a gather of done futures is done without yielding).
   void start();
   /// `_GatheringFuture.cancel`: cancels the children; true if any accepted.
   bool cancel_children(const std::string& msg);
-  /// `_done_callback(fut)`.
-  void on_child_done(FutureCore& child);
+  /// `_done_callback(fut)` for the child of `node`.
+  void on_child_done(GatherNode& node);
   std::size_t size() const noexcept { return nfuts_; }
 
  protected:
@@ -553,12 +564,19 @@ class GatherCore {
   }
   /// Every child is done and no cancel was requested: set the results.
   virtual void set_results() = 0;
+  /// Child `i` finished with a value while the gather is pending: a state
+  /// that collects values as they come (no pass over the children at the end)
+  /// takes it now.
+  virtual void capture(std::size_t /*i*/, FutureCore& /*child*/) {}
   virtual void drop_children_ref() noexcept = 0;
+  /// The last child is done and the gather is still pending.
+  void on_all_done();
 
   FutureCore* outer_;
   GatherNode* nodes_ = nullptr;
   std::size_t nfuts_ = 0;
   std::size_t nfinished_ = 0;
+  std::size_t ndone_at_start_ = 0;
   bool return_exceptions_;
   bool cancel_requested_ = false;
 };
@@ -612,7 +630,6 @@ class GatherVector final : public GatherFuture<std::vector<gather_elem_t<H, Retu
       : GatherFuture<std::vector<Elem>>(loop, ReturnExceptions), nodes_(new GatherNode[n]) {
     this->bind(nodes_.get(), n);
   }
-  GatherNode& node(std::size_t i) noexcept { return nodes_[i]; }
   ~GatherVector() override {
     for (std::size_t i = 0; i < this->nfuts_; ++i) {
       if (nodes_[i].child != nullptr) HandleTraits<H>::release(nodes_[i].child);
@@ -620,13 +637,31 @@ class GatherVector final : public GatherFuture<std::vector<gather_elem_t<H, Retu
   }
 
  private:
+  // Plain values are collected as the children finish, into a vector made up
+  // front: the children's frames are not visited again at the end (W1: one
+  // cache miss less per child). Outcomes, and types without a default
+  // constructor, are taken at the end.
+  static constexpr bool kCollect = !ReturnExceptions && std::is_nothrow_default_constructible_v<Elem> &&
+                                   std::is_nothrow_move_assignable_v<Elem>;
+  void capture(std::size_t i, FutureCore& child) override {
+    if constexpr (kCollect) {
+      if (results_.empty()) results_.resize(this->nfuts_);
+      results_[i] = child_value<H>(&child);
+    }
+  }
   void set_results() override {
-    std::vector<Elem> results;
-    results.reserve(this->nfuts_);
-    for (std::size_t i = 0; i < this->nfuts_; ++i) results.push_back(gather_take<H, ReturnExceptions>(nodes_[i].child));
-    this->set_result(std::move(results));
+    if constexpr (kCollect) {
+      results_.resize(this->nfuts_);  // no-op unless there are no children
+      this->set_result(std::move(results_));
+    } else {
+      std::vector<Elem> results;
+      results.reserve(this->nfuts_);
+      for (std::size_t i = 0; i < this->nfuts_; ++i) results.push_back(gather_take<H, ReturnExceptions>(nodes_[i].child));
+      this->set_result(std::move(results));
+    }
   }
   std::unique_ptr<GatherNode[]> nodes_;
+  std::vector<Elem> results_;  // kCollect only
 };
 
 /// gather over arguments: results in a std::tuple.
@@ -637,7 +672,6 @@ class GatherTuple final : public GatherFuture<std::tuple<gather_elem_t<H, Return
   explicit GatherTuple(LoopCore* loop) : GatherFuture<Result>(loop, ReturnExceptions) {
     this->bind(nodes_.data(), sizeof...(H));
   }
-  GatherNode& node(std::size_t i) noexcept { return nodes_[i]; }
   ~GatherTuple() override { release_all(std::index_sequence_for<H...>{}); }
 
  private:
@@ -738,7 +772,7 @@ auto gather_args(A&&... aws) {
   auto* st = new State(&running_loop_core());
   std::size_t i = 0;
   try {
-    ((st->node(i).child = HandleTraits<future_handle_t<A>>::acquire(ensure_future(std::forward<A>(aws))), ++i), ...);
+    ((st->add_child(i, HandleTraits<future_handle_t<A>>::acquire(ensure_future(std::forward<A>(aws)))), ++i), ...);
   } catch (...) {
     delete st;
     throw;
@@ -778,9 +812,9 @@ auto gather_range(Range&& aws) {
     try {
       for (auto&& a : aws) {
         if constexpr (consumed_v<Elem>) {
-          st->node(i++).child = HandleTraits<H>::acquire(ensure_future(std::move(a)));
+          st->add_child(i++, HandleTraits<H>::acquire(ensure_future(std::move(a))));
         } else {
-          st->node(i++).child = HandleTraits<H>::acquire(a);  // no temporary handle
+          st->add_child(i++, HandleTraits<H>::acquire(a));  // no temporary handle
         }
       }
     } catch (...) {

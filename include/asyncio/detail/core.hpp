@@ -28,6 +28,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -236,7 +237,7 @@ class TaskCore : public FutureCore, public DoneCallback {
 
   // ---- scheduling ----
   /// Turns this coroutine into a task on `loop`: named, listed, scheduled.
-  void start_task(LoopCore& loop, std::string name);
+  void start_task(LoopCore& loop, std::string_view name);
   /// The step: resume the coroutine where it suspended [Task.__step].
   static void step_entry(Runnable* r);
   /// Where the next step resumes; set by the awaiter that suspends the task.
@@ -325,6 +326,9 @@ class LoopCore {
 
   void push_ready(Runnable* r) { ready_.push(r); }
   TaskCore* current_task() const noexcept { return current_task_; }
+  /// A number no other loop of this process has: tells loops apart even when
+  /// a new one is allocated where a destroyed one was (primitives bound to a loop).
+  std::uint64_t serial() const noexcept { return serial_; }
   bool debug() const noexcept { return debug_; }
   Tracer* tracer() const noexcept { return tracer_; }
 
@@ -348,6 +352,13 @@ class LoopCore {
   TaskCore* tasks_tail_ = nullptr;
   std::size_t task_count_ = 0;
   bool debug_ = false;
+
+ private:
+  static std::uint64_t next_serial() noexcept {
+    static std::atomic<std::uint64_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+  std::uint64_t serial_ = next_serial();
 };
 
 // FutureCore's hot paths, inline (they need LoopCore).

@@ -23,6 +23,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "asyncio/futures.hpp"
@@ -137,6 +138,33 @@ inline TaskCore& suspend_on_entry(WaitEntry& entry, std::coroutine_handle<> h,
   }
   return *task;
 }
+
+/// The loop a primitive is bound to: the loop of the first task that had to
+/// wait on it (CPython's `mixins._LoopBoundMixin`; the fast paths bind
+/// nothing). A task of another loop that has to wait on it gets
+/// RuntimeError("<repr> is bound to a different event loop").
+class LoopBinding {
+ public:
+  template <class P>
+  void check(const P& self) {
+    LoopCore* loop = t_running_loop;
+    if (loop == nullptr) return;  // not in a task: suspending throws anyway
+    if (loop_ == 0) {
+      loop_ = loop->serial();
+    } else if (loop->serial() != loop_) [[unlikely]] {
+      throw_bound_elsewhere(self);
+    }
+  }
+
+ private:
+  template <class P>
+  [[noreturn]] static void throw_bound_elsewhere(const P& self) {
+    std::ostringstream os;
+    os << self;
+    throw RuntimeError(os.str() + " is bound to a different event loop");
+  }
+  std::uint64_t loop_ = 0;  // LoopCore::serial(), 0 while unbound
+};
 
 /// Base of the awaiters that wait on a WaitEntry in a primitive's WaitList.
 /// The entry is constructed only when the awaiter suspends: the fast path
