@@ -9,7 +9,7 @@ packages=(
   libssl-dev libboost-dev python3 python3-uvloop
   libcurl4-openssl-dev liburiparser-dev libmd4c-dev libmd4c-html0-dev
   openssl curl wrk openmpi-bin libopenmpi-dev chromium doxygen
-  python3-requests python3-aiohttp
+  python3-requests python3-aiohttp python3-bs4
 )
 missing=()
 for p in "${packages[@]}"; do
