@@ -18,6 +18,25 @@ namespace {
 // Loops alive on this thread: reports for a loop that is gone go to stderr.
 thread_local std::vector<LoopCore*> t_live_loops;
 
+// Loops of any thread that are not closed: a done future of a loop that is
+// gone must not push onto it (FutureCore::schedule_done_callback). A new loop
+// allocated where a destroyed one was would pass for it; the future then
+// schedules its callback there, which is safe but not CPython's error.
+std::mutex g_open_loops_mutex;
+std::vector<const LoopCore*>& open_loops() {
+  static auto* loops = new std::vector<const LoopCore*>();  // never destroyed: used at exit
+  return *loops;
+}
+void set_open(const LoopCore* loop, bool open) {
+  std::lock_guard lock(g_open_loops_mutex);
+  auto& v = open_loops();
+  if (open) {
+    v.push_back(loop);
+  } else {
+    v.erase(std::remove(v.begin(), v.end(), loop), v.end());
+  }
+}
+
 // uv_loop_alive() without the call through the PLT (it runs once per
 // iteration while callbacks are ready): the same three public fields.
 inline bool uv_alive(const uv_loop_t& loop) noexcept {
@@ -53,6 +72,12 @@ void report(LoopCore* loop, const ExceptionContext& context) noexcept {
   }
 }
 
+bool loop_is_open(const LoopCore* loop) noexcept {
+  std::lock_guard lock(g_open_loops_mutex);
+  auto& v = open_loops();
+  return std::find(v.begin(), v.end(), loop) != v.end();
+}
+
 LoopCore& running_loop_core() {
   if (t_running_loop == nullptr) throw RuntimeError("no running event loop");
   return *t_running_loop;
@@ -64,6 +89,8 @@ void report_never_awaited(const char* coro_name) {
   report(loop, ExceptionContext{std::string("coroutine '") + coro_name + "' was never awaited", nullptr,
                                 {}, {}});
 }
+
+void throw_nan_delay() { throw ValueError("Invalid delay: NaN (not a number)"); }
 
 void HandleBase::run(Runnable* r) {
   auto* h = static_cast<HandleBase*>(r);
@@ -97,6 +124,7 @@ EventLoop::EventLoop(bool virtual_time) : virtual_time_(virtual_time), uv_(std::
   virtual_now_ = real_now_ns();
   last_poll_ns_ = virtual_now_;
   detail::t_live_loops.push_back(this);
+  detail::set_open(this, true);
 }
 
 EventLoop::~EventLoop() {
@@ -106,6 +134,7 @@ EventLoop::~EventLoop() {
     } catch (...) {
     }
   }
+  detail::set_open(this, false);
   auto& live = detail::t_live_loops;
   live.erase(std::remove(live.begin(), live.end(), this), live.end());
 }
@@ -153,7 +182,8 @@ void EventLoop::run_once() {
   if (ready_.empty() && !stopping_) {
     // Nothing to run: wait for I/O until the first timer is due.
     std::int64_t timeout = -1;
-    if (!timers_.empty()) timeout = std::max<std::int64_t>(0, timers_.front()->when_ - now_ns());
+    if (!timers_.empty() && timers_.front()->when_ != detail::kNoDeadline)
+      timeout = std::max<std::int64_t>(0, timers_.front()->when_ - now_ns());
     if (virtual_time_ && !external_pending()) {
       if (timeout > 0) {
         virtual_now_ = timers_.front()->when_;  // autojump
@@ -221,6 +251,9 @@ void EventLoop::poll_io(std::int64_t timeout_ns) {
   std::int64_t t0 = virtual_time_ ? real_now_ns() : 0;
   if (timeout_ns != 0) {
     if (timeout_ns > 0) {
+      // At most a day at a time, as CPython's MAXIMUM_SELECT_TIMEOUT: the loop
+      // then looks again (and the arithmetic below cannot overflow).
+      timeout_ns = std::min<std::int64_t>(timeout_ns, 86'400'000'000'000);
       // libuv counts milliseconds: round up, so we never wake before the deadline.
       auto ms = static_cast<std::uint64_t>((timeout_ns + 999'999) / 1'000'000);
       // Arm against a fresh clock: libuv's cached time dates from the last
@@ -288,8 +321,10 @@ detail::HandleBase* EventLoop::schedule_threadsafe(detail::HandleBase* h) {
     }
     ts_queue_.push_back(h);
     ts_pending_.store(true, std::memory_order_release);
+    // Under the mutex: close() closes the async handle only after it has set
+    // closed_ under the same mutex, so the handle is alive here (issue 8, defect 3).
+    uv_async_send(&uv_->async);
   }
-  uv_async_send(&uv_->async);
   return h;
 }
 
@@ -304,6 +339,8 @@ void EventLoop::drain_threadsafe() {
 }
 
 void EventLoop::check_thread_slow(const char* what) const {
+  if (closed_) throw RuntimeError("Event loop is closed");
+  if (!debug_) return;
   if (running_ && std::this_thread::get_id() != thread_id_)
     throw RuntimeError(std::string("Non-thread-safe operation invoked on an event loop other than the "
                                    "current one (") +
@@ -358,6 +395,7 @@ void EventLoop::shutdown_default_executor() {
 void EventLoop::close() {
   if (running_) throw RuntimeError("Cannot close a running event loop");
   if (closed_) return;
+  detail::set_open(this, false);
   {
     std::lock_guard lock(ts_mutex_);
     closed_ = true;

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <memory>
 #include <thread>
 
 #include "asyncio/tasks.hpp"
@@ -217,6 +219,161 @@ TEST(EventLoop, PrintsItsState) {
   std::ostringstream os;
   os << loop;
   EXPECT_EQ(os.str(), "<EventLoop running=False closed=False debug=False ready=1 timers=0 tasks=0 virtual_time>");
+}
+
+// ---- misuse must raise, not hang or crash (issue 8) ---------------------------
+
+/// "Type: message" of what `fn` throws, or "no exception".
+template <class F>
+std::string what_throws(F&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    return asyncio::exception_type_name(std::current_exception()) + ": " + e.what();
+  }
+  return "no exception";
+}
+
+asyncio::Coro<int> forty_two() { co_return 42; }
+
+// Python (3.11-3.13):
+//   loop = asyncio.new_event_loop(); loop.close()
+//   loop.call_soon(print)            # RuntimeError: Event loop is closed
+//   loop.call_later(1, print)        # same; call_at, call_soon_threadsafe, create_task too
+TEST(EventLoop, SchedulingOnAClosedLoopRaisesEventLoopIsClosed) {
+  asyncio::EventLoop loop(true);
+  loop.close();
+  const std::string closed = "RuntimeError: Event loop is closed";
+  EXPECT_EQ(what_throws([&] { loop.call_soon([] {}); }), closed);
+  EXPECT_EQ(what_throws([&] { loop.call_later(1s, [] {}); }), closed);
+  EXPECT_EQ(what_throws([&] { loop.call_at(1.0, [] {}); }), closed);
+  EXPECT_EQ(what_throws([&] { loop.call_soon_threadsafe([] {}); }), closed);
+  EXPECT_EQ(what_throws([&] { (void)loop.create_task(forty_two()); }), closed);
+  test::expect_no_frames();
+}
+
+// Defect 3: call_soon_threadsafe racing close() sent to the async handle after
+// close() had closed it (abort inside libuv). Now each call is either accepted
+// (and dropped by close) or raises "Event loop is closed"; TSan checks the rest.
+TEST(EventLoop, CallSoonThreadsafeRacingCloseEitherLandsOrRaises) {
+  for (int round = 0; round < 200; ++round) {
+    asyncio::EventLoop loop;
+    std::atomic<bool> started{false};
+    std::string outcome;
+    std::thread sender([&] {
+      for (;;) {
+        try {
+          loop.call_soon_threadsafe([] {});
+        } catch (const asyncio::RuntimeError& e) {
+          outcome = e.what();
+          return;
+        }
+        started = true;
+      }
+    });
+    while (!started) std::this_thread::yield();
+    loop.call_soon([&] { loop.stop(); });
+    loop.run_forever();
+    loop.close();
+    sender.join();
+    ASSERT_EQ(outcome, "Event loop is closed");
+  }
+}
+
+// Defect 4. Python:
+//   other = asyncio.new_event_loop(); t = other.create_task(coro()); f = other.create_future()
+//   async def main(): await t   # RuntimeError: Task <...> got Future <Task ...> attached to a different loop
+//   await f                     # the same with <Future pending>
+//   await asyncio.gather(asyncio.sleep(0), f)
+//       # ValueError: The future belongs to a different loop than the one specified as the loop argument
+TEST(EventLoop, AwaitingATaskOrFutureOfAnotherLoopRaises) {
+  asyncio::EventLoop other(true);
+  auto t = other.create_task(forty_two());
+  auto f = other.create_future<int>();
+  std::vector<std::string> got;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    try {
+      co_await t;
+    } catch (const asyncio::RuntimeError& e) {
+      got.push_back(e.what());
+    }
+    try {
+      co_await f;
+    } catch (const asyncio::RuntimeError& e) {
+      got.push_back(e.what());
+    }
+    try {
+      co_await asyncio::wait_for(f, 1s);
+    } catch (const asyncio::RuntimeError& e) {
+      got.push_back(e.what());
+    }
+    try {
+      co_await asyncio::gather(asyncio::sleep(0), f);
+    } catch (const asyncio::ValueError& e) {
+      got.push_back(e.what());
+    }
+  }());
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_THAT(got[0], testing::MatchesRegex("Task <Task pending name='Task-[0-9]+' coro=<.*>> got Future "
+                                            "<Task pending name='Task-[0-9]+' coro=<forty_two\\(\\)>> "
+                                            "attached to a different loop"));
+  EXPECT_THAT(got[1], testing::MatchesRegex("Task <Task pending .*> got Future <Future pending> attached to a "
+                                            "different loop"));
+  EXPECT_THAT(got[2], testing::HasSubstr("got Future <Future pending> attached to a different loop"));
+  EXPECT_EQ(got[3], "The future belongs to a different loop than the one specified as the loop argument");
+  other.close();  // t never ran: "Task was destroyed but it is pending!"
+  t = {};
+  test::expect_no_frames();
+}
+
+// A future of a loop closed meanwhile: the same error, no hang.
+TEST(EventLoop, AwaitingAFutureOfAClosedLoopRaises) {
+  auto other = std::make_unique<asyncio::EventLoop>(true);
+  auto f = other->create_future<int>();
+  other->close();
+  std::string got;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    try {
+      co_await f;
+    } catch (const asyncio::RuntimeError& e) {
+      got = e.what();
+    }
+  }());
+  EXPECT_THAT(got, testing::HasSubstr("attached to a different loop"));
+  test::expect_no_frames();
+}
+
+// Defect 5: a done task outliving its loop. Python:
+//   loop = asyncio.new_event_loop(); t = loop.create_task(coro()); loop.run_until_complete(t); loop.close()
+//   t.add_done_callback(print)   # RuntimeError: Event loop is closed
+//   asyncio.run(asyncio.wait([t]))   # RuntimeError: Event loop is closed
+TEST(EventLoop, ADoneTaskWhoseLoopIsGoneRaisesEventLoopIsClosed) {
+  asyncio::Task<int> t;
+  asyncio::Future<int> f;
+  {
+    asyncio::EventLoop loop(true);
+    t = loop.create_task(forty_two());
+    f = loop.create_future<int>();
+    f.set_result(1);
+    EXPECT_EQ(loop.run_until_complete(t), 42);
+    loop.close();
+    EXPECT_EQ(what_throws([&] { t.add_done_callback([] {}); }), "RuntimeError: Event loop is closed");
+  }  // the loop is destroyed: its memory must not be touched
+  const std::string closed = "RuntimeError: Event loop is closed";
+  EXPECT_EQ(what_throws([&] { t.add_done_callback([] {}); }), closed);
+  EXPECT_EQ(what_throws([&] { f.add_done_callback([] {}); }), closed);
+  std::string in_wait;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    std::vector<asyncio::AnyTask> fs{t};
+    try {
+      co_await asyncio::wait(fs);
+    } catch (const asyncio::RuntimeError& e) {
+      in_wait = e.what();
+    }
+  }());
+  EXPECT_EQ(in_wait, "Event loop is closed");
+  t = {};
+  test::expect_no_frames();
 }
 
 }  // namespace
