@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <limits>
 #include <memory>
 #include <thread>
 
 #include "asyncio/tasks.hpp"
+#include "asyncio/timeouts.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -373,6 +375,109 @@ TEST(EventLoop, ADoneTaskWhoseLoopIsGoneRaisesEventLoopIsClosed) {
   }());
   EXPECT_EQ(in_wait, "Event loop is closed");
   t = {};
+  test::expect_no_frames();
+}
+
+// ---- numeric edge cases of delays (issue 8, defect 8) --------------------------
+// Python 3.13:
+//   async def main():
+//       t = asyncio.create_task(asyncio.sleep(1e300))     # also inf, and timedelta.max-like
+//       await asyncio.sleep(1); print(t.done())            # False: no deadline
+//       t.cancel()
+//       h = loop.call_later(float('inf'), print); print(h.when())   # inf
+//       print(await asyncio.wait_for(asyncio.sleep(0.5, 5), 1e300))  # 5
+//       async with asyncio.timeout(1e300): await asyncio.sleep(1)    # no TimeoutError
+//       await asyncio.sleep(float('nan'))   # ValueError: Invalid delay: NaN (not a number)
+
+TEST(Delays, HugeDelaysMeanNoDeadlineNotAtOnce) {
+  std::vector<std::string> log;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    std::vector<asyncio::Task<void>> sleepers;
+    sleepers.push_back(asyncio::create_task(asyncio::sleep(1e300)));
+    sleepers.push_back(asyncio::create_task(asyncio::sleep(std::numeric_limits<double>::infinity())));
+    sleepers.push_back(asyncio::create_task(asyncio::sleep(std::chrono::hours::max())));
+    sleepers.push_back(asyncio::create_task(asyncio::sleep(std::chrono::duration<double>(1e300))));
+    int fired = 0;
+    auto h1 = loop.call_later(std::chrono::hours::max(), [&] { ++fired; });
+    auto h2 = loop.call_later(1e300, [&] { ++fired; });
+    auto h3 = loop.call_at(std::numeric_limits<double>::infinity(), [&] { ++fired; });
+    EXPECT_EQ(h1.when(), std::numeric_limits<double>::infinity());
+    EXPECT_EQ(h3.when(), std::numeric_limits<double>::infinity());
+    co_await asyncio::sleep(3600.0);
+    for (auto& t : sleepers) log.push_back(t.done() ? "done" : "pending");
+    log.push_back("fired " + std::to_string(fired));
+    log.push_back(std::to_string(co_await asyncio::wait_for(asyncio::sleep(0.5s, 5), 1e300)));
+    log.push_back(std::to_string(co_await asyncio::wait_for(asyncio::sleep(0.5s, 6), std::chrono::hours::max())));
+    co_await asyncio::timeout(1e300, [&]() -> asyncio::Coro<> {
+      co_await asyncio::sleep(1s);
+      log.push_back("timeout(1e300) body ran to its end");
+    });
+    co_await asyncio::timeout(std::chrono::hours::max(), [&]() -> asyncio::Coro<> {
+      co_await asyncio::sleep(1s);
+      log.push_back("timeout(hours::max()) body ran to its end");
+    });
+    for (auto& t : sleepers) t.cancel();
+    for (auto& t : sleepers) {
+      try {
+        co_await t;
+      } catch (const asyncio::CancelledError&) {
+        log.push_back("cancelled");
+      }
+    }
+    h1.cancel();
+    h2.cancel();
+    h3.cancel();
+  }());
+  EXPECT_THAT(log, ElementsAre("pending", "pending", "pending", "pending", "fired 0", "5", "6",
+                               "timeout(1e300) body ran to its end", "timeout(hours::max()) body ran to its end",
+                               "cancelled", "cancelled", "cancelled", "cancelled"));
+  test::expect_no_frames();
+}
+
+TEST(Delays, NegativeInfinityIsDueAtOnce) {
+  std::vector<std::string> log;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    loop.call_later(-std::numeric_limits<double>::infinity(), [&] { log.push_back("-inf ran"); });
+    loop.call_later(std::chrono::hours::min(), [&] { log.push_back("hours::min ran"); });
+    co_await asyncio::sleep(-1e300);  // a bare yield, as sleep(0)
+    co_await asyncio::sleep(0);
+    log.push_back("main");
+  }());
+  EXPECT_THAT(log, ElementsAre("-inf ran", "hours::min ran", "main"));
+}
+
+TEST(Delays, NaNIsAValueError) {
+  std::vector<std::string> got;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    auto record = [&](auto&& fn) {
+      try {
+        fn();
+        got.push_back("no exception");
+      } catch (const asyncio::ValueError& e) {
+        got.push_back(e.what());
+      }
+    };
+    try {
+      co_await asyncio::sleep(nan);
+    } catch (const asyncio::ValueError& e) {
+      got.push_back(e.what());
+    }
+    record([&] { loop.call_later(nan, [] {}); });
+    record([&] { loop.call_later(std::chrono::duration<double>(nan), [] {}); });
+    record([&] { loop.call_at(nan, [] {}); });
+    record([&] { (void)asyncio::timeout(nan); });
+    try {
+      co_await asyncio::wait_for(asyncio::sleep(0), nan);
+    } catch (const asyncio::ValueError& e) {
+      got.push_back(e.what());
+    }
+  }());
+  ASSERT_EQ(got.size(), 6u);
+  for (auto& g : got) EXPECT_EQ(g, "Invalid delay: NaN (not a number)");
   test::expect_no_frames();
 }
 
