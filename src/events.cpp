@@ -177,7 +177,7 @@ bool EventLoop::external_pending() const noexcept {
 
 void EventLoop::run_once() {
   if (ts_pending_.load(std::memory_order_acquire)) [[unlikely]] drain_threadsafe();
-  pop_cancelled_timers();
+  if (detail::t_cancelled_timers > 0) [[unlikely]] pop_cancelled_timers();
 
   if (ready_.empty() && !stopping_) {
     // Nothing to run: wait for I/O until the first timer is due.
@@ -206,7 +206,9 @@ void EventLoop::run_once() {
       std::pop_heap(timers_.begin(), timers_.end(), detail::later);
       detail::HandleBase* h = timers_.back();
       timers_.pop_back();
+      h->in_heap_ = false;
       if (h->cancelled()) {
+        uncount_cancelled();
         h->release();
         continue;
       }
@@ -283,28 +285,39 @@ detail::HandleBase* EventLoop::schedule_timer(std::int64_t when, detail::HandleB
   h->when_ = when;
   h->seq_ = ++timer_seq_;
   h->add_ref();  // the heap's
+  h->in_heap_ = true;
   timers_.push_back(h);
   std::push_heap(timers_.begin(), timers_.end(), detail::later);
-  // Cancelled timers stay in the heap until due (as CPython's); sweep them when
-  // the heap has grown much since the last sweep, so it stays bounded.
-  if (timers_.size() >= 1024 && timers_.size() >= 2 * timers_after_sweep_) {
+  return h;
+}
+
+void EventLoop::uncount_cancelled() noexcept {
+  if (detail::t_cancelled_timers > 0) --detail::t_cancelled_timers;
+}
+
+void EventLoop::pop_cancelled_timers() noexcept {
+  // CPython's _run_once: when cancelled timers are more than half of a heap of
+  // more than 100, rebuild it without them (their callbacks and what they
+  // capture go now, not at their deadline: issue 8, defect 10); otherwise drop
+  // the cancelled ones at the head.
+  if (timers_.size() > 100 && 2 * detail::t_cancelled_timers > timers_.size()) {
     auto it = std::remove_if(timers_.begin(), timers_.end(), [](detail::HandleBase* t) {
       if (!t->cancelled()) return false;
+      t->in_heap_ = false;
       t->release();
       return true;
     });
     timers_.erase(it, timers_.end());
     std::make_heap(timers_.begin(), timers_.end(), detail::later);
-    timers_after_sweep_ = timers_.size();  // next sweep when the heap doubles
+    detail::t_cancelled_timers = 0;
+    return;
   }
-  return h;
-}
-
-void EventLoop::pop_cancelled_timers() noexcept {
   while (!timers_.empty() && timers_.front()->cancelled()) {
     std::pop_heap(timers_.begin(), timers_.end(), detail::later);
+    timers_.back()->in_heap_ = false;
     timers_.back()->release();
     timers_.pop_back();
+    uncount_cancelled();
   }
 }
 
@@ -411,7 +424,11 @@ void EventLoop::close() {
       delete static_cast<detail::UserCallback*>(static_cast<detail::DoneCallback*>(r));
     }  // a task: abandoned below
   }
-  for (auto* h : timers_) h->release();
+  for (auto* h : timers_) {
+    if (h->cancelled()) uncount_cancelled();
+    h->in_heap_ = false;
+    h->release();
+  }
   timers_.clear();
   // Tasks that never finished: CPython reports them when they are collected.
   std::vector<detail::TaskCore*> pending;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <limits>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "asyncio/tasks.hpp"
@@ -478,6 +479,66 @@ TEST(Delays, NaNIsAValueError) {
   }());
   ASSERT_EQ(got.size(), 6u);
   for (auto& g : got) EXPECT_EQ(g, "Invalid delay: NaN (not a number)");
+  test::expect_no_frames();
+}
+
+// ---- memory (issue 8, defects 2 and 10) ----------------------------------------
+
+// Defect 2: each call_soon_threadsafe handle came from the sending thread's
+// frame pool and went back to the loop thread's, so the sender carved new
+// slabs for ever (98 bytes a call). A steady stream of calls now carves none.
+TEST(EventLoop, ThreadsafeCallsDoNotGrowTheFramePools) {
+#ifdef ASYNCIO_POOL_DISABLED
+  GTEST_SKIP() << "the frame pool is bypassed under AddressSanitizer";
+#else
+  constexpr int kWarmUp = 20'000, kCalls = 200'000;
+  std::size_t slabs_after_warm_up = 0;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    for (int phase = 0; phase < 2; ++phase) {
+      int n = phase == 0 ? kWarmUp : kCalls;
+      std::atomic<int> ran{0};
+      std::thread sender([&] {
+        for (int i = 0; i < n; ++i) loop.call_soon_threadsafe([&ran] { ran.fetch_add(1); });
+      });
+      while (ran.load() < n) co_await asyncio::sleep(0);
+      sender.join();
+      if (phase == 0) slabs_after_warm_up = asyncio::detail::pool_slab_count();
+    }
+  }());
+  // 200,000 handles of 100 bytes would be some 300 slabs of 64 KiB.
+  EXPECT_LE(asyncio::detail::pool_slab_count(), slabs_after_warm_up + 2);
+#endif
+}
+
+// Defect 10. Python: cancelled timers go once they are more than half the
+// heap (base_events._run_once), with what they hold:
+//   token = object(); hs = [loop.call_later(3600, f, token) for _ in range(1000)]
+//   for h in hs: h.cancel()
+//   await asyncio.sleep(0); sys.getrefcount(token)   # back to its base count
+TEST(EventLoop, CancelledTimersAreDroppedWithWhatTheyHoldLongBeforeTheirDeadline) {
+  auto token = std::make_shared<int>(0);
+  std::string repr_after;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    auto first = loop.call_later(30min, [] {});  // a live timer at the head of the heap
+    std::vector<asyncio::TimerHandle> hs;
+    for (int i = 0; i < 1000; ++i) hs.push_back(loop.call_later(1h, [token] {}));
+    for (auto& h : hs) h.cancel();
+    hs.clear();
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(token.use_count(), 1);
+    // Finished wait_for and timeout blocks leave no dead timers behind either.
+    for (int i = 0; i < 1000; ++i) co_await asyncio::wait_for(asyncio::sleep(0), 1h);
+    for (int i = 0; i < 1000; ++i) co_await asyncio::timeout(1h, asyncio::sleep(0));
+    co_await asyncio::sleep(0);
+    std::ostringstream os;
+    os << loop;
+    repr_after = os.str();
+    first.cancel();
+  }());
+  EXPECT_EQ(token.use_count(), 1);
+  EXPECT_THAT(repr_after, testing::MatchesRegex(".* timers=([0-9]|[1-9][0-9]) .*"));  // not ~2000
   test::expect_no_frames();
 }
 

@@ -50,6 +50,12 @@ struct RunOptions;
 
 namespace detail {
 
+/// Timers cancelled while in a loop's heap, on this thread (the loop's):
+/// the loop rebuilds its heap when they are more than half of it, as
+/// CPython's `_timer_cancelled_count`. Several loops of one thread share the
+/// count; it only decides when to sweep.
+inline constinit thread_local std::size_t t_cancelled_timers = 0;
+
 /// A scheduled callback [events.Handle / TimerHandle]. Reference counted
 /// (atomically: call_soon_threadsafe hands one to another thread).
 class HandleBase : public Runnable, public Pooled {
@@ -61,7 +67,10 @@ class HandleBase : public Runnable, public Pooled {
   void release() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) drop_(this);
   }
-  void cancel() noexcept { cancelled_ = true; }
+  void cancel() noexcept {
+    if (in_heap_ && !cancelled_) ++t_cancelled_timers;
+    cancelled_ = true;
+  }
   bool cancelled() const noexcept { return cancelled_; }
   /// Runs the callback unless cancelled, then drops the ready queue's reference.
   static void run(Runnable* r);
@@ -75,6 +84,9 @@ class HandleBase : public Runnable, public Pooled {
   DropFn drop_;
   std::atomic<std::uint32_t> refs_{1};
   bool cancelled_ = false;
+
+ public:
+  bool in_heap_ = false;  // timers: in the loop's heap (counted by cancel())
 };
 
 /// A handle owning a callable.
@@ -89,15 +101,32 @@ class FnHandle final : public HandleBase {
   F fn_;
 };
 
-template <class F, class... Args>
+/// A handle made on another thread (call_soon_threadsafe) and freed on the
+/// loop's: from the heap, not from a thread's frame pool, whose free lists
+/// would then grow on one thread and be carved anew on the other without
+/// bound (issue 8, defect 2).
+template <class F>
+class HeapFnHandle final : public HandleBase {
+ public:
+  explicit HeapFnHandle(F fn) : HandleBase(&HeapFnHandle::invoke, &HeapFnHandle::drop), fn_(std::move(fn)) {}
+  static void* operator new(std::size_t size) { return ::operator new(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
+
+ private:
+  static void invoke(HandleBase* h) { static_cast<HeapFnHandle*>(h)->fn_(); }
+  static void drop(HandleBase* h) noexcept { delete static_cast<HeapFnHandle*>(h); }
+  F fn_;
+};
+
+template <template <class> class H = FnHandle, class F, class... Args>
 HandleBase* make_handle(F&& fn, Args&&... args) {
   if constexpr (sizeof...(Args) == 0) {
-    return new FnHandle<std::decay_t<F>>(std::forward<F>(fn));
+    return new H<std::decay_t<F>>(std::forward<F>(fn));
   } else {
     auto bound = [fn = std::forward<F>(fn), ... args = std::forward<Args>(args)]() mutable {
       std::invoke(fn, args...);
     };
-    return new FnHandle<decltype(bound)>(std::move(bound));
+    return new H<decltype(bound)>(std::move(bound));
   }
 }
 
@@ -270,7 +299,8 @@ class EventLoop final : public detail::LoopCore {
   /// Thread-safe call_soon: wakes the loop if it is waiting.
   template <class F, class... Args>
   Handle call_soon_threadsafe(F&& fn, Args&&... args) {
-    return Handle(schedule_threadsafe(detail::make_handle(std::forward<F>(fn), std::forward<Args>(args)...)));
+    return Handle(schedule_threadsafe(
+        detail::make_handle<detail::HeapFnHandle>(std::forward<F>(fn), std::forward<Args>(args)...)));
   }
 
   // ---- futures and tasks ----
@@ -351,11 +381,11 @@ class EventLoop final : public detail::LoopCore {
   bool external_pending() const noexcept;
   void drain_threadsafe();
   void pop_cancelled_timers() noexcept;
+  static void uncount_cancelled() noexcept;
   void run_debug(detail::Runnable* r);
 
   std::vector<detail::HandleBase*> timers_;  // binary min-heap on (when_, seq_)
   std::uint64_t timer_seq_ = 0;
-  std::size_t timers_after_sweep_ = 0;
   std::int64_t virtual_now_ = 0;
   std::int64_t last_poll_ns_ = 0;
   unsigned iterations_since_poll_ = 0;
