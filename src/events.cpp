@@ -445,10 +445,7 @@ void EventLoop::close() {
     else if (r->run_ == &detail::UserCallback::invoke)
       delete static_cast<detail::UserCallback*>(static_cast<detail::DoneCallback*>(r));
   }
-  if (tracer_owner_) {
-    tracer_owner_->write();
-    tracer_ = nullptr;
-  }
+  tracer_ = nullptr;  // written below, once libuv is closed (issue 8, defect 9)
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->wakeup), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->async), nullptr);
   uv_run(&uv_->loop, UV_RUN_DEFAULT);
@@ -462,6 +459,15 @@ void EventLoop::close() {
         nullptr);
     uv_run(&uv_->loop, UV_RUN_DEFAULT);
     uv_loop_close(&uv_->loop);
+  }
+  // Last, and never throwing: a trace that cannot be written must not lose
+  // run()'s result nor leave the loop half closed.
+  if (tracer_owner_) {
+    try {
+      tracer_owner_->write();
+    } catch (...) {
+      detail::print_context(ExceptionContext{"Failed to write the trace file", std::current_exception(), {}, {}});
+    }
   }
 }
 
