@@ -3,6 +3,8 @@
 
 #include <uv.h>
 
+#include <cxxabi.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -70,6 +72,38 @@ void report(LoopCore* loop, const ExceptionContext& context) noexcept {
   } catch (...) {
     std::fputs("asyncio: error while reporting an error\n", stderr);
   }
+}
+
+// Serials of the loops running now, with their threads (for error messages only).
+std::vector<std::pair<std::uint64_t, std::thread::id>>& running_serials() {
+  static auto* v = new std::vector<std::pair<std::uint64_t, std::thread::id>>();  // never destroyed
+  return *v;
+}
+
+void set_running(std::uint64_t serial, bool running) {
+  std::lock_guard lock(g_open_loops_mutex);
+  auto& v = running_serials();
+  if (running) {
+    v.emplace_back(serial, std::this_thread::get_id());
+  } else {
+    v.erase(std::remove_if(v.begin(), v.end(), [&](const auto& e) { return e.first == serial; }), v.end());
+  }
+}
+
+bool loop_is_running_elsewhere(std::uint64_t serial) noexcept {
+  std::lock_guard lock(g_open_loops_mutex);
+  for (const auto& [s, thread] : running_serials()) {
+    if (s == serial) return thread != std::this_thread::get_id();
+  }
+  return false;
+}
+
+std::string primitive_name(const std::type_info& type) {
+  int status = 0;
+  char* name = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string out = status == 0 && name != nullptr ? name : type.name();
+  std::free(name);
+  return out;
 }
 
 bool loop_is_open(const LoopCore* loop) noexcept {
@@ -156,6 +190,7 @@ void EventLoop::run_forever() {
   running_ = true;
   thread_id_ = std::this_thread::get_id();
   detail::t_running_loop = this;
+  detail::set_running(serial(), true);
   struct Reset {
     EventLoop* self;
     ~Reset() {
@@ -163,6 +198,7 @@ void EventLoop::run_forever() {
       self->running_ = false;
       self->thread_id_ = {};
       detail::t_running_loop = nullptr;
+      detail::set_running(self->serial(), false);
     }
   } reset{this};
   for (;;) {

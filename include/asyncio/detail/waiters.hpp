@@ -26,6 +26,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <typeinfo>
 
 #include "asyncio/futures.hpp"
 
@@ -140,6 +141,11 @@ inline TaskCore& suspend_on_entry(WaitEntry& entry, std::coroutine_handle<> h,
   return *task;
 }
 
+/// True while the loop with this serial runs on a thread other than this one.
+bool loop_is_running_elsewhere(std::uint64_t serial) noexcept;
+/// `asyncio::Event` for typeid(asyncio::Event).
+std::string primitive_name(const std::type_info& type);
+
 /// The loop a primitive is bound to: the loop of the first task that had to
 /// wait on it (CPython's `mixins._LoopBoundMixin`; the fast paths bind
 /// nothing). A task of another loop that has to wait on it gets
@@ -157,7 +163,7 @@ class LoopBinding {
     if (loop == nullptr) return;  // not in a task: suspending throws anyway
     std::uint64_t bound = loop_.load(std::memory_order_acquire);
     if (bound == 0 && loop_.compare_exchange_strong(bound, loop->serial(), std::memory_order_acq_rel)) return;
-    if (bound != loop->serial()) [[unlikely]] throw_bound_elsewhere(self);
+    if (bound != loop->serial()) [[unlikely]] throw_bound_elsewhere(self, bound);
   }
   /// RuntimeError when bound to a loop other than the running one (binds nothing).
   template <class P>
@@ -165,14 +171,21 @@ class LoopBinding {
     std::uint64_t bound = loop_.load(std::memory_order_acquire);
     if (bound == 0) return;
     LoopCore* loop = t_running_loop;
-    if (loop != nullptr && loop->serial() != bound) [[unlikely]] throw_bound_elsewhere(self);
+    if (loop != nullptr && loop->serial() != bound) [[unlikely]] throw_bound_elsewhere(self, bound);
   }
 
  private:
+  /// The message has the primitive's repr, as CPython's; while the loop it is
+  /// bound to runs on another thread, its state belongs to that thread, and
+  /// the repr is only `<asyncio::Event object at 0x...>`.
   template <class P>
-  [[noreturn]] static void throw_bound_elsewhere(const P& self) {
+  [[noreturn]] static void throw_bound_elsewhere(const P& self, std::uint64_t bound) {
     std::ostringstream os;
-    os << self;
+    if (loop_is_running_elsewhere(bound)) {
+      os << "<" << primitive_name(typeid(P)) << " object at " << static_cast<const void*>(&self) << ">";
+    } else {
+      os << self;
+    }
     throw RuntimeError(os.str() + " is bound to a different event loop");
   }
   std::atomic<std::uint64_t> loop_{0};  // LoopCore::serial(), 0 while unbound
