@@ -6,6 +6,41 @@
 #include <nlohmann/json.hpp>
 
 namespace asyncio::detail {
+namespace {
+
+/// `s` with every byte that does not start a well-formed UTF-8 sequence
+/// replaced by U+FFFD: a task name is any bytes, a trace file is JSON.
+/// (nlohmann's error_handler_t::replace does this on dump, but a build was
+/// seen throwing type_error 316 all the same; doing it here is certain.)
+std::string valid_utf8(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3
+                              : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size();
+    for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && n == 3) {
+      auto c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);  // overlong, surrogate
+    } else if (ok && n == 4) {
+      auto c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);  // overlong, above U+10FFFF
+    }
+    if (ok) {
+      out.append(s, i, n);
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 void Tracer::lane_name(std::uint64_t lane, std::string name) {
   std::lock_guard lock(mutex_);
@@ -42,10 +77,10 @@ bool Tracer::write() const {
     if (e.phase == 'M') {
       j["ph"] = "M";
       j["name"] = "thread_name";
-      j["args"] = {{"name", e.name}};
+      j["args"] = {{"name", valid_utf8(e.name)}};
     } else {
       j["ph"] = std::string(1, e.phase);
-      j["name"] = e.name;
+      j["name"] = valid_utf8(e.name);
       j["ts"] = static_cast<double>(e.ts_ns - t0) / 1e3;
       if (e.phase == 'X') j["dur"] = static_cast<double>(e.dur_ns) / 1e3;
       if (e.phase == 'i') j["s"] = "t";

@@ -118,8 +118,9 @@ TEST(RealClock, ThreadsafeCallsDuringSleepsAndComputeAllRun) {
       });
     }
     go = true;
-    for (int i = 0; ran < kThreads * kCalls; ++i) {
-      if (i % 3 == 0) compute_for(std::chrono::microseconds(300));
+    int i = 0;
+    while (ran < kThreads * kCalls) {  // `ran` grows in the callbacks, while we sleep
+      if (i++ % 3 == 0) compute_for(std::chrono::microseconds(300));
       co_await asyncio::sleep(std::chrono::microseconds(500));
     }
     for (auto& t : threads) t.join();
