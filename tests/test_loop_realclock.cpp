@@ -85,9 +85,11 @@ TEST(RealClock, CallSoonThreadsafeWakesALoopWaitingForAFarTimer) {
     auto far = loop.call_later(1h, [] {});
     for (int round = 0; round < 20; ++round) {
       auto fut = loop.create_future<int>();
-      std::thread t([&loop, fut, round]() mutable {
+      // The thread holds no Future handle (its count is not atomic): the
+      // callback reaches the future on the loop's thread, by reference.
+      std::thread t([&loop, &fut, round] {
         std::this_thread::sleep_for(std::chrono::milliseconds(1 + round % 3));
-        loop.call_soon_threadsafe([fut, round]() mutable { fut.set_result(round); });
+        loop.call_soon_threadsafe([&fut, round] { fut.set_result(round); });
       });
       got.push_back(co_await fut);
       t.join();
