@@ -38,10 +38,10 @@ std::string py_str_repr(std::string_view s) {
 
 ExceptionGroup::ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
     : message_(std::move(message)), exceptions_(std::move(exceptions)) {
-  if (exceptions_.empty())
-    throw std::invalid_argument("second argument (exceptions) must be a non-empty sequence");
-  for (const auto& e : exceptions_) {
-    if (!e) throw std::invalid_argument("Item 0 of second argument (exceptions) is not an exception");
+  if (exceptions_.empty()) throw ValueError("second argument (exceptions) must be a non-empty sequence");
+  for (std::size_t i = 0; i < exceptions_.size(); ++i) {
+    if (!exceptions_[i])
+      throw ValueError("Item " + std::to_string(i) + " of second argument (exceptions) is not an exception");
   }
   update_what();
 }

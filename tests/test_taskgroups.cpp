@@ -335,8 +335,8 @@ TEST(TaskGroup, InsideATimeoutTheDeadlineCancelsTheGroupAndBecomesTimeoutError) 
   test::expect_no_frames();
 }
 
-struct Exit : asyncio::BaseException {  // like Python's SystemExit
-  using BaseException::BaseException;
+struct Exit : asyncio::SystemExit {  // a subclass of SystemExit, as Python allows
+  using SystemExit::SystemExit;
 };
 
 TEST(TaskGroup, ABaseErrorOfAChildPropagatesAloneNotInAGroup) {

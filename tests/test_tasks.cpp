@@ -395,13 +395,16 @@ TEST(Task, DefaultNamesAreTaskN) {
   }());
 }
 
-TEST(Task, MoveOnlyResultsCanBeMovedOutOfTheTask) {
+TEST(Task, MoveOnlyResultsLeaveTheTaskOnlyThroughTake) {
   auto v = test::run_virtual([]() -> asyncio::Coro<std::unique_ptr<int>> {
     auto t = asyncio::create_task([]() -> asyncio::Coro<std::unique_ptr<int>> {
       co_await asyncio::sleep(0);
       co_return std::make_unique<int>(11);
     }());
-    co_return co_await std::move(t);
+    auto copy = t;
+    auto out = co_await std::move(t).take();
+    EXPECT_THROW_MSG(copy.result(), asyncio::InvalidStateError, "Result was taken out by take()");
+    co_return out;
   }());
   ASSERT_TRUE(v);
   EXPECT_EQ(*v, 11);

@@ -123,7 +123,7 @@ struct FutureAwaiter {
   bool await_ready() const noexcept { return fut->done(); }
   void await_suspend(std::coroutine_handle<> h) { task = &suspend_on(*fut, h); }
   decltype(auto) await_resume() {
-    if (task) task->throw_if_cancel_requested();
+    if (task) task->throw_if_cancel_requested(*fut);
     return fut->result();
   }
 };
