@@ -96,6 +96,12 @@ bool has_args(const std::exception_ptr& e, const std::string& msg) {
 
 std::string exception_repr(const std::exception_ptr& e) {
   std::string msg = exception_message(e);
+  try {
+    std::rethrow_exception(e);
+  } catch (const KeyError&) {
+    return "KeyError(" + msg + ")";  // its message is already the key's repr
+  } catch (...) {
+  }
   return exception_type_name(e) + "(" + (has_args(e, msg) ? detail::py_str_repr(msg) : std::string()) + ")";
 }
 

@@ -29,9 +29,9 @@
 /// }
 /// ```
 ///
-/// C++ allows no `co_await` inside a `catch` block; to await during cleanup,
-/// keep the exception (`std::current_exception()`), leave the handler, await,
-/// then `std::rethrow_exception` it.
+/// C++ allows no `co_await` inside a `catch` block; to await during cleanup
+/// use `asyncio::try_finally(body, cleanup)` (coroutines.hpp), which keeps the
+/// exception, awaits the cleanup and rethrows it.
 ///
 /// `catch (...)` catches cancellations too, like a bare `except:` in Python:
 /// rethrow them (`throw;`) unless you mean to ignore the cancel request.
@@ -148,8 +148,9 @@ class ValueError : public std::invalid_argument {
 // | `ZeroDivisionError` | `asyncio::ZeroDivisionError : std::domain_error` (ArithmeticError) |
 //
 // None of them is caught by `catch (const asyncio::ValueError&)`, as in Python.
-// A KeyError's message is the repr of the missing key, as Python's `str(KeyError('k'))`
-// is `'k'`: `throw asyncio::KeyError(asyncio::py_repr(key))` (repr.hpp).
+// A KeyError is built from the repr of the missing key, because Python's
+// `str(KeyError('k'))` is `'k'`: `throw asyncio::KeyError(asyncio::py_repr(key))`
+// (repr.hpp); what() is then `'k'` and exception_repr `KeyError('k')`.
 
 /// Python's `TypeError`: an argument of the wrong kind (e.g. `set_exception`
 /// given a null exception_ptr: "invalid exception object").
@@ -290,7 +291,9 @@ class ExceptionGroup : public std::exception {
   /// The leaves, depth first (the exceptions of nested groups, not the groups).
   std::vector<std::exception_ptr> leaves() const;
 
-  /// `ExceptionGroup('unhandled errors in a TaskGroup', [ValueError('x')])`.
+  /// `ExceptionGroup('unhandled errors in a TaskGroup', [ValueError('x')])`;
+  /// `BaseExceptionGroup(...)` when a member is not a std::exception (Python's
+  /// choice between the two classes).
   friend std::ostream& operator<<(std::ostream& os, const ExceptionGroup& eg);
 
  private:

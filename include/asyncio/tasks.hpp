@@ -78,16 +78,25 @@ class AnyTask {
   std::exception_ptr exception() const { return core().exception(); }
   std::string get_name() const { return core().get_name(); }
   void set_name(std::string name) { core().set_name(std::move(name)); }
-  /// Adds `fn()` to run on the next iteration after the task is done.
-  /// Returns an id for remove_done_callback.
+  /// Adds `fn()` (or `fn(AnyTask&)`) to run on the next iteration after the
+  /// task is done. Returns an id for remove_done_callback. The callback runs
+  /// after the caller may have returned: capture by value, not locals by reference.
   template <class F>
   std::uint64_t add_done_callback(F fn) {
     auto id = detail::next_callback_id();
-    core().add_callback(new detail::UserCallback(
-        id, [keep = *this, fn = std::move(fn)]() mutable { detail::invoke_done_callback(fn, keep); }));
+    core().add_callback(detail::make_done_callback(id, *this, std::move(fn)));
     return id;
   }
+  /// Removes the registration with this id (if not yet scheduled); returns how many.
   std::size_t remove_done_callback(std::uint64_t id) { return core().remove_user_callback(id); }
+  /// `task.remove_done_callback(fn)`: removes every registration of a callable
+  /// equal to `fn` (a function, a functor with ==) not yet scheduled; returns
+  /// how many, as Python's.
+  template <class F>
+    requires(!std::is_integral_v<F> && std::equality_comparable<std::decay_t<F>>)
+  std::size_t remove_done_callback(const F& fn) {
+    return detail::remove_done_callbacks_equal<std::decay_t<F>, AnyTask>(core(), fn);
+  }
 
   explicit operator bool() const noexcept { return p_ != nullptr; }
   friend bool operator==(const AnyTask& a, const AnyTask& b) noexcept { return a.p_ == b.p_; }
@@ -129,9 +138,15 @@ class Task : public AnyTask {
   template <class F>
   std::uint64_t add_done_callback(F fn) {
     auto id = detail::next_callback_id();
-    core().add_callback(new detail::UserCallback(
-        id, [keep = *this, fn = std::move(fn)]() mutable { detail::invoke_done_callback(fn, keep); }));
+    core().add_callback(detail::make_done_callback(id, *this, std::move(fn)));
     return id;
+  }
+  using AnyTask::remove_done_callback;
+  /// Removes every registration of `fn`, made through this or an AnyTask handle.
+  template <class F>
+    requires(!std::is_integral_v<F> && std::equality_comparable<std::decay_t<F>>)
+  std::size_t remove_done_callback(const F& fn) {
+    return detail::remove_done_callbacks_equal<std::decay_t<F>, Task, AnyTask>(core(), fn);
   }
 
   /// `co_await task` (Python `await task`): waits for the task, then returns a
@@ -333,6 +348,7 @@ decltype(auto) EventLoop::run_until_complete(Task<T>& task) {
 #include <variant>
 
 #include "asyncio/detail/awaitable.hpp"
+#include "asyncio/repr.hpp"
 #include "asyncio/timeouts.hpp"  // wait_for is a timeout around an await, as in 3.12
 
 /// Hashing by identity, so that tasks and futures go in unordered sets (wait's results).
@@ -466,23 +482,6 @@ using gather_value_t = std::conditional_t<std::is_void_v<typename HandleTraits<H
 
 // ---- Outcome: a value or an exception (gather's return_exceptions results) ----
 
-namespace detail {
-/// Python's repr for values in result lists: strings quoted, monostate as None,
-/// bool as True/False, else operator<< (or `...`).
-template <class T>
-void print_repr(std::ostream& os, const T& v) {
-  if constexpr (std::is_same_v<T, std::monostate>) {
-    os << "None";
-  } else if constexpr (std::is_same_v<T, bool>) {
-    os << (v ? "True" : "False");
-  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
-    os << py_str_repr(std::string_view(v));
-  } else {
-    print_value(os, v);
-  }
-}
-}  // namespace detail
-
 
 /// Either the value a child returned or the exception it raised: the element
 /// of `gather(return_exceptions, ...)`'s results (Python puts the exception
@@ -516,7 +515,7 @@ class Outcome {
 
   friend std::ostream& operator<<(std::ostream& os, const Outcome& o) {
     if (o.has_exception()) return os << exception_repr(std::get<1>(o.v_));
-    detail::print_repr(os, std::get<0>(o.v_));
+    py_repr_to(os, std::get<0>(o.v_));
     return os;
   }
 
@@ -779,16 +778,16 @@ class GatheringFuture {
   template <class F>
   std::uint64_t add_done_callback(F fn) {
     auto id = detail::next_callback_id();
-    impl().add_callback(new detail::UserCallback(id, [self = *this, fn = std::move(fn)]() mutable {
-      if constexpr (std::is_invocable_v<F&, GatheringFuture&>) {
-        fn(self);
-      } else {
-        fn();
-      }
-    }));
+    impl().add_callback(detail::make_done_callback(id, *this, std::move(fn)));
     return id;
   }
   std::size_t remove_done_callback(std::uint64_t id) { return impl().remove_user_callback(id); }
+  /// Removes every registration of a callable equal to `fn`; returns how many.
+  template <class F>
+    requires(!std::is_integral_v<F> && std::equality_comparable<std::decay_t<F>>)
+  std::size_t remove_done_callback(const F& fn) {
+    return detail::remove_done_callbacks_equal<std::decay_t<F>, GatheringFuture>(impl(), fn);
+  }
 
   template <bool Take>
   struct BasicAwaiter {

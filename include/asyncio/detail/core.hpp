@@ -151,6 +151,9 @@ class FutureCore {
   bool remove_callback(DoneCallback* cb) noexcept;
   /// Removes every user callback (added through add_done_callback) whose id matches.
   std::size_t remove_user_callback(std::uint64_t id) noexcept;
+  /// Removes every user callback for which `pred(UserCallback&)` is true; returns how many.
+  template <class Pred>
+  std::size_t remove_user_callbacks_if(Pred pred);
 
   /// The message given to cancel() (empty when none).
   const std::string& cancel_message() const noexcept;
@@ -223,6 +226,25 @@ struct UserCallback : DoneCallback, Pooled {
 };
 std::uint64_t next_callback_id() noexcept;
 
+template <class Pred>
+std::size_t FutureCore::remove_user_callbacks_if(Pred pred) {
+  std::size_t removed = 0;
+  DoneCallback* prev = nullptr;
+  for (DoneCallback* cur = cb_head_; cur != nullptr;) {
+    DoneCallback* next = cur->next_;
+    if (cur->run_ == &UserCallback::invoke && pred(*static_cast<UserCallback*>(cur))) {
+      (prev ? prev->next_ : cb_head_) = next;
+      if (cb_tail_ == cur) cb_tail_ = prev;
+      delete static_cast<UserCallback*>(cur);
+      ++removed;
+    } else {
+      prev = cur;
+    }
+    cur = next;
+  }
+  return removed;
+}
+
 /// Calls a done callback with the future/task handle if it takes one, else with nothing.
 template <class F, class Self>
 void invoke_done_callback(F& fn, Self& self) {
@@ -231,6 +253,32 @@ void invoke_done_callback(F& fn, Self& self) {
   } else {
     fn();
   }
+}
+
+/// What a UserCallback of add_done_callback(fn) holds: the handle to pass
+/// and the user's callable, kept apart so that remove_done_callback(fn) can
+/// find the callable again.
+template <class Self, class F>
+struct DoneCallbackFn {
+  Self self;
+  F fn;
+  void operator()() { invoke_done_callback(fn, self); }
+};
+template <class Self, class F>
+UserCallback* make_done_callback(std::uint64_t id, Self self, F fn) {
+  return new UserCallback(id, DoneCallbackFn<Self, F>{std::move(self), std::move(fn)});
+}
+/// `fut.remove_done_callback(fn)`: removes every registration of a callable
+/// equal to `fn` made through a handle of one of the types `Selves`.
+template <class F, class... Selves>
+std::size_t remove_done_callbacks_equal(FutureCore& fut, const F& fn) {
+  return fut.remove_user_callbacks_if([&fn](UserCallback& cb) {
+    auto matches = [&]<class S>() {
+      const auto* stored = cb.fn_.template target<DoneCallbackFn<S, F>>();
+      return stored != nullptr && stored->fn == fn;
+    };
+    return (matches.template operator()<Selves>() || ...);
+  });
 }
 
 /// Task state, in the promise of every coroutine (used only when the coroutine
