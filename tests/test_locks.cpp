@@ -1,7 +1,10 @@
 // Tests of locks.hpp: Lock, Event, Condition, Semaphore, BoundedSemaphore,
 // Barrier. The scenario tests compare a log with loop-iteration numbers to the
-// one printed by the same program on CPython 3.12's asyncio.locks (the Python
-// twin is quoted above each expected text).
+// one printed by the same program on CPython's asyncio.locks: the Python twin
+// of scenario X is tests/python/test_locks/X.py, and the log it prints is
+// X.out, which the test reads (scenario::expected). `make twins` reruns the
+// twins on CPython (3.11, or the version a twin names) and checks each prints
+// its .out exactly; ctest does the same (test `python_twins`).
 #include "asyncio/locks.hpp"
 
 #include <gtest/gtest.h>

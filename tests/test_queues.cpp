@@ -1,6 +1,8 @@
 // Tests of queues.hpp: Queue, LifoQueue, PriorityQueue. The scenario tests
 // compare a log with loop-iteration numbers to the one printed by the same
-// program on CPython 3.13's asyncio.queues (3.12 locks underneath).
+// program on CPython's asyncio.queues: the twin of scenario X is
+// tests/python/test_queues/X.py (3.11; the shutdown ones need 3.13), its log
+// X.out, which the test reads; `make twins` checks that each twin prints it.
 #include "asyncio/queues.hpp"
 
 #include <gtest/gtest.h>
@@ -539,7 +541,6 @@ asyncio::Coro<void> shutdown_immediate_with_putters() {
 }
 
 TEST(Queue, ImmediateShutdownWakesWaitingPuttersWithQueueShutDown) {
-  // The same program on CPython 3.13 prints the same lines.
   EXPECT_EQ(scenario::run(shutdown_immediate_with_putters()), scenario::expected("test_queues/shutdown_immediate_with_putters"));
 }
 
