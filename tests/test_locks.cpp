@@ -819,4 +819,28 @@ asyncio::Coro<void> acquire_under_wait_for() {
 
 TEST(Lock, AcquireUnderWaitForTimesOutAndLeavesTheLockUsable) { scenario::run(acquire_under_wait_for()); }
 
+// Python (3.11-3.13): `async with barrier as pos:` waits on entry and gives the
+// arrival index:
+//
+//   async def main():
+//       b = asyncio.Barrier(2)
+//       async def w(i):
+//           async with b as pos:
+//               print(i, pos)
+//       await asyncio.gather(w(1), w(2))
+//
+// prints "2 1" then "1 0" (the last to arrive passes first).
+TEST(Barrier, CoAwaitTheBarrierIsAsyncWith) {
+  std::vector<std::string> out;
+  scenario::run([&]() -> asyncio::Coro<> {
+    asyncio::Barrier b(2);
+    auto w = [&](int i) -> asyncio::Coro<> {
+      std::size_t pos = co_await b;
+      out.push_back(std::to_string(i) + " " + std::to_string(pos));
+    };
+    co_await asyncio::gather(w(1), w(2));
+  }());
+  EXPECT_EQ(out, (std::vector<std::string>{"2 1", "1 0"}));
+}
+
 }  // namespace

@@ -947,8 +947,11 @@ auto gather(A&&... aws) {
   static_assert((!detail::is_shared_move_only_v<A> && ...),
                 "gather(task) copies each result (a Task is a shared handle); for a move-only result pass "
                 "the coroutine itself, or await `std::move(task).take()`");
-  if constexpr ((!detail::is_lvalue_coro_v<A> && ...) && (!detail::is_shared_move_only_v<A> && ...))
+  if constexpr ((!detail::is_lvalue_coro_v<A> && ...) && (!detail::is_shared_move_only_v<A> && ...)) {
     return detail::gather_args<false>(std::forward<A>(aws)...);
+  } else {
+    return GatheringFuture<std::tuple<>>();  // not reached: keeps the error to the static_assert
+  }
 }
 /// `asyncio.gather(*aws, return_exceptions=True)`: exceptions are results too;
 /// each element is an Outcome<T> (a value or an exception).
@@ -960,8 +963,11 @@ auto gather(return_exceptions_t, A&&... aws) {
   static_assert((!detail::is_shared_move_only_v<A> && ...),
                 "gather(task) copies each result (a Task is a shared handle); for a move-only result pass "
                 "the coroutine itself, or await `std::move(task).take()`");
-  if constexpr ((!detail::is_lvalue_coro_v<A> && ...) && (!detail::is_shared_move_only_v<A> && ...))
+  if constexpr ((!detail::is_lvalue_coro_v<A> && ...) && (!detail::is_shared_move_only_v<A> && ...)) {
     return detail::gather_args<true>(std::forward<A>(aws)...);
+  } else {
+    return GatheringFuture<std::tuple<>>();  // not reached: keeps the error to the static_assert
+  }
 }
 /// `asyncio.gather(*aws)` over a range (e.g. a std::vector of coroutines or
 /// tasks, or a lazy view producing coroutines): the results in a std::vector,
