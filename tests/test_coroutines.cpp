@@ -7,6 +7,8 @@
 #include "asyncio/tasks.hpp"
 #include "support.hpp"
 
+using namespace std::chrono_literals;
+
 namespace {
 
 /// Counts live instances: proves frames free what they hold.

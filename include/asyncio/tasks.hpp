@@ -196,7 +196,7 @@ class Task : public AnyTask {
     static_assert(std::is_void_v<T> || std::is_copy_constructible_v<T>,
                   "co_await on a Task copies its result (a Task is a shared handle, as in Python); "
                   "for a move-only result write `co_await std::move(task).take()`");
-    return Awaiter{&promise()};
+    return Awaiter{&promise(), nullptr};
   }
 
   /// What `std::move(task).take()` returns: awaits the task and moves the
@@ -205,7 +205,7 @@ class Task : public AnyTask {
     Task keep;
   };
   /// The explicit request that moves the result out of the task; see above.
-  [[nodiscard]] TakeAwaiter take() && { return TakeAwaiter{{&promise()}, *this}; }
+  [[nodiscard]] TakeAwaiter take() && { return TakeAwaiter{{&promise(), nullptr}, *this}; }
 
   detail::Promise<T>& promise() const { return static_cast<detail::Promise<T>&>(core()); }
 };
@@ -814,13 +814,13 @@ class GatheringFuture {
     static_assert(std::is_copy_constructible_v<R>,
                   "co_await on a GatheringFuture copies its results (a shared handle, as in Python); "
                   "for move-only results write `co_await std::move(g).take()`");
-    return Awaiter{&impl()};
+    return Awaiter{&impl(), nullptr};
   }
   /// Awaits the gather and moves the results out of it (keeps it alive meanwhile).
   struct TakeAwaiter : BasicAwaiter<true> {
     GatheringFuture keep;
   };
-  [[nodiscard]] TakeAwaiter take() && { return TakeAwaiter{{&impl()}, *this}; }
+  [[nodiscard]] TakeAwaiter take() && { return TakeAwaiter{{&impl(), nullptr}, *this}; }
 
   explicit operator bool() const noexcept { return p_ != nullptr; }
   friend bool operator==(const GatheringFuture& a, const GatheringFuture& b) noexcept { return a.p_ == b.p_; }
