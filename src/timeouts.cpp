@@ -10,7 +10,7 @@ namespace {
 
 std::optional<std::int64_t> to_ns(std::optional<double> when) {
   if (!when) return std::nullopt;
-  return static_cast<std::int64_t>(std::llround(*when * 1e9));
+  return detail::when_to_ns(*when);
 }
 
 const char* state_value(Timeout::State s) {
@@ -48,14 +48,14 @@ Timeout::~Timeout() { handle_.cancel(); }
 Timeout timeout(double seconds) {
   auto& loop = get_running_loop();
   // Python: timeout_at(loop.time() + delay); when() returns that sum.
-  return Timeout(Timeout::Nanoseconds{loop.now_ns() + static_cast<std::int64_t>(std::llround(seconds * 1e9))},
+  return Timeout(Timeout::Nanoseconds{detail::deadline_after(loop.now_ns(), detail::delay_to_ns(seconds))},
                  loop.time() + seconds);
 }
 
 std::optional<double> Timeout::when() const noexcept {
   if (!when_ns_) return std::nullopt;
-  if (when_s_) return when_s_;
-  return static_cast<double>(*when_ns_) * 1e-9;
+  if (when_s_) return when_s_;  // the user's number, exactly
+  return detail::ns_to_seconds(*when_ns_);
 }
 
 void Timeout::reschedule(std::optional<double> when) {

@@ -195,7 +195,8 @@ class Future {
     return detail::remove_done_callbacks_equal<std::decay_t<F>, Future>(impl(), fn);
   }
 
-  auto operator co_await() const noexcept { return detail::FutureAwaiter<T>{p_}; }
+  /// `await fut`; InvalidStateError("empty Future handle") for an empty handle.
+  auto operator co_await() const { return detail::FutureAwaiter<T>{&impl()}; }
 
   explicit operator bool() const noexcept { return p_ != nullptr; }
   friend bool operator==(const Future& a, const Future& b) noexcept { return a.p_ == b.p_; }
