@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build tour test bench soak sanitize tsan clean
+.PHONY: all deps build tour test twins bench soak sanitize tsan clean
 
 all: build
 
@@ -20,6 +20,13 @@ tour: build
 
 test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The Python twins behind the scenario tests' expected logs (tests/python/):
+# each must print exactly the .out its C++ test reads (tools/twins.py).
+# --strict: a twin whose CPython is missing fails; --versions: also reports
+# the twins that print differently on the other installed CPythons.
+twins:
+	@python3 tools/twins.py --strict --versions
 
 bench: build
 	@bench/compare --build $(BUILD)

@@ -35,7 +35,7 @@ void gather_vector(benchmark::State& state) {
       std::vector<asyncio::Task<long>> tasks;
       tasks.reserve(static_cast<std::size_t>(n));
       for (long i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(yield_once(i)));
-      auto results = co_await asyncio::gather(std::move(tasks));
+      auto results = co_await asyncio::gather(std::move(tasks)).take();  // moved, not copied
       benchmark::DoNotOptimize(results.data());
     }
   });

@@ -24,7 +24,8 @@ asyncio::Coro<std::pair<double, long>> main_(long n) {
   std::vector<asyncio::Task<long>> tasks;
   tasks.reserve(static_cast<std::size_t>(n));
   for (long i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(work(i)));
-  std::vector<long> results = co_await asyncio::gather(std::move(tasks));
+  // take(): the results are moved out of the gather (awaiting it would copy them).
+  std::vector<long> results = co_await asyncio::gather(std::move(tasks)).take();
   long sum = 0;
   for (long r : results) sum += r;
   const std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - t0;

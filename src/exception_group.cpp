@@ -17,6 +17,23 @@ const ExceptionGroup* as_group(const std::exception_ptr& e) {
   }
 }
 
+// Whether `e` is an Exception in Python's sense: a std::exception, or a group
+// of only such (else Python's group is a BaseExceptionGroup).
+bool is_plain_exception(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const ExceptionGroup& g) {
+    for (const auto& x : g.exceptions()) {
+      if (!is_plain_exception(x)) return false;
+    }
+    return true;
+  } catch (const std::exception&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 }  // namespace
 
 namespace detail {
@@ -38,10 +55,10 @@ std::string py_str_repr(std::string_view s) {
 
 ExceptionGroup::ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
     : message_(std::move(message)), exceptions_(std::move(exceptions)) {
-  if (exceptions_.empty())
-    throw std::invalid_argument("second argument (exceptions) must be a non-empty sequence");
-  for (const auto& e : exceptions_) {
-    if (!e) throw std::invalid_argument("Item 0 of second argument (exceptions) is not an exception");
+  if (exceptions_.empty()) throw ValueError("second argument (exceptions) must be a non-empty sequence");
+  for (std::size_t i = 0; i < exceptions_.size(); ++i) {
+    if (!exceptions_[i])
+      throw ValueError("Item " + std::to_string(i) + " of second argument (exceptions) is not an exception");
   }
   update_what();
 }
@@ -86,7 +103,9 @@ std::vector<std::exception_ptr> ExceptionGroup::leaves() const {
 }
 
 std::ostream& operator<<(std::ostream& os, const ExceptionGroup& eg) {
-  os << "ExceptionGroup(" << detail::py_str_repr(eg.message()) << ", [";
+  bool base = false;  // Python: a BaseExceptionGroup when a member is no Exception
+  for (const auto& e : eg.exceptions()) base = base || !is_plain_exception(e);
+  os << (base ? "BaseExceptionGroup(" : "ExceptionGroup(") << detail::py_str_repr(eg.message()) << ", [";
   const char* sep = "";
   for (const auto& e : eg.exceptions()) {
     os << sep;

@@ -19,6 +19,11 @@ std::string demangle(const char* name) {
   return status == 0 && out ? std::string(out.get()) : std::string(name);
 }
 
+std::string unqualified(std::string name) {
+  auto pos = name.rfind("::");
+  return pos == std::string::npos ? name : name.substr(pos + 2);
+}
+
 }  // namespace
 
 std::string exception_type_name(const std::exception_ptr& e) {
@@ -28,11 +33,17 @@ std::string exception_type_name(const std::exception_ptr& e) {
   } catch (const CancelledError&) {
     return "CancelledError";
   } catch (const BaseException& x) {
-    return demangle(typeid(x).name());
+    return unqualified(demangle(typeid(x).name()));  // "SystemExit", a user's "Exit"
   } catch (const TimeoutError&) {
     return "TimeoutError";
   } catch (const InvalidStateError&) {
     return "InvalidStateError";
+  } catch (const TypeError&) {
+    return "TypeError";
+  } catch (const KeyError&) {
+    return "KeyError";
+  } catch (const ZeroDivisionError&) {
+    return "ZeroDivisionError";
   } catch (const std::invalid_argument&) {
     return "ValueError";
   } catch (const std::domain_error&) {
@@ -49,9 +60,7 @@ std::string exception_type_name(const std::exception_ptr& e) {
     if (t == typeid(std::logic_error)) return "Exception";
     if (t == typeid(std::exception)) return "Exception";
     // A user type: its own name, without namespaces ("MyError").
-    std::string name = demangle(t.name());
-    auto pos = name.rfind("::");
-    return pos == std::string::npos ? name : name.substr(pos + 2);
+    return unqualified(demangle(t.name()));
   } catch (...) {
     std::type_info* t = abi::__cxa_current_exception_type();
     return t ? demangle(t->name()) : "<unknown exception>";
@@ -71,9 +80,29 @@ std::string exception_message(const std::exception_ptr& e) {
   }
 }
 
+namespace {
+// Whether `e` was built with an argument: BaseExceptions know (`E()` vs `E('')`);
+// a std::exception always has a message, printed only when not empty.
+bool has_args(const std::exception_ptr& e, const std::string& msg) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const BaseException& x) {
+    return x.has_args();
+  } catch (...) {
+    return !msg.empty();
+  }
+}
+}  // namespace
+
 std::string exception_repr(const std::exception_ptr& e) {
   std::string msg = exception_message(e);
-  return exception_type_name(e) + "(" + (msg.empty() ? std::string() : detail::py_str_repr(msg)) + ")";
+  try {
+    std::rethrow_exception(e);
+  } catch (const KeyError&) {
+    return "KeyError(" + msg + ")";  // its message is already the key's repr
+  } catch (...) {
+  }
+  return exception_type_name(e) + "(" + (has_args(e, msg) ? detail::py_str_repr(msg) : std::string()) + ")";
 }
 
 }  // namespace asyncio

@@ -106,7 +106,7 @@ bool ConcurrentCore::set_running_or_notify_cancel() {
 }
 
 void ConcurrentCore::set_exception(std::exception_ptr e) {
-  if (!e) throw std::invalid_argument("Future::set_exception: null exception_ptr");
+  if (!e) throw TypeError("invalid exception object");  // as asyncio.Future.set_exception(None)
   finish([&] { exception_ = std::move(e); });
 }
 

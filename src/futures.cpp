@@ -54,6 +54,15 @@ void FutureCore::set_cancel_message(std::string msg) {
   }
 }
 
+void FutureCore::keep_cancelled_error(const CancelledError& e) {
+  cancelled_exc_ = true;
+  if (e.has_args()) {
+    cancel_msg_ = std::make_unique<std::string>(e.message());
+  } else {
+    cancel_msg_.reset();
+  }
+}
+
 const std::string& FutureCore::cancel_message() const noexcept {
   static const std::string empty;
   return cancel_msg_ ? *cancel_msg_ : empty;
@@ -71,14 +80,15 @@ std::string FutureCore::state_name() const {
   return exc_ ? "finished exception=" + exception_repr(exc_) : "finished";
 }
 
-void FutureCore::throw_not_pending(const char* what) const {
-  std::string state = state_ == FutureState::cancelled ? "CANCELLED" : "FINISHED";
-  throw InvalidStateError(state + ": " + what + "() on a future that is already done");
+void FutureCore::throw_not_pending(const char* /*what*/) const {
+  // CPython's words: `raise exceptions.InvalidStateError(f'{self._state}: {self!r}')`
+  // in futures.py, but the C accelerator (what everyone runs) says "invalid state".
+  throw InvalidStateError("invalid state");
 }
 
 void FutureCore::set_exception_ptr(std::exception_ptr e) {
   check_pending("set_exception");
-  if (!e) throw std::invalid_argument("set_exception() needs an exception, got a null exception_ptr");
+  if (!e) throw TypeError("invalid exception object");  // Python: set_exception(None)
   exc_ = std::move(e);
   state_ = FutureState::finished;
   log_traceback_ = true;
@@ -86,7 +96,7 @@ void FutureCore::set_exception_ptr(std::exception_ptr e) {
 }
 
 void FutureCore::rethrow_slow() {
-  if (state_ == FutureState::pending) throw InvalidStateError("Result is not ready.");
+  if (state_ == FutureState::pending) throw InvalidStateError("Result is not set.");
   if (state_ == FutureState::cancelled) throw make_cancelled_error();
   log_traceback_ = false;
   std::rethrow_exception(exc_);

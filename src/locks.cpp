@@ -20,7 +20,7 @@ void WaitList::orphan_all() noexcept {
 }
 
 void EntryAwaiter::throw_orphaned() {
-  task->throw_if_cancel_requested();
+  task->throw_if_cancel_requested(entry());
   entry().result();  // the orphan error, or CancelledError
   throw RuntimeError("the primitive was destroyed while a task was waiting on it");
 }

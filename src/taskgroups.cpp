@@ -6,14 +6,15 @@
 namespace asyncio {
 namespace {
 
-// Python's `_is_base_error`: SystemExit and KeyboardInterrupt. Here: the
-// asyncio::BaseException types other than CancelledError.
+// Python's `_is_base_error`: SystemExit and KeyboardInterrupt only. Any other
+// BaseException (a user's subclass) goes into the ExceptionGroup
+// (test_taskgroups.py's test_taskgroup_20a/21a).
 bool is_base_error(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
-  } catch (const CancelledError&) {
-    return false;
-  } catch (const BaseException&) {
+  } catch (const SystemExit&) {
+    return true;
+  } catch (const KeyboardInterrupt&) {
     return true;
   } catch (...) {
     return false;

@@ -75,7 +75,7 @@ void TaskCore::finish_task() noexcept {
       // the message for result()/exception() (CPython's _cancelled_exc).
       exc_ = nullptr;
       state_ = FutureState::cancelled;
-      set_cancel_message(e.message());
+      keep_cancelled_error(e);
     } catch (...) {
       state_ = FutureState::finished;
       log_traceback_ = true;
@@ -114,7 +114,7 @@ int TaskCore::uncancel() noexcept {
 
 void TaskCore::throw_cancel() {
   must_cancel_ = false;
-  throw CancelledError(cancel_message());
+  throw cancel_request_error();
 }
 
 std::string TaskCore::get_name() const {
@@ -146,7 +146,9 @@ void TaskCore::abandon_pending() noexcept {
 
 std::string task_repr(const TaskCore& t) {
   std::ostringstream os;
-  os << "<Task " << t.state_name() << " name='" << t.get_name() << "' coro=<" << t.coro_name() << "()>";
+  // CPython's _task_repr_info: 'cancelling' while a request is pending.
+  os << "<Task " << (t.state() == FutureState::pending && t.cancelling() > 0 ? "cancelling" : t.state_name())
+     << " name='" << t.get_name() << "' coro=<" << t.coro_name() << "()>";
   if (t.state() == FutureState::finished && !t.raw_exception()) t.print_result(os);
   os << ">";
   return os.str();
@@ -212,7 +214,11 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
 
 void SleepAwaiter::await_resume() {
   if (fut != nullptr) fut->cancel();  // the timer, if it has not fired (CPython: h.cancel())
-  task->throw_if_cancel_requested();
+  if (fut != nullptr) {
+    task->throw_if_cancel_requested(fut->fut);
+  } else {
+    task->throw_if_cancel_requested();
+  }
   if (fut != nullptr) fut->fut.result();
 }
 

@@ -8,16 +8,6 @@ namespace asyncio::detail {
 
 // ---- gather ---------------------------------------------------------------------
 
-std::ostream& print_outcome_exception(std::ostream& os, const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const CancelledError& c) {
-    return os << "CancelledError(" << py_str_repr(c.message()) << ")";
-  } catch (...) {
-  }
-  return os << exception_repr(e);
-}
-
 void GatherNode::fire(Runnable* r) {
   auto* n = static_cast<GatherNode*>(static_cast<DoneCallback*>(r));
   n->owner->on_child_done(*n);
@@ -64,6 +54,7 @@ void GatherCore::on_child_done(GatherNode& node) {
   if (outer.done()) {
     if (!fut.cancelled()) (void)fut.exception();  // mark the exception retrieved
   } else if (!return_exceptions_ && fut.cancelled()) {
+    // `exc = fut._make_cancelled_error()`: takes a cancelled task's message.
     outer.set_exception_ptr(std::make_exception_ptr(fut.make_cancelled_error()));
   } else if (std::exception_ptr exc = return_exceptions_ ? nullptr : fut.exception()) {
     outer.set_exception_ptr(std::move(exc));

@@ -41,20 +41,27 @@ bool detail::is_cancelled_error(const std::exception_ptr& e) noexcept {
   }
 }
 
-Timeout::Timeout(std::optional<double> when) : when_ns_(to_ns(when)) {}
+Timeout::Timeout(std::optional<double> when) : when_ns_(to_ns(when)), when_s_(when) {}
 
 Timeout::~Timeout() { handle_.cancel(); }
 
 Timeout timeout(double seconds) {
-  return Timeout(Timeout::Nanoseconds{detail::deadline_after(get_running_loop().now_ns(), detail::delay_to_ns(seconds))});
+  auto& loop = get_running_loop();
+  // Python: timeout_at(loop.time() + delay); when() returns that sum.
+  return Timeout(Timeout::Nanoseconds{detail::deadline_after(loop.now_ns(), detail::delay_to_ns(seconds))},
+                 loop.time() + seconds);
 }
 
 std::optional<double> Timeout::when() const noexcept {
   if (!when_ns_) return std::nullopt;
+  if (when_s_) return when_s_;  // the user's number, exactly
   return detail::ns_to_seconds(*when_ns_);
 }
 
-void Timeout::reschedule(std::optional<double> when) { reschedule_ns(to_ns(when)); }
+void Timeout::reschedule(std::optional<double> when) {
+  reschedule_ns(to_ns(when));
+  when_s_ = when;
+}
 
 void Timeout::reschedule_ns(std::optional<std::int64_t> when_ns) {
   if (state_ != State::active) {
@@ -62,6 +69,7 @@ void Timeout::reschedule_ns(std::optional<std::int64_t> when_ns) {
     throw RuntimeError(std::string("Cannot change state of ") + state_value(state_) + " Timeout");
   }
   when_ns_ = when_ns;
+  when_s_.reset();
   handle_.cancel();
   handle_ = Handle();
   if (!when_ns) return;

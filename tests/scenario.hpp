@@ -1,9 +1,11 @@
 #pragma once
 // Helpers for the scenario tests of test_locks.cpp and test_queues.cpp: each
-// scenario is also written in Python (CPython 3.12 locks, 3.13 queues) and its
-// log, with loop-iteration numbers, is the expected text here.
+// scenario is also written in Python, tests/python/<test file>/<scenario>.py
+// (helpers in tests/python/twin.py, the same as these), and its log, with
+// loop-iteration numbers, is <scenario>.out, which the C++ test reads.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -84,6 +86,22 @@ asyncio::Coro<void> guarded(asyncio::Coro<T> main) {
     throw;
   }
   dog.cancel();
+}
+
+/// The expected log of a scenario: tests/python/<key>.out (key
+/// "test_locks/lock_fifo"), the exact output of the Python twin <key>.py on
+/// CPython. `make twins` (tools/twins.py, also a ctest) reruns the twins and
+/// fails when one prints anything else, so an expectation cannot drift away
+/// from what CPython does.
+inline std::string expected(const std::string& key) {
+  std::ifstream f(std::string(ASYNCIO_SOURCE_DIR) + "/tests/python/" + key + ".out");
+  if (!f) {
+    ADD_FAILURE() << "missing tests/python/" << key << ".out";
+    return "<missing " + key + ".out>";
+  }
+  std::stringstream text;
+  text << f.rdbuf();
+  return text.str();
 }
 
 /// Runs `main` in virtual time under a watchdog; returns the log, one line

@@ -7,6 +7,19 @@
 
 #include "asyncio/runners.hpp"
 
+/// EXPECT_THROW that also checks what() (the exception's message, Python's str(e)).
+#define EXPECT_THROW_MSG(statement, E, message)                     \
+  EXPECT_THROW(                                                    \
+      {                                                            \
+        try {                                                      \
+          statement;                                               \
+        } catch (const E& caught_) {                               \
+          EXPECT_EQ(std::string(caught_.what()), message);        \
+          throw;                                                   \
+        }                                                          \
+      },                                                           \
+      E)
+
 namespace test {
 
 /// Runs `main` on a fresh loop in virtual time.

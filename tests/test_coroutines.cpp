@@ -7,6 +7,8 @@
 #include "asyncio/tasks.hpp"
 #include "support.hpp"
 
+using namespace std::chrono_literals;
+
 namespace {
 
 /// Counts live instances: proves frames free what they hold.
@@ -65,6 +67,74 @@ asyncio::Coro<> named_coroutine(const char* label) {
 TEST(Coro, KnowsTheNameOfItsFunction) {
   auto c = named_coroutine("not the name");
   EXPECT_STREQ(c.name(), "named_coroutine");
+}
+
+// Python (3.11-3.13), `try: ... finally:` with a finally that awaits:
+//
+//   import asyncio
+//   async def work(fail):
+//       await asyncio.sleep(1)
+//       if fail:
+//           raise ValueError("work failed")
+//       return 7
+//   async def main():
+//       loop = asyncio.get_running_loop(); t0 = loop.time(); log = []
+//       async def run(body):
+//           try:
+//               return await body
+//           finally:
+//               await asyncio.sleep(1)
+//               log.append(f"cleanup at {loop.time() - t0:.0f}")
+//       print(await run(work(False)))
+//       try: await run(work(True))
+//       except ValueError as e: print(repr(e))
+//       t = asyncio.create_task(run(asyncio.sleep(10)))
+//       await asyncio.sleep(1); t.cancel()
+//       try: await t
+//       except asyncio.CancelledError: pass
+//       print(t.cancelled(), log)
+//   asyncio.run(main())
+//
+// prints
+//   7
+//   ValueError('work failed')
+//   True ['cleanup at 2', 'cleanup at 4', 'cleanup at 6']
+TEST(TryFinally, AwaitsTheCleanupHoweverTheBodyEndsAndRethrows) {
+  test::Log log;
+  int value = 0;
+  std::string error;
+  bool cancelled = false;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    double t0 = loop.time();
+    auto work = [](bool fail) -> asyncio::Coro<int> {
+      co_await asyncio::sleep(1s);
+      if (fail) throw asyncio::ValueError("work failed");
+      co_return 7;
+    };
+    auto cleanup = [&]() -> asyncio::Coro<> {
+      co_await asyncio::sleep(1s);
+      log("cleanup at " + std::to_string(static_cast<int>(loop.time() - t0 + 0.5)));
+    };
+    value = co_await asyncio::try_finally([&] { return work(false); }, cleanup);
+    try {
+      co_await asyncio::try_finally([&] { return work(true); }, cleanup);
+    } catch (const asyncio::ValueError& e) {
+      error = e.what();
+    }
+    auto t = asyncio::create_task(asyncio::try_finally([]() { return asyncio::sleep(10s); }, cleanup));
+    co_await asyncio::sleep(1s);
+    t.cancel();
+    try {
+      co_await t;
+    } catch (const asyncio::CancelledError&) {
+    }
+    cancelled = t.cancelled();
+  }());
+  EXPECT_EQ(value, 7);
+  EXPECT_EQ(error, "work failed");
+  EXPECT_TRUE(cancelled);
+  EXPECT_THAT(log.items, testing::ElementsAre("cleanup at 2", "cleanup at 4", "cleanup at 6"));
 }
 
 // Issue 8, defect 7: a loop closing on a deep chain of suspended inline

@@ -128,6 +128,66 @@ TEST(Future, PrintsItsState) {
   }());
 }
 
+// ---- messages and types as CPython's (issue 9) ----
+
+// Python (3.11-3.13, the C accelerator's messages):
+//
+//   f = loop.create_future()
+//   f.result()                -> InvalidStateError('Result is not set.')
+//   f.exception()             -> InvalidStateError('Exception is not set.')
+//   f.set_exception(None)     -> TypeError('invalid exception object')
+//   f.set_result(1); f.set_result(2)            -> InvalidStateError('invalid state')
+//   f.set_exception(ValueError())               -> InvalidStateError('invalid state')
+//   g = loop.create_future(); g.cancel(); g.set_result(2) -> InvalidStateError('invalid state')
+TEST(Future, MisuseRaisesCPythonsTypesAndMessages) {
+  test::run_virtual([]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    auto f = loop.create_future<int>();
+    EXPECT_THROW_MSG(f.result(), asyncio::InvalidStateError, "Result is not set.");
+    EXPECT_THROW_MSG((void)f.exception(), asyncio::InvalidStateError, "Exception is not set.");
+    EXPECT_THROW_MSG(f.set_exception(std::exception_ptr()), asyncio::TypeError, "invalid exception object");
+    f.set_result(1);
+    EXPECT_THROW_MSG(f.set_result(2), asyncio::InvalidStateError, "invalid state");
+    EXPECT_THROW_MSG(f.set_exception(std::runtime_error("x")), asyncio::InvalidStateError, "invalid state");
+    auto g = loop.create_future<int>();
+    g.cancel();
+    EXPECT_THROW_MSG(g.set_result(2), asyncio::InvalidStateError, "invalid state");
+    co_return;
+  }());
+  test::expect_no_frames();
+}
+
+// Python: fut.remove_done_callback(fn) removes every registration of fn and
+// returns the count (2, then 0); callbacks that compare unequal stay.
+int g_future_callbacks = 0;
+void on_future_done(asyncio::Future<int>&) { ++g_future_callbacks; }
+struct Counter {  // a functor with ==: equal when it counts into the same place
+  int* into;
+  void operator()() const { ++*into; }
+  friend bool operator==(const Counter&, const Counter&) = default;
+};
+
+TEST(Future, RemoveDoneCallbackByCallableRemovesEveryRegistrationAndCountsThem) {
+  g_future_callbacks = 0;
+  int other = 0;
+  std::vector<std::size_t> counts;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto f = asyncio::get_running_loop().create_future<int>();
+    f.add_done_callback(on_future_done);
+    f.add_done_callback(Counter{&other});
+    f.add_done_callback(on_future_done);
+    f.add_done_callback(Counter{&g_future_callbacks});
+    counts.push_back(f.remove_done_callback(on_future_done));
+    counts.push_back(f.remove_done_callback(on_future_done));
+    counts.push_back(f.remove_done_callback(Counter{&g_future_callbacks}));
+    f.set_result(1);
+    co_await asyncio::sleep(0);
+  }());
+  EXPECT_THAT(counts, ElementsAre(2u, 0u, 1u));
+  EXPECT_EQ(g_future_callbacks, 0);
+  EXPECT_EQ(other, 1);
+}
+
 // Issue 8, defect 6: awaiting an empty (default or moved-from) Future handle
 // raised nothing and dereferenced null. Python has no empty future; the nearest
 // form is the InvalidStateError every other member of an empty handle throws.

@@ -1,7 +1,10 @@
 // Tests of locks.hpp: Lock, Event, Condition, Semaphore, BoundedSemaphore,
 // Barrier. The scenario tests compare a log with loop-iteration numbers to the
-// one printed by the same program on CPython 3.12's asyncio.locks (the Python
-// twin is quoted above each expected text).
+// one printed by the same program on CPython's asyncio.locks: the Python twin
+// of scenario X is tests/python/test_locks/X.py, and the log it prints is
+// X.out, which the test reads (scenario::expected). `make twins` reruns the
+// twins on CPython (3.11, or the version a twin names) and checks each prints
+// its .out exactly; ctest does the same (test `python_twins`).
 #include "asyncio/locks.hpp"
 
 #include <gmock/gmock.h>
@@ -55,19 +58,7 @@ asyncio::Coro<void> lock_fifo() {
 }
 
 TEST(Lock, WakesWaitersFirstInFirstOutOneIterationAfterRelease) {
-  EXPECT_EQ(scenario::run(lock_fifo()),
-            "1: A waits\n"
-            "1: B waits\n"
-            "1: C waits\n"
-            "1: <asyncio.locks.Lock object [locked, waiters:3]>\n"
-            "1: main released\n"
-            "2: A acquired\n"
-            "3: A released\n"
-            "4: B acquired\n"
-            "5: B released\n"
-            "6: C acquired\n"
-            "7: C released\n"
-            "8: <asyncio.locks.Lock object [unlocked]>\n");
+  EXPECT_EQ(scenario::run(lock_fifo()), scenario::expected("test_locks/lock_fifo"));
 }
 
 asyncio::Coro<void> lock_cancellable(Ticker& tk, asyncio::Lock& lock, std::string name, bool yield) {
@@ -99,12 +90,7 @@ asyncio::Coro<void> lock_cancel_waiting() {
 }
 
 TEST(Lock, WaiterCancelledWhileWaitingLeavesTheQueue) {
-  EXPECT_EQ(scenario::run(lock_cancel_waiting()),
-            "2: B cancelled\n"
-            "2: <asyncio.locks.Lock object [locked, waiters:2]>\n"
-            "3: A acquired\n"
-            "4: C acquired\n"
-            "4: locked=False\n");
+  EXPECT_EQ(scenario::run(lock_cancel_waiting()), scenario::expected("test_locks/lock_cancel_waiting"));
 }
 
 asyncio::Coro<void> lock_cancel_at_wakeup() {
@@ -126,13 +112,7 @@ asyncio::Coro<void> lock_cancel_at_wakeup() {
 }
 
 TEST(Lock, WaiterCancelledAtTheMomentOfWakeUpPassesTheLockOn) {
-  EXPECT_EQ(scenario::run(lock_cancel_at_wakeup()),
-            "1: <asyncio.locks.Lock object [unlocked, waiters:3]>\n"
-            "2: A cancelled\n"
-            "3: B acquired\n"
-            "5: C acquired\n"
-            "7: D acquired\n"
-            "9: locked=False A.cancelled=True\n");
+  EXPECT_EQ(scenario::run(lock_cancel_at_wakeup()), scenario::expected("test_locks/lock_cancel_at_wakeup"));
 }
 
 TEST(Lock, ReleasingAnUnlockedLockThrowsRuntimeError) {
@@ -182,19 +162,7 @@ asyncio::Coro<void> event_basic() {
 }
 
 TEST(Event, SetWakesEveryWaiterInOrderAndACancelledWaiterLeaves) {
-  EXPECT_EQ(scenario::run(event_basic()),
-            "1: A waits\n"
-            "1: B waits\n"
-            "1: C waits\n"
-            "1: <asyncio.locks.Event object [unset, waiters:3]>\n"
-            "2: B cancelled\n"
-            "2: <asyncio.locks.Event object [unset, waiters:2]>\n"
-            "2: <asyncio.locks.Event object [set, waiters:2]>\n"
-            "3: A woke True\n"
-            "3: C woke True\n"
-            "4: <asyncio.locks.Event object [set]>\n"
-            "4: wait on a set event returns at once\n"
-            "4: <asyncio.locks.Event object [unset]>\n");
+  EXPECT_EQ(scenario::run(event_basic()), scenario::expected("test_locks/event_basic"));
 }
 
 asyncio::Coro<void> event_cancel_at_wakeup() {
@@ -213,12 +181,7 @@ asyncio::Coro<void> event_cancel_at_wakeup() {
 }
 
 TEST(Event, WaiterCancelledAtWakeUpEndsCancelledAndTheOthersStillWake) {
-  EXPECT_EQ(scenario::run(event_cancel_at_wakeup()),
-            "1: A waits\n"
-            "1: B waits\n"
-            "2: A cancelled\n"
-            "2: B woke True\n"
-            "3: A.cancelled=True B.done=True\n");
+  EXPECT_EQ(scenario::run(event_cancel_at_wakeup()), scenario::expected("test_locks/event_cancel_at_wakeup"));
 }
 
 
@@ -268,23 +231,7 @@ asyncio::Coro<void> cond_notify_counts() {
 }
 
 TEST(Condition, NotifyWakesExactlyNWaitersInOrderAndNotifyAllTheRest) {
-  EXPECT_EQ(scenario::run(cond_notify_counts()),
-            "1: A waits\n"
-            "1: B waits\n"
-            "1: C waits\n"
-            "1: D waits\n"
-            "1: E waits\n"
-            "1: <asyncio.locks.Condition object [unlocked, waiters:5]>\n"
-            "1: <asyncio.locks.Condition object [locked, waiters:5]>\n"
-            "1: main released\n"
-            "2: A notified True locked=True\n"
-            "4: B notified True locked=True\n"
-            "4: <asyncio.locks.Condition object [locked, waiters:3]>\n"
-            "6: <asyncio.locks.Condition object [locked, waiters:3]>\n"
-            "7: C notified True locked=True\n"
-            "9: D notified True locked=True\n"
-            "11: E notified True locked=True\n"
-            "13: <asyncio.locks.Condition object [unlocked]>\n");
+  EXPECT_EQ(scenario::run(cond_notify_counts()), scenario::expected("test_locks/cond_notify_counts"));
 }
 
 asyncio::Coro<void> cond_cancel_while_waiting() {
@@ -313,16 +260,7 @@ asyncio::Coro<void> cond_cancel_while_waiting() {
 }
 
 TEST(Condition, WaiterCancelledWhileWaitingReacquiresTheLockBeforeItRaises) {
-  EXPECT_EQ(scenario::run(cond_cancel_while_waiting()),
-            "1: A waits\n"
-            "1: B waits\n"
-            "1: main holds the lock; A cancelled\n"
-            "3: <asyncio.locks.Condition object [locked, waiters:1]>\n"
-            "3: main released\n"
-            "4: A cancelled locked=False\n"
-            "4: <asyncio.locks.Condition object [unlocked, waiters:1]>\n"
-            "5: B notified True locked=True\n"
-            "7: A.cancelled=True\n");
+  EXPECT_EQ(scenario::run(cond_cancel_while_waiting()), scenario::expected("test_locks/cond_cancel_while_waiting"));
 }
 
 asyncio::Coro<void> cond_cancel_at_notify() {
@@ -345,15 +283,7 @@ asyncio::Coro<void> cond_cancel_at_notify() {
 }
 
 TEST(Condition, WaiterCancelledAtTheMomentOfNotifyPassesTheNotificationOn) {
-  EXPECT_EQ(scenario::run(cond_cancel_at_notify()),
-            "1: A waits\n"
-            "1: B waits\n"
-            "1: C waits\n"
-            "1: <asyncio.locks.Condition object [locked, waiters:3]>\n"
-            "2: A cancelled locked=False\n"
-            "3: B notified True locked=True\n"
-            "5: <asyncio.locks.Condition object [unlocked, waiters:1]>\n"
-            "6: C cancelled locked=False\n");
+  EXPECT_EQ(scenario::run(cond_cancel_at_notify()), scenario::expected("test_locks/cond_cancel_at_notify"));
 }
 
 asyncio::Coro<void> cond_misuse() {
@@ -376,10 +306,7 @@ asyncio::Coro<void> cond_misuse() {
 }
 
 TEST(Condition, WaitAndNotifyWithoutTheLockThrowRuntimeError) {
-  EXPECT_EQ(scenario::run(cond_misuse()),
-            "wait: RuntimeError: cannot wait on un-acquired lock\n"
-            "notify: RuntimeError: cannot notify on un-acquired lock\n"
-            "notify_all: RuntimeError: cannot notify on un-acquired lock\n");
+  EXPECT_EQ(scenario::run(cond_misuse()), scenario::expected("test_locks/cond_misuse"));
 }
 
 asyncio::Coro<void> cond_consumer(Ticker& tk, asyncio::Condition& cond, std::vector<std::string>& items,
@@ -417,11 +344,7 @@ asyncio::Coro<void> cond_shared_lock_and_wait_for() {
 }
 
 TEST(Condition, SharesAGivenLockAndWaitForReturnsThePredicateValue) {
-  EXPECT_EQ(scenario::run(cond_shared_lock_and_wait_for()),
-            "1: cond.locked=True\n"
-            "2: A predicate=1 took x\n"
-            "3: <asyncio.locks.Condition object [unlocked, waiters:1]>\n"
-            "4: B predicate=1 took y\n");
+  EXPECT_EQ(scenario::run(cond_shared_lock_and_wait_for()), scenario::expected("test_locks/cond_shared_lock_and_wait_for"));
 }
 
 
@@ -452,15 +375,7 @@ asyncio::Coro<void> sem_fifo() {
 }
 
 TEST(Semaphore, AdmitsValueHoldersAtOnceAndTheRestInArrivalOrder) {
-  EXPECT_EQ(scenario::run(sem_fifo()),
-            "0: <asyncio.locks.Semaphore object [unlocked, value:2]>\n"
-            "1: A acquired <asyncio.locks.Semaphore object [unlocked, value:1]>\n"
-            "1: B acquired <asyncio.locks.Semaphore object [locked]>\n"
-            "1: <asyncio.locks.Semaphore object [locked, waiters:3]>\n"
-            "4: C acquired <asyncio.locks.Semaphore object [locked, waiters:2]>\n"
-            "4: D acquired <asyncio.locks.Semaphore object [locked, waiters:1]>\n"
-            "7: E acquired <asyncio.locks.Semaphore object [unlocked, value:1]>\n"
-            "10: <asyncio.locks.Semaphore object [unlocked, value:2]>\n");
+  EXPECT_EQ(scenario::run(sem_fifo()), scenario::expected("test_locks/sem_fifo"));
 }
 
 asyncio::Coro<void> sem_cancel_waiting() {
@@ -480,13 +395,7 @@ asyncio::Coro<void> sem_cancel_waiting() {
 }
 
 TEST(Semaphore, WaiterCancelledWhileWaitingTakesNoPermit) {
-  EXPECT_EQ(scenario::run(sem_cancel_waiting()),
-            "2: A cancelled\n"
-            "2: <asyncio.locks.Semaphore object [locked, waiters:2]>\n"
-            "2: <asyncio.locks.Semaphore object [locked, waiters:2]>\n"
-            "3: B acquired <asyncio.locks.Semaphore object [locked, waiters:1]>\n"
-            "5: C acquired <asyncio.locks.Semaphore object [locked]>\n"
-            "7: <asyncio.locks.Semaphore object [unlocked, value:1]>\n");
+  EXPECT_EQ(scenario::run(sem_cancel_waiting()), scenario::expected("test_locks/sem_cancel_waiting"));
 }
 
 asyncio::Coro<void> sem_cancel_at_wakeup() {
@@ -505,13 +414,7 @@ asyncio::Coro<void> sem_cancel_at_wakeup() {
 }
 
 TEST(Semaphore, WaiterCancelledAtTheMomentOfWakeUpPassesItsPermitOn) {
-  EXPECT_EQ(scenario::run(sem_cancel_at_wakeup()),
-            "1: <asyncio.locks.Semaphore object [locked, waiters:3]>\n"
-            "2: A cancelled\n"
-            "3: B acquired <asyncio.locks.Semaphore object [locked, waiters:2]>\n"
-            "5: C acquired <asyncio.locks.Semaphore object [locked, waiters:1]>\n"
-            "7: D acquired <asyncio.locks.Semaphore object [locked]>\n"
-            "9: <asyncio.locks.Semaphore object [unlocked, value:1]> A.cancelled=True\n");
+  EXPECT_EQ(scenario::run(sem_cancel_at_wakeup()), scenario::expected("test_locks/sem_cancel_at_wakeup"));
 }
 
 asyncio::Coro<void> sem_release_many() {
@@ -532,13 +435,7 @@ asyncio::Coro<void> sem_release_many() {
 }
 
 TEST(Semaphore, EachReleaseHandsOnePermitToTheNextWaiter) {
-  EXPECT_EQ(scenario::run(sem_release_many()),
-            "1: <asyncio.locks.Semaphore object [locked, waiters:3]>\n"
-            "2: A acquired <asyncio.locks.Semaphore object [locked, waiters:2]>\n"
-            "2: B acquired <asyncio.locks.Semaphore object [locked, waiters:1]>\n"
-            "4: C acquired <asyncio.locks.Semaphore object [unlocked, value:1]>\n"
-            "4: <asyncio.locks.Semaphore object [unlocked, value:1]>\n"
-            "6: <asyncio.locks.Semaphore object [unlocked, value:3]>\n");
+  EXPECT_EQ(scenario::run(sem_release_many()), scenario::expected("test_locks/sem_release_many"));
 }
 
 asyncio::Coro<void> sem_bounded() {
@@ -565,13 +462,7 @@ asyncio::Coro<void> sem_bounded() {
 }
 
 TEST(BoundedSemaphore, ReleaseAboveTheInitialValueThrowsValueError) {
-  EXPECT_EQ(scenario::run(sem_bounded()),
-            "<asyncio.locks.BoundedSemaphore object [unlocked, value:1]>\n"
-            "ValueError: BoundedSemaphore released too many times\n"
-            "<asyncio.locks.BoundedSemaphore object [unlocked, value:2]>\n"
-            "ValueError: Semaphore initial value must be >= 0\n"
-            "<asyncio.locks.BoundedSemaphore object [unlocked, value:1]>\n"
-            "<asyncio.locks.BoundedSemaphore object [unlocked, value:2]>\n");
+  EXPECT_EQ(scenario::run(sem_bounded()), scenario::expected("test_locks/sem_bounded"));
 }
 
 
@@ -607,17 +498,7 @@ asyncio::Coro<void> barrier_reuse() {
 }
 
 TEST(Barrier, LastArrivalReleasesEveryoneAndTheBarrierIsReusedNextRound) {
-  EXPECT_EQ(scenario::run(barrier_reuse()),
-            "0: <asyncio.locks.Barrier object [filling, waiters:0/3]>\n"
-            "1: C passed round 0 index 2\n"
-            "1: <asyncio.locks.Barrier object [draining, waiters:0/3]>\n"
-            "2: A passed round 0 index 0\n"
-            "2: B passed round 0 index 1\n"
-            "2: <asyncio.locks.Barrier object [filling, waiters:1/3]>\n"
-            "3: A passed round 1 index 2\n"
-            "4: B passed round 1 index 0\n"
-            "4: C passed round 1 index 1\n"
-            "4: <asyncio.locks.Barrier object [filling, waiters:0/3]>\n");
+  EXPECT_EQ(scenario::run(barrier_reuse()), scenario::expected("test_locks/barrier_reuse"));
 }
 
 asyncio::Coro<void> barrier_abort_and_reset() {
@@ -653,22 +534,7 @@ asyncio::Coro<void> barrier_abort_and_reset() {
 }
 
 TEST(Barrier, AbortBreaksWaitersAndLaterCallersUntilResetWhichAlsoBreaksWaiters) {
-  EXPECT_EQ(scenario::run(barrier_abort_and_reset()),
-            "1: <asyncio.locks.Barrier object [filling, waiters:2/3]>\n"
-            "1: <asyncio.locks.Barrier object [broken]> broken=True\n"
-            "2: A BrokenBarrierError: Abort or reset of barrier\n"
-            "2: B BrokenBarrierError: Abort or reset of barrier\n"
-            "3: main BrokenBarrierError: Barrier aborted\n"
-            "3: <asyncio.locks.Barrier object [filling, waiters:0/3]>\n"
-            "4: <asyncio.locks.Barrier object [filling, waiters:2/3]>\n"
-            "4: <asyncio.locks.Barrier object [resetting, waiters:0/3]>\n"
-            "5: C BrokenBarrierError: Abort or reset of barrier\n"
-            "5: D BrokenBarrierError: Abort or reset of barrier\n"
-            "6: <asyncio.locks.Barrier object [filling, waiters:0/3]>\n"
-            "7: G passed round 0 index 2\n"
-            "8: E passed round 0 index 0\n"
-            "8: F passed round 0 index 1\n"
-            "9: <asyncio.locks.Barrier object [filling, waiters:0/3]> parties=3 n_waiting=0\n");
+  EXPECT_EQ(scenario::run(barrier_abort_and_reset()), scenario::expected("test_locks/barrier_abort_and_reset"));
 }
 
 asyncio::Coro<void> barrier_cancel_waiting() {
@@ -693,13 +559,7 @@ asyncio::Coro<void> barrier_cancel_waiting() {
 }
 
 TEST(Barrier, WaiterCancelledWhileWaitingLeavesTheCountAsItWas) {
-  EXPECT_EQ(scenario::run(barrier_cancel_waiting()),
-            "2: A cancelled <asyncio.locks.Barrier object [filling, waiters:0/2]>\n"
-            "3: <asyncio.locks.Barrier object [filling, waiters:0/2]>\n"
-            "4: C passed round 0 index 1\n"
-            "5: B passed round 0 index 0\n"
-            "6: <asyncio.locks.Barrier object [filling, waiters:0/2]>\n"
-            "6: ValueError: parties must be > 0\n");
+  EXPECT_EQ(scenario::run(barrier_cancel_waiting()), scenario::expected("test_locks/barrier_cancel_waiting"));
 }
 
 
@@ -964,6 +824,30 @@ asyncio::Coro<void> acquire_under_wait_for() {
 }
 
 TEST(Lock, AcquireUnderWaitForTimesOutAndLeavesTheLockUsable) { scenario::run(acquire_under_wait_for()); }
+
+// Python (3.11-3.13): `async with barrier as pos:` waits on entry and gives the
+// arrival index:
+//
+//   async def main():
+//       b = asyncio.Barrier(2)
+//       async def w(i):
+//           async with b as pos:
+//               print(i, pos)
+//       await asyncio.gather(w(1), w(2))
+//
+// prints "2 1" then "1 0" (the last to arrive passes first).
+TEST(Barrier, CoAwaitTheBarrierIsAsyncWith) {
+  std::vector<std::string> out;
+  scenario::run([&]() -> asyncio::Coro<> {
+    asyncio::Barrier b(2);
+    auto w = [&](int i) -> asyncio::Coro<> {
+      std::size_t pos = co_await b;
+      out.push_back(std::to_string(i) + " " + std::to_string(pos));
+    };
+    co_await asyncio::gather(w(1), w(2));
+  }());
+  EXPECT_EQ(out, (std::vector<std::string>{"2 1", "1 0"}));
+}
 
 // Issue 8, defect 12: the bound held only when release() was called on a
 // BoundedSemaphore, not through a Semaphore& (Python dispatches dynamically):

@@ -1,6 +1,8 @@
 // Tests of queues.hpp: Queue, LifoQueue, PriorityQueue. The scenario tests
 // compare a log with loop-iteration numbers to the one printed by the same
-// program on CPython 3.13's asyncio.queues (3.12 locks underneath).
+// program on CPython's asyncio.queues: the twin of scenario X is
+// tests/python/test_queues/X.py (3.11; the shutdown ones need 3.13), its log
+// X.out, which the test reads; `make twins` checks that each twin prints it.
 #include "asyncio/queues.hpp"
 
 #include <gtest/gtest.h>
@@ -72,14 +74,7 @@ asyncio::Coro<void> get_fifo() {
 }
 
 TEST(Queue, GetWaitsUntilAnItemIsPutAndGettersAreServedInArrivalOrder) {
-  EXPECT_EQ(scenario::run(get_fifo()),
-            "1: <Queue maxsize=0 _getters[3]>\n"
-            "1: <Queue maxsize=0 _queue=[1] _getters[2] tasks=1>\n"
-            "1: <Queue maxsize=0 _queue=[1, 2, 3] tasks=3>\n"
-            "2: A got 1\n"
-            "2: B got 2\n"
-            "2: C got 3\n"
-            "3: <Queue maxsize=0 tasks=3>\n");
+  EXPECT_EQ(scenario::run(get_fifo()), scenario::expected("test_queues/get_fifo"));
 }
 
 asyncio::Coro<void> put_waits_when_full() {
@@ -101,17 +96,7 @@ asyncio::Coro<void> put_waits_when_full() {
 }
 
 TEST(Queue, PutWaitsWhileFullAndEachGetLetsOnePutterIn) {
-  EXPECT_EQ(scenario::run(put_waits_when_full()),
-            "1: A put a\n"
-            "1: B put b\n"
-            "1: <Queue maxsize=2 _queue=['a', 'b'] _putters[2] tasks=2> full=True qsize=2 maxsize=2\n"
-            "1: main got a\n"
-            "1: <Queue maxsize=2 _queue=['b'] _putters[1] tasks=2>\n"
-            "1: main got b\n"
-            "1: <Queue maxsize=2 tasks=2>\n"
-            "2: C put c\n"
-            "2: D put d\n"
-            "3: <Queue maxsize=2 _queue=['c', 'd'] tasks=4>\n");
+  EXPECT_EQ(scenario::run(put_waits_when_full()), scenario::expected("test_queues/put_waits_when_full"));
 }
 
 asyncio::Coro<void> getter_cancelled_at_wakeup() {
@@ -132,13 +117,7 @@ asyncio::Coro<void> getter_cancelled_at_wakeup() {
 }
 
 TEST(Queue, GetterCancelledAtTheMomentOfWakeUpPassesTheItemOn) {
-  EXPECT_EQ(scenario::run(getter_cancelled_at_wakeup()),
-            "1: <Queue maxsize=0 _queue=[1] _getters[2] tasks=1>\n"
-            "2: A cancelled\n"
-            "2: <Queue maxsize=0 _queue=[1] _getters[1] tasks=1>\n"
-            "3: B got 1\n"
-            "3: C got 2\n"
-            "4: <Queue maxsize=0 tasks=2> A.cancelled=True\n");
+  EXPECT_EQ(scenario::run(getter_cancelled_at_wakeup()), scenario::expected("test_queues/getter_cancelled_at_wakeup"));
 }
 
 asyncio::Coro<void> getter_cancelled_while_waiting() {
@@ -157,12 +136,7 @@ asyncio::Coro<void> getter_cancelled_while_waiting() {
 }
 
 TEST(Queue, GetterCancelledWhileWaitingIsSkippedAndTakesNothing) {
-  EXPECT_EQ(scenario::run(getter_cancelled_while_waiting()),
-            "1: <Queue maxsize=0 _getters[2]>\n"
-            "1: <Queue maxsize=0 _queue=[1] tasks=1>\n"
-            "2: A cancelled\n"
-            "2: B got 1\n"
-            "3: <Queue maxsize=0 tasks=1>\n");
+  EXPECT_EQ(scenario::run(getter_cancelled_while_waiting()), scenario::expected("test_queues/getter_cancelled_while_waiting"));
 }
 
 asyncio::Coro<void> putter_cancelled_at_wakeup() {
@@ -185,15 +159,7 @@ asyncio::Coro<void> putter_cancelled_at_wakeup() {
 }
 
 TEST(Queue, PutterCancelledAtTheMomentOfWakeUpPassesTheFreeSlotOn) {
-  EXPECT_EQ(scenario::run(putter_cancelled_at_wakeup()),
-            "1: main got x\n"
-            "1: <Queue maxsize=1 _putters[2] tasks=1>\n"
-            "2: A cancelled\n"
-            "2: <Queue maxsize=1 _putters[1] tasks=1>\n"
-            "3: B put b\n"
-            "4: main got b\n"
-            "5: C put c\n"
-            "6: <Queue maxsize=1 _queue=['c'] tasks=3> A.cancelled=True\n");
+  EXPECT_EQ(scenario::run(putter_cancelled_at_wakeup()), scenario::expected("test_queues/putter_cancelled_at_wakeup"));
 }
 
 asyncio::Coro<void> woken_getter_robbed() {
@@ -214,12 +180,7 @@ asyncio::Coro<void> woken_getter_robbed() {
 }
 
 TEST(Queue, WokenGetterWhoseItemWasTakenWaitsAgainAtTheBack) {
-  EXPECT_EQ(scenario::run(woken_getter_robbed()),
-            "1: main took 1 first\n"
-            "1: <Queue maxsize=0 _getters[1] tasks=1>\n"
-            "2: <Queue maxsize=0 _getters[2] tasks=1>\n"
-            "3: B got 2\n"
-            "3: A got 3\n");
+  EXPECT_EQ(scenario::run(woken_getter_robbed()), scenario::expected("test_queues/woken_getter_robbed"));
 }
 
 asyncio::Coro<void> woken_putter_robbed() {
@@ -241,15 +202,7 @@ asyncio::Coro<void> woken_putter_robbed() {
 }
 
 TEST(Queue, WokenPutterWhoseSlotWasTakenWaitsAgainAtTheBack) {
-  EXPECT_EQ(scenario::run(woken_putter_robbed()),
-            "1: main got x\n"
-            "1: <Queue maxsize=1 _queue=['m'] _putters[1] tasks=2>\n"
-            "2: <Queue maxsize=1 _queue=['m'] _putters[2] tasks=2>\n"
-            "2: main got m\n"
-            "3: B put b\n"
-            "4: main got b\n"
-            "5: A put a\n"
-            "6: main got a\n");
+  EXPECT_EQ(scenario::run(woken_putter_robbed()), scenario::expected("test_queues/woken_putter_robbed"));
 }
 
 asyncio::Coro<void> joiner(Ticker& tk, asyncio::Queue<int>& q, std::string name) {
@@ -287,16 +240,7 @@ asyncio::Coro<void> join_task_done() {
 }
 
 TEST(Queue, JoinWaitsUntilEveryItemPutIsMarkedDone) {
-  EXPECT_EQ(scenario::run(join_task_done()),
-            "1: J0 joined\n"
-            "1: J0.done=True\n"
-            "2: <Queue maxsize=0 _queue=[1, 2] tasks=2>\n"
-            "2: <Queue maxsize=0 _queue=[2] tasks=1>\n"
-            "3: unfinished 1\n"
-            "3: <Queue maxsize=0>\n"
-            "4: J1 joined\n"
-            "4: J2 joined\n"
-            "5: ValueError: task_done() called too many times\n");
+  EXPECT_EQ(scenario::run(join_task_done()), scenario::expected("test_queues/join_task_done"));
 }
 
 asyncio::Coro<void> shutdown_wakes_everyone() {
@@ -330,16 +274,7 @@ asyncio::Coro<void> shutdown_wakes_everyone() {
 }
 
 TEST(Queue, ShutdownWakesEveryWaiterAndLaterPutsRaiseQueueShutDown) {
-  EXPECT_EQ(scenario::run(shutdown_wakes_everyone()),
-            "2: A got 1\n"
-            "2: C put c\n"
-            "2: <Queue maxsize=1 _queue=['c'] _putters[1] tasks=2>\n"
-            "2: <Queue maxsize=1 _queue=['c'] tasks=2 shutdown>\n"
-            "3: B got c\n"
-            "3: D QueueShutDown\n"
-            "4: <Queue maxsize=1 tasks=2 shutdown>\n"
-            "4: put_nowait: QueueShutDown\n"
-            "4: get_nowait: QueueShutDown\n");
+  EXPECT_EQ(scenario::run(shutdown_wakes_everyone()), scenario::expected("test_queues/shutdown_wakes_everyone"));
 }
 
 asyncio::Coro<void> shutdown_leaves_items() {
@@ -372,14 +307,7 @@ asyncio::Coro<void> shutdown_leaves_items() {
 }
 
 TEST(Queue, AfterShutdownGetsReturnTheItemsLeftUntilImmediateShutdownDropsThem) {
-  EXPECT_EQ(scenario::run(shutdown_leaves_items()),
-            "0: <Queue maxsize=0 _queue=[0, 1, 2] tasks=3 shutdown>\n"
-            "0: got 0 1\n"
-            "0: put: QueueShutDown\n"
-            "0: <Queue maxsize=0 _queue=[2] tasks=1 shutdown>\n"
-            "0: <Queue maxsize=0 shutdown>\n"
-            "0: joined\n"
-            "0: get: QueueShutDown\n");
+  EXPECT_EQ(scenario::run(shutdown_leaves_items()), scenario::expected("test_queues/shutdown_leaves_items"));
 }
 
 asyncio::Coro<void> shutdown_immediate_releases_join() {
@@ -399,11 +327,7 @@ asyncio::Coro<void> shutdown_immediate_releases_join() {
 }
 
 TEST(Queue, ImmediateShutdownCountsDroppedItemsAsDoneAndReleasesJoin) {
-  EXPECT_EQ(scenario::run(shutdown_immediate_releases_join()),
-            "1: <Queue maxsize=0 _queue=[0, 1, 2] tasks=3>\n"
-            "1: <Queue maxsize=0 shutdown>\n"
-            "2:  joined\n"
-            "2: A QueueShutDown\n");
+  EXPECT_EQ(scenario::run(shutdown_immediate_releases_join()), scenario::expected("test_queues/shutdown_immediate_releases_join"));
 }
 
 template <class Q>
@@ -442,16 +366,7 @@ asyncio::Coro<void> kinds() {
 }
 
 TEST(Queues, FifoLifoAndPriorityOrderAndPrintAsPython) {
-  EXPECT_EQ(scenario::run(kinds()),
-            "<Queue maxsize=0 _queue=[3, 1, 4, 1, 5] tasks=5>\n"
-            "Queue: [3, 1, 4, 1, 5]\n"
-            "<LifoQueue maxsize=0 _queue=[3, 1, 4, 1, 5] tasks=5>\n"
-            "LifoQueue: [5, 1, 4, 1, 3]\n"
-            "<PriorityQueue maxsize=0 _queue=[1, 1, 4, 3, 5] tasks=5>\n"
-            "PriorityQueue: [1, 1, 3, 4, 5]\n"
-            "<Queue maxsize=0 _queue=['a', 'b'] tasks=2>\n"
-            "QueueEmpty\n"
-            "QueueFull\n");
+  EXPECT_EQ(scenario::run(kinds()), scenario::expected("test_queues/kinds"));
 }
 
 
@@ -626,12 +541,7 @@ asyncio::Coro<void> shutdown_immediate_with_putters() {
 }
 
 TEST(Queue, ImmediateShutdownWakesWaitingPuttersWithQueueShutDown) {
-  // The same program on CPython 3.13 prints the same lines.
-  EXPECT_EQ(scenario::run(shutdown_immediate_with_putters()),
-            "1: <Queue maxsize=1 shutdown>\n"
-            "2: A QueueShutDown\n"
-            "2: B QueueShutDown\n"
-            "3: <Queue maxsize=1 shutdown> empty=True\n");
+  EXPECT_EQ(scenario::run(shutdown_immediate_with_putters()), scenario::expected("test_queues/shutdown_immediate_with_putters"));
 }
 
 

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "asyncio/timeouts.hpp"
+#include "asyncio/repr.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -335,8 +336,8 @@ TEST(TaskGroup, InsideATimeoutTheDeadlineCancelsTheGroupAndBecomesTimeoutError) 
   test::expect_no_frames();
 }
 
-struct Exit : asyncio::BaseException {  // like Python's SystemExit
-  using BaseException::BaseException;
+struct Exit : asyncio::SystemExit {  // a subclass of SystemExit, as Python allows
+  using SystemExit::SystemExit;
 };
 
 TEST(TaskGroup, ABaseErrorOfAChildPropagatesAloneNotInAGroup) {
@@ -422,6 +423,133 @@ TEST(ExceptionGroup, TakeIsAnExceptStarClause) {
 
 TEST(ExceptionGroup, NeedsAtLeastOneException) {
   EXPECT_THROW(asyncio::ExceptionGroup("x", {}), std::invalid_argument);
+}
+
+// ---- BaseExceptions other than SystemExit/KeyboardInterrupt (issue 9) ----
+
+struct MyBaseExc : asyncio::BaseException {  // Python: class MyBaseExc(BaseException)
+  using BaseException::BaseException;
+};
+
+// Python (3.11; 3.12 and 3.13 print the same), after test_taskgroups.py's
+// test_taskgroup_20a and 21a:
+//
+//   class MyBaseExc(BaseException): pass
+//
+//   async def crash_soon():
+//       await asyncio.sleep(0.1)
+//       raise MyBaseExc("boom")
+//
+//   async def sleeper(log):
+//       try:
+//           await asyncio.sleep(10)
+//       except asyncio.CancelledError:
+//           log.append("sleeper cancelled")
+//           raise
+//
+//   async def main():
+//       log = []
+//       me = asyncio.current_task()
+//       try:
+//           async with asyncio.TaskGroup() as tg:
+//               tg.create_task(crash_soon())
+//               tg.create_task(sleeper(log))
+//               await asyncio.sleep(10)
+//       except BaseExceptionGroup as eg:
+//           print(type(eg).__name__, repr(eg))
+//       print(log, "cancelling:", me.cancelling())
+//       try:
+//           async with asyncio.TaskGroup() as tg:
+//               tg.create_task(sleeper(log))
+//               await asyncio.sleep(0)
+//               raise MyBaseExc("body")
+//       except BaseExceptionGroup as eg:
+//           print(type(eg).__name__, repr(eg))
+//       print(log, "cancelling:", me.cancelling())
+//       try:
+//           async with asyncio.TaskGroup() as tg:
+//               tg.create_task(sleeper(log))
+//               await asyncio.sleep(0)
+//               raise SystemExit("bye")
+//       except SystemExit as e:
+//           print("SystemExit", repr(e))
+//       print(log, "cancelling:", me.cancelling())
+//
+// prints
+//   BaseExceptionGroup BaseExceptionGroup('unhandled errors in a TaskGroup', [MyBaseExc('boom')])
+//   ['sleeper cancelled'] cancelling: 0
+//   BaseExceptionGroup BaseExceptionGroup('unhandled errors in a TaskGroup', [MyBaseExc('body')])
+//   ['sleeper cancelled', 'sleeper cancelled'] cancelling: 0
+//   SystemExit SystemExit('bye')
+//   ['sleeper cancelled', 'sleeper cancelled', 'sleeper cancelled'] cancelling: 0
+asyncio::Coro<> sleeper_logged(test::Log& log) {
+  try {
+    co_await asyncio::sleep(10s);
+  } catch (const asyncio::CancelledError&) {
+    log("sleeper cancelled");
+    throw;
+  }
+}
+
+TEST(TaskGroup, AUserBaseExceptionGoesIntoTheGroupOnlySystemExitAndKeyboardInterruptGoAlone) {
+  test::Log log, out;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto me = asyncio::current_task();
+    auto status = [&] { return asyncio::py_repr(log.items) + " cancelling: " + std::to_string(me.cancelling()); };
+    try {
+      asyncio::TaskGroup tg;
+      co_await tg.async_with([&]() -> asyncio::Coro<> {
+        tg.create_task([]() -> asyncio::Coro<> {
+          co_await asyncio::sleep(0.1);
+          throw MyBaseExc("boom");
+        }());
+        tg.create_task(sleeper_logged(log));
+        co_await asyncio::sleep(10s);
+      });
+    } catch (const asyncio::ExceptionGroup& eg) {
+      out(str(eg));
+    }
+    out(status());
+    try {
+      asyncio::TaskGroup tg;
+      co_await tg.async_with([&]() -> asyncio::Coro<> {
+        tg.create_task(sleeper_logged(log));
+        co_await asyncio::sleep(0);
+        throw MyBaseExc("body");
+      });
+    } catch (const asyncio::ExceptionGroup& eg) {
+      out(str(eg));
+    }
+    out(status());
+    try {
+      asyncio::TaskGroup tg;
+      co_await tg.async_with([&]() -> asyncio::Coro<> {
+        tg.create_task(sleeper_logged(log));
+        co_await asyncio::sleep(0);
+        throw asyncio::SystemExit("bye");
+      });
+    } catch (const asyncio::SystemExit&) {
+      out("SystemExit " + asyncio::exception_repr(std::current_exception()));
+    }
+    out(status());
+  }());
+  EXPECT_THAT(out.items,
+              ElementsAre("BaseExceptionGroup('unhandled errors in a TaskGroup', [MyBaseExc('boom')])",
+                          "['sleeper cancelled'] cancelling: 0",
+                          "BaseExceptionGroup('unhandled errors in a TaskGroup', [MyBaseExc('body')])",
+                          "['sleeper cancelled', 'sleeper cancelled'] cancelling: 0", "SystemExit SystemExit('bye')",
+                          "['sleeper cancelled', 'sleeper cancelled', 'sleeper cancelled'] cancelling: 0"));
+  test::expect_no_frames();
+}
+
+// Python: ExceptionGroup("m", []) -> ValueError('second argument (exceptions) must be a non-empty sequence')
+//         ExceptionGroup("m", [ValueError(), 1]) -> ValueError('Item 1 of second argument (exceptions) is not an exception')
+TEST(ExceptionGroup, AnEmptyListOrANullMemberIsAValueError) {
+  EXPECT_THROW_MSG(asyncio::ExceptionGroup("m", {}), asyncio::ValueError,
+                   "second argument (exceptions) must be a non-empty sequence");
+  std::vector<std::exception_ptr> with_null{std::make_exception_ptr(asyncio::ValueError("")), nullptr};
+  EXPECT_THROW_MSG(asyncio::ExceptionGroup("m", with_null), asyncio::ValueError,
+                   "Item 1 of second argument (exceptions) is not an exception");
 }
 
 }  // namespace

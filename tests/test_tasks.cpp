@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <sstream>
+
+#include "asyncio/repr.hpp"
 
 #include "support.hpp"
 
@@ -395,13 +398,16 @@ TEST(Task, DefaultNamesAreTaskN) {
   }());
 }
 
-TEST(Task, MoveOnlyResultsCanBeMovedOutOfTheTask) {
+TEST(Task, MoveOnlyResultsLeaveTheTaskOnlyThroughTake) {
   auto v = test::run_virtual([]() -> asyncio::Coro<std::unique_ptr<int>> {
     auto t = asyncio::create_task([]() -> asyncio::Coro<std::unique_ptr<int>> {
       co_await asyncio::sleep(0);
       co_return std::make_unique<int>(11);
     }());
-    co_return co_await std::move(t);
+    auto copy = t;
+    auto out = co_await std::move(t).take();
+    EXPECT_THROW_MSG(copy.result(), asyncio::InvalidStateError, "Result was taken out by take()");
+    co_return out;
   }());
   ASSERT_TRUE(v);
   EXPECT_EQ(*v, 11);
@@ -430,6 +436,174 @@ TEST(Task, PrintsItsStateLikeAsyncio) {
     done << t;
     EXPECT_THAT(done.str(), testing::EndsWith("result=4>"));
   }());
+}
+
+// ---- cancel messages as CPython's Task keeps them (issue 9) ----
+
+asyncio::Coro<> sleep_long() { co_await asyncio::sleep(10s); }
+
+template <class F>
+std::string cancelled_repr(F&& f) {
+  try {
+    f();
+  } catch (const asyncio::CancelledError&) {
+    return asyncio::exception_repr(std::current_exception());
+  }
+  return "no CancelledError";
+}
+
+// Python (3.11; 3.12 and 3.13 print the same):
+//
+//   async def sleeper():
+//       await asyncio.sleep(10)
+//
+//   async def main():
+//       t = asyncio.create_task(sleeper())
+//       await asyncio.sleep(0)
+//       t.cancel("a")
+//       t.cancel("b")
+//       try:
+//           await t
+//       except asyncio.CancelledError as e:
+//           print("await:", repr(e))
+//       for i in range(2):
+//           try:
+//               t.result()
+//           except asyncio.CancelledError as e:
+//               print("result:", repr(e))
+//       u = asyncio.create_task(sleeper())
+//       await asyncio.sleep(0)
+//       u.cancel("m")
+//       await asyncio.sleep(0)
+//       for i in range(2):
+//           try:
+//               u.result()
+//           except asyncio.CancelledError as e:
+//               print("result:", repr(e))
+//       try:
+//           u.exception()
+//       except asyncio.CancelledError as e:
+//           print("exception:", repr(e))
+//       f = asyncio.get_running_loop().create_future()
+//       f.cancel("fm")
+//       for i in range(2):
+//           try:
+//               f.result()
+//           except asyncio.CancelledError as e:
+//               print("future result:", repr(e))
+//
+// prints
+//   await: CancelledError('a')
+//   result: CancelledError()
+//   result: CancelledError()
+//   result: CancelledError('m')
+//   result: CancelledError()
+//   exception: CancelledError()
+//   future result: CancelledError('fm')
+//   future result: CancelledError('fm')
+//
+// (The first cancel reaches the awaited sleep, whose CancelledError('a') the
+// task sees; a cancelled task hands its message to the first retrieval only.)
+TEST(Task, CancelMessagesAreThoseCPythonReports) {
+  test::Log log;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto t = asyncio::create_task(sleep_long());
+    co_await asyncio::sleep(0);
+    t.cancel("a");
+    t.cancel("b");
+    std::exception_ptr awaited;
+    try {
+      co_await t;
+    } catch (const asyncio::CancelledError&) {
+      awaited = std::current_exception();
+    }
+    log("await: " + asyncio::exception_repr(awaited));
+    for (int i = 0; i < 2; ++i) log("result: " + cancelled_repr([&] { t.result(); }));
+    auto u = asyncio::create_task(sleep_long());
+    co_await asyncio::sleep(0);
+    u.cancel("m");
+    co_await asyncio::sleep(0);
+    for (int i = 0; i < 2; ++i) log("result: " + cancelled_repr([&] { u.result(); }));
+    log("exception: " + cancelled_repr([&] { (void)u.exception(); }));
+    auto f = asyncio::get_running_loop().create_future<int>();
+    f.cancel("fm");
+    for (int i = 0; i < 2; ++i) log("future result: " + cancelled_repr([&] { f.result(); }));
+  }());
+  EXPECT_THAT(log.items, ElementsAre("await: CancelledError('a')", "result: CancelledError()",
+                                     "result: CancelledError()", "result: CancelledError('m')",
+                                     "result: CancelledError()", "exception: CancelledError()",
+                                     "future result: CancelledError('fm')", "future result: CancelledError('fm')"));
+  test::expect_no_frames();
+}
+
+// Python (3.11-3.13):
+//
+//   async def main():
+//       t = asyncio.create_task(asyncio.sleep(10), name="t")
+//       await asyncio.sleep(0)
+//       t.cancel()
+//       print(repr(t).split(" coro=")[0], t.cancelling())
+//       await asyncio.sleep(0)
+//       print(repr(t).split(" coro=")[0], t.cancelling())
+//
+// prints
+//   <Task cancelling name='t' 1
+//   <Task cancelled name='t' 1
+TEST(Task, ReprSaysCancellingWhileARequestIsPending) {
+  test::Log log;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto t = asyncio::create_task(asyncio::sleep(10s), "t");
+    co_await asyncio::sleep(0);
+    t.cancel();
+    auto head = [&] {
+      std::ostringstream os;
+      os << t;
+      std::string r = os.str();
+      return r.substr(0, r.find(" coro=")) + " " + std::to_string(t.cancelling());
+    };
+    log(head());
+    co_await asyncio::sleep(0);
+    log(head());
+  }());
+  EXPECT_THAT(log.items, ElementsAre("<Task cancelling name='t' 1", "<Task cancelled name='t' 1"));
+  test::expect_no_frames();
+}
+
+// Python: t.remove_done_callback(fn) removes every registration of fn and
+// returns the count:
+//
+//   def on_done(t): print("called")
+//   async def main():
+//       t = asyncio.create_task(asyncio.sleep(0))
+//       t.add_done_callback(on_done); t.add_done_callback(on_done)
+//       print(t.remove_done_callback(on_done), t.remove_done_callback(on_done))
+//       await t; await asyncio.sleep(0)
+//
+// prints "2 0" and never "called".
+int g_task_callbacks = 0;
+void on_task_done(asyncio::AnyTask&) { ++g_task_callbacks; }
+void on_task_done_plain() { ++g_task_callbacks; }
+
+TEST(Task, RemoveDoneCallbackByCallableRemovesEveryRegistrationAndCountsThem) {
+  g_task_callbacks = 0;
+  std::vector<std::size_t> counts;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto t = asyncio::create_task(asyncio::sleep(0));
+    asyncio::AnyTask any = t;
+    any.add_done_callback(&on_task_done);
+    t.add_done_callback(on_task_done_plain);
+    t.add_done_callback(on_task_done_plain);
+    auto kept = t.add_done_callback([] { g_task_callbacks += 100; });
+    counts.push_back(t.remove_done_callback(on_task_done_plain));
+    counts.push_back(t.remove_done_callback(on_task_done_plain));
+    counts.push_back(any.remove_done_callback(on_task_done));
+    (void)kept;
+    co_await t;
+    co_await asyncio::sleep(0);
+  }());
+  EXPECT_THAT(counts, ElementsAre(2u, 0u, 1u));
+  EXPECT_EQ(g_task_callbacks, 100);  // only the lambda ran
+  test::expect_no_frames();
 }
 
 }  // namespace

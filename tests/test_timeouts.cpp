@@ -302,4 +302,42 @@ TEST(Timeout, ABlockThatFinishesJustBeforeTheDeadlineDisarmsIt) {
   test::expect_no_frames();
 }
 
+// Python (3.11-3.13):
+//
+//   async def main():
+//       loop = asyncio.get_running_loop()
+//       same = 0
+//       for i in range(1000):
+//           d = loop.time() + i * 0.001 + 0.000123456789
+//           if asyncio.timeout_at(d).when() == d:
+//               same += 1
+//       print(same)
+//       async with asyncio.timeout(None) as cm:
+//           d = loop.time() + 0.123456789
+//           cm.reschedule(d)
+//           print(cm.when() == d)
+//
+// prints 1000 and True: what the user gave, the user gets back.
+TEST(Timeout, WhenReturnsExactlyTheDeadlineGiven) {
+  int same = 0;
+  bool rescheduled_same = false;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    co_await asyncio::sleep(12.5);  // a loop time that is not a round number of seconds
+    for (int i = 0; i < 1000; ++i) {
+      double d = loop.time() + i * 0.001 + 0.000123456789;
+      if (asyncio::timeout_at(d).when() == d) ++same;
+    }
+    co_await asyncio::timeout(std::nullopt, [&](asyncio::Timeout& cm) -> asyncio::Coro<> {
+      double d = loop.time() + 0.123456789;
+      cm.reschedule(d);
+      rescheduled_same = cm.when() == d;
+      co_return;
+    });
+  }());
+  EXPECT_EQ(same, 1000);
+  EXPECT_TRUE(rescheduled_same);
+  test::expect_no_frames();
+}
+
 }  // namespace

@@ -9,6 +9,7 @@
 #include "asyncio/futures.hpp"
 #include "asyncio/locks.hpp"
 #include "asyncio/queues.hpp"
+#include "asyncio/repr.hpp"
 #include "asyncio/runners.hpp"
 #include "asyncio/taskgroups.hpp"
 #include "asyncio/tasks.hpp"

@@ -35,6 +35,7 @@
 #include <ostream>
 #include <type_traits>
 
+#include "asyncio/detail/awaitable.hpp"
 #include "asyncio/detail/core.hpp"
 
 namespace asyncio {
@@ -245,6 +246,51 @@ class [[nodiscard]] Coro {
   }
   handle_type h_;
 };
+
+/// Python's `try: <body> finally: <cleanup>` when the cleanup awaits.
+///
+/// C++ allows no `co_await` inside a `catch` block (nor in a destructor), so
+/// a `finally:` or `except ...: await ...; raise` needs the exception kept,
+/// the handler left, the cleanup awaited, and the exception rethrown. This
+/// helper does that once, right:
+///
+/// ```cpp
+/// // Python:                           // C++:
+/// // try:                              co_await asyncio::try_finally(
+/// //     await work()                      [&]() -> asyncio::Coro<> { co_await work(); },
+/// // finally:                              [&]() -> asyncio::Coro<> { co_await writer.wait_closed(); });
+/// //     await writer.wait_closed()
+/// ```
+///
+/// `body` and `cleanup` are callables returning something awaitable (a
+/// coroutine). Returns the body's value. However the body ends (a value, an
+/// exception, CancelledError), the cleanup runs, then the body's exception is
+/// rethrown; an exception thrown by the cleanup replaces it, as in Python.
+/// Both run inline in the current task (no loop iteration passes for them).
+template <class Body, class Cleanup>
+Coro<detail::await_value_t<std::invoke_result_t<Body&>>> try_finally(Body body, Cleanup cleanup) {
+  using R = detail::await_value_t<std::invoke_result_t<Body&>>;
+  std::exception_ptr exc;
+  if constexpr (std::is_void_v<R>) {
+    try {
+      co_await body();
+    } catch (...) {
+      exc = std::current_exception();
+    }
+    co_await cleanup();
+    if (exc) std::rethrow_exception(exc);
+  } else {
+    std::optional<R> result;
+    try {
+      result.emplace(co_await body());
+    } catch (...) {
+      exc = std::current_exception();
+    }
+    co_await cleanup();
+    if (exc) std::rethrow_exception(exc);
+    co_return std::move(*result);
+  }
+}
 
 namespace detail {
 template <class T>

@@ -266,7 +266,19 @@ class EventLoop final : public detail::LoopCore {
   }
 
   // ---- scheduling callbacks ----
+  //
+  // Lifetime trap (Python has none, its closures keep what they use alive):
+  // a callback runs later, on the loop, usually after the coroutine or
+  // function that scheduled it has moved on or ended. A lambda that captures
+  // locals by reference (`[&]`) then reads a dead frame. Capture by value
+  // (handles such as Task and Future are cheap to copy), or cancel the
+  // returned Handle before the captured objects go.
+  //
+  //   loop.call_soon([&count] { ++count; });   // wrong if `count` dies first
+  //   loop.call_soon([fut]() mutable { fut.set_result(1); });   // right: a copy
+  //
   /// Schedules `fn(args...)` for the next iteration, after those already scheduled.
+  /// `fn` and `args` are stored by value; see the lifetime note above.
   template <class F, class... Args>
   Handle call_soon(F&& fn, Args&&... args) {
     check_thread("call_soon");

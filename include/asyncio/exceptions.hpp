@@ -29,9 +29,9 @@
 /// }
 /// ```
 ///
-/// C++ allows no `co_await` inside a `catch` block; to await during cleanup,
-/// keep the exception (`std::current_exception()`), leave the handler, await,
-/// then `std::rethrow_exception` it.
+/// C++ allows no `co_await` inside a `catch` block; to await during cleanup
+/// use `asyncio::try_finally(body, cleanup)` (coroutines.hpp), which keeps the
+/// exception, awaits the cleanup and rethrows it.
 ///
 /// `catch (...)` catches cancellations too, like a bare `except:` in Python:
 /// rethrow them (`throw;`) unless you mean to ignore the cancel request.
@@ -41,21 +41,41 @@
 namespace asyncio {
 
 /// Root of the exceptions that are not errors (Python's `BaseException`).
+///
+/// Python tells `E()` (no argument, `e.args == ()`) from `E('')` (one empty
+/// argument, `e.args == ('',)`); so does this class: `has_args()` is false only
+/// for the default-constructed form, and `exception_repr` prints `E()` or `E('')`.
 class BaseException {
  public:
-  explicit BaseException(std::string message = {}) : message_(std::move(message)) {}
+  BaseException() noexcept = default;
+  explicit BaseException(std::string message) : message_(std::move(message)), has_args_(true) {}
   virtual ~BaseException() = default;
   /// The message, as `str(exc)` in Python; empty when there is none.
   virtual const char* what() const noexcept { return message_.c_str(); }
   const std::string& message() const noexcept { return message_; }
+  /// False for `E()`, true for `E(msg)` even when msg is empty (`bool(e.args)`).
+  bool has_args() const noexcept { return has_args_; }
 
  private:
   std::string message_;
+  bool has_args_ = false;
 };
 
 /// The operation was cancelled (`asyncio.CancelledError`). Thrown into a task at
 /// its current `co_await` after `Task::cancel(msg)`; `what()` is `msg`.
 class CancelledError : public BaseException {
+ public:
+  using BaseException::BaseException;
+};
+
+/// Python's `SystemExit` and `KeyboardInterrupt`: the two BaseExceptions that a
+/// TaskGroup lets out alone (CPython's `_is_base_error`); any other BaseException
+/// a child or the body raises goes into the ExceptionGroup with the errors.
+class SystemExit : public BaseException {
+ public:
+  using BaseException::BaseException;
+};
+class KeyboardInterrupt : public BaseException {
  public:
   using BaseException::BaseException;
 };
@@ -84,15 +104,17 @@ class InvalidStateError : public std::logic_error {
 
 /// Python's name for the type of `e`, for messages and reprs: `CancelledError`,
 /// `TimeoutError`, `InvalidStateError`, `RuntimeError` (std::runtime_error and
-/// asyncio::RuntimeError), `ValueError` (std::invalid_argument, std::domain_error),
-/// `IndexError` (std::out_of_range), `OverflowError`, `MemoryError`
+/// asyncio::RuntimeError), `TypeError`, `KeyError`, `ZeroDivisionError`,
+/// `ValueError` (std::invalid_argument, std::domain_error), `IndexError`
+/// (std::out_of_range), `OverflowError`, `MemoryError`
 /// (std::bad_alloc), `Exception` (any other std::exception); other types by
 /// their demangled C++ name.
 std::string exception_type_name(const std::exception_ptr& e);
 /// The message of `e` (`str(exc)` in Python): what() for std::exception and
 /// BaseException, empty otherwise.
 std::string exception_message(const std::exception_ptr& e);
-/// `repr(exc)`: `RuntimeError('Too big number')`, `TimeoutError()`.
+/// `repr(exc)`: `RuntimeError('Too big number')`, `TimeoutError()`; a
+/// BaseException built with an empty message prints `CancelledError('')`.
 std::string exception_repr(const std::exception_ptr& e);
 
 // ---- synchronisation primitives and queues (locks.hpp, queues.hpp) ----------
@@ -115,6 +137,39 @@ std::string exception_repr(const std::exception_ptr& e);
 class ValueError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
+};
+
+// ---- the other builtin errors examples and user code meet --------------------
+//
+// | Python              | C++                                                 |
+// |---------------------|-----------------------------------------------------|
+// | `TypeError`         | `asyncio::TypeError : std::logic_error`             |
+// | `KeyError`          | `asyncio::KeyError : std::out_of_range` (LookupError) |
+// | `ZeroDivisionError` | `asyncio::ZeroDivisionError : std::domain_error` (ArithmeticError) |
+//
+// None of them is caught by `catch (const asyncio::ValueError&)`, as in Python.
+// A KeyError is built from the repr of the missing key, because Python's
+// `str(KeyError('k'))` is `'k'`: `throw asyncio::KeyError(asyncio::py_repr(key))`
+// (repr.hpp); what() is then `'k'` and exception_repr `KeyError('k')`.
+
+/// Python's `TypeError`: an argument of the wrong kind (e.g. `set_exception`
+/// given a null exception_ptr: "invalid exception object").
+class TypeError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+/// Python's `KeyError`: a mapping has no such key.
+class KeyError : public std::out_of_range {
+ public:
+  using std::out_of_range::out_of_range;
+};
+
+/// Python's `ZeroDivisionError`: "division by zero".
+class ZeroDivisionError : public std::domain_error {
+ public:
+  ZeroDivisionError() : std::domain_error("division by zero") {}
+  using std::domain_error::domain_error;
 };
 
 /// A Barrier was aborted or reset while a task waited on it, or is broken
@@ -192,7 +247,8 @@ std::string py_str_repr(std::string_view s);
 /// BaseExceptionGroup and ExceptionGroup are one type here).
 class ExceptionGroup : public std::exception {
  public:
-  /// Throws std::invalid_argument (ValueError) when `exceptions` is empty.
+  /// Throws ValueError when `exceptions` is empty or holds a null exception_ptr
+  /// (Python's messages).
   ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions);
 
   /// `str(eg)`: the message and the number of sub-exceptions.
@@ -235,7 +291,9 @@ class ExceptionGroup : public std::exception {
   /// The leaves, depth first (the exceptions of nested groups, not the groups).
   std::vector<std::exception_ptr> leaves() const;
 
-  /// `ExceptionGroup('unhandled errors in a TaskGroup', [ValueError('x')])`.
+  /// `ExceptionGroup('unhandled errors in a TaskGroup', [ValueError('x')])`;
+  /// `BaseExceptionGroup(...)` when a member is not a std::exception (Python's
+  /// choice between the two classes).
   friend std::ostream& operator<<(std::ostream& os, const ExceptionGroup& eg);
 
  private:

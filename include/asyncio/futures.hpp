@@ -17,8 +17,15 @@
 /// `Future<T>` is a copyable handle (reference counted) to the shared state.
 /// Python → C++: `fut.result()` → `fut.result()` (a reference to the value);
 /// `fut.exception()` → `std::exception_ptr` (null when none);
-/// `add_done_callback(cb)` returns an id for `remove_done_callback(id)`, since
-/// C++ callables cannot be compared.
+/// `add_done_callback(cb)`; `remove_done_callback(cb)` removes every
+/// registration of a callable equal to `cb` (a function, or a functor with
+/// `==`) and returns the count, as Python's. Lambdas with captures cannot be
+/// compared: `add_done_callback` also returns an id, and
+/// `remove_done_callback(id)` removes that registration.
+///
+/// A done callback runs later, on the loop, maybe after the function that
+/// added it has returned: capture by value (or keep alive what it refers
+/// to), never a local by reference. The same holds for `call_soon`.
 ///
 /// Thread safety: use a Future on its loop's thread only; from another thread,
 /// go through `loop.call_soon_threadsafe`.
@@ -123,7 +130,7 @@ struct FutureAwaiter {
   bool await_ready() const noexcept { return fut->done(); }
   void await_suspend(std::coroutine_handle<> h) { task = &suspend_on(*fut, h); }
   decltype(auto) await_resume() {
-    if (task) task->throw_if_cancel_requested();
+    if (task) task->throw_if_cancel_requested(*fut);
     return fut->result();
   }
 };
@@ -175,13 +182,18 @@ class Future {
   template <class F>
   std::uint64_t add_done_callback(F fn) {
     auto id = detail::next_callback_id();
-    impl().add_callback(new detail::UserCallback(id, [self = *this, fn = std::move(fn)]() mutable {
-      detail::invoke_done_callback(fn, self);
-    }));
+    impl().add_callback(detail::make_done_callback(id, *this, std::move(fn)));
     return id;
   }
   /// Removes the callback with this id if not yet scheduled; returns how many were removed.
   std::size_t remove_done_callback(std::uint64_t id) { return impl().remove_user_callback(id); }
+  /// `fut.remove_done_callback(fn)`: removes every registration of `fn` not yet
+  /// scheduled (callables compared with ==); returns how many.
+  template <class F>
+    requires(!std::is_integral_v<F> && std::equality_comparable<std::decay_t<F>>)
+  std::size_t remove_done_callback(const F& fn) {
+    return detail::remove_done_callbacks_equal<std::decay_t<F>, Future>(impl(), fn);
+  }
 
   /// `await fut`; InvalidStateError("empty Future handle") for an empty handle.
   auto operator co_await() const { return detail::FutureAwaiter<T>{&impl()}; }

@@ -485,7 +485,11 @@ class BoundedSemaphore : public Semaphore {
 /// ```cpp
 /// asyncio::Barrier barrier(3);
 /// std::size_t index = co_await barrier.wait();
+/// std::size_t pos = co_await barrier;   // Python: async with barrier as pos:
 /// ```
+///
+/// `async with barrier as pos:` waits on entry and does nothing on exit, so
+/// its C++ form is `co_await barrier` (the same as `co_await barrier.wait()`).
 ///
 /// Thread safety: one loop's tasks only.
 class Barrier {
@@ -501,6 +505,16 @@ class Barrier {
   /// Waits for the barrier; returns this task's arrival index.
   /// BrokenBarrierError when the barrier is (or gets) broken or reset.
   Coro<std::size_t> wait();
+  /// `co_await barrier` (`async with barrier as pos`): `co_await barrier.wait()`.
+  struct [[nodiscard]] WaitAwaiter {
+    explicit WaitAwaiter(Coro<std::size_t> c) : coro(std::move(c)), inner(coro.operator co_await()) {}
+    Coro<std::size_t> coro;
+    Coro<std::size_t>::Awaiter inner;
+    bool await_ready() const noexcept { return inner.await_ready(); }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) noexcept { return inner.await_suspend(h); }
+    std::size_t await_resume() { return inner.await_resume(); }
+  };
+  WaitAwaiter operator co_await() { return WaitAwaiter{wait()}; }
   /// Returns the barrier to the empty state; current waiters get BrokenBarrierError.
   Coro<void> reset();
   /// Breaks the barrier: current and future waiters get BrokenBarrierError.

@@ -38,9 +38,10 @@
 /// request is not lost. (`__aexit__` is 3.13's, which is 3.12's with the
 /// gh-116720 fixes: the parent is uncancelled after the children finished.)
 ///
-/// "Base errors" (Python's KeyboardInterrupt and SystemExit) are, here, the
-/// asyncio::BaseException types other than CancelledError: one of them
-/// thrown by a child or the body is rethrown alone, as Python does.
+/// "Base errors" are `asyncio::SystemExit` and `asyncio::KeyboardInterrupt`
+/// (and their subclasses): one of them thrown by a child or the body is
+/// rethrown alone, as Python does. Any other BaseException goes into the
+/// ExceptionGroup with the errors (Python's BaseExceptionGroup: one type here).
 ///
 /// The group cancels its children in creation order (Python iterates a set).
 ///

@@ -37,6 +37,17 @@
 
 namespace asyncio {
 
+namespace detail {
+/// The result slot of a finished task or gather, or InvalidStateError when
+/// take() moved the result out.
+template <class P>
+P& taken_check(P& p) {
+  if (!p.has_value()) [[unlikely]]
+    throw InvalidStateError("Result was taken out by take()");
+  return p;
+}
+}  // namespace detail
+
 /// A type-erased handle to a task: everything but the result.
 /// (`current_task()` and `all_tasks()` return these.)
 class AnyTask {
@@ -67,16 +78,25 @@ class AnyTask {
   std::exception_ptr exception() const { return core().exception(); }
   std::string get_name() const { return core().get_name(); }
   void set_name(std::string name) { core().set_name(std::move(name)); }
-  /// Adds `fn()` to run on the next iteration after the task is done.
-  /// Returns an id for remove_done_callback.
+  /// Adds `fn()` (or `fn(AnyTask&)`) to run on the next iteration after the
+  /// task is done. Returns an id for remove_done_callback. The callback runs
+  /// after the caller may have returned: capture by value, not locals by reference.
   template <class F>
   std::uint64_t add_done_callback(F fn) {
     auto id = detail::next_callback_id();
-    core().add_callback(new detail::UserCallback(
-        id, [keep = *this, fn = std::move(fn)]() mutable { detail::invoke_done_callback(fn, keep); }));
+    core().add_callback(detail::make_done_callback(id, *this, std::move(fn)));
     return id;
   }
+  /// Removes the registration with this id (if not yet scheduled); returns how many.
   std::size_t remove_done_callback(std::uint64_t id) { return core().remove_user_callback(id); }
+  /// `task.remove_done_callback(fn)`: removes every registration of a callable
+  /// equal to `fn` (a function, a functor with ==) not yet scheduled; returns
+  /// how many, as Python's.
+  template <class F>
+    requires(!std::is_integral_v<F> && std::equality_comparable<std::decay_t<F>>)
+  std::size_t remove_done_callback(const F& fn) {
+    return detail::remove_done_callbacks_equal<std::decay_t<F>, AnyTask>(core(), fn);
+  }
 
   explicit operator bool() const noexcept { return p_ != nullptr; }
   friend bool operator==(const AnyTask& a, const AnyTask& b) noexcept { return a.p_ == b.p_; }
@@ -106,45 +126,86 @@ class Task : public AnyTask {
   }
 
   /// The result: a reference to the value (void for Task<void>); rethrows the
-  /// task's exception; CancelledError if cancelled; InvalidStateError if pending.
+  /// task's exception; CancelledError if cancelled; InvalidStateError if pending
+  /// ("Result is not set.") or after take() moved the result out.
   decltype(auto) result() const {
     auto& p = promise();
     p_->rethrow_if_not_value();
-    if constexpr (!std::is_void_v<T>) return (p.value());
+    if constexpr (!std::is_void_v<T>) return (detail::taken_check(p).value());
   }
 
   /// Adds `fn(Task<T>&)` (or `fn()`), run on the next iteration after the task is done.
   template <class F>
   std::uint64_t add_done_callback(F fn) {
     auto id = detail::next_callback_id();
-    core().add_callback(new detail::UserCallback(
-        id, [keep = *this, fn = std::move(fn)]() mutable { detail::invoke_done_callback(fn, keep); }));
+    core().add_callback(detail::make_done_callback(id, *this, std::move(fn)));
     return id;
   }
+  using AnyTask::remove_done_callback;
+  /// Removes every registration of `fn`, made through this or an AnyTask handle.
+  template <class F>
+    requires(!std::is_integral_v<F> && std::equality_comparable<std::decay_t<F>>)
+  std::size_t remove_done_callback(const F& fn) {
+    return detail::remove_done_callbacks_equal<std::decay_t<F>, Task, AnyTask>(core(), fn);
+  }
 
-  /// `co_await task`: waits for it; returns a copy of the result (an rvalue
-  /// task moves it out, for move-only T) or rethrows its exception.
-  struct Awaiter {
+  /// `co_await task` (Python `await task`): waits for the task, then returns a
+  /// *copy* of its result or rethrows its exception.
+  ///
+  /// A Task is a shared handle, as a Python task object is shared by every
+  /// name bound to it: no awaiter takes the result away from the other
+  /// handles. `co_await t`, `co_await std::move(copy)`, `wait_for(t, d)`,
+  /// `timeout(d, t)`, `gather(t, ...)` and `shield(t)` all copy it, and
+  /// `t.result()` and every later `co_await t` see the same value.
+  ///
+  /// Move-only results cannot be copied, so they leave the task only on the
+  /// user's explicit request, `take()`:
+  ///
+  /// ```cpp
+  /// asyncio::Task<std::unique_ptr<Big>> t = asyncio::create_task(load());
+  /// std::unique_ptr<Big> big = co_await std::move(t).take();  // waits, then moves out
+  /// // t.result() now throws InvalidStateError: the result was taken
+  /// ```
+  ///
+  /// (`co_await t` on a Task<move-only> stops compilation with a message that
+  /// says so; `take()` also works for copyable results, to save a copy.)
+  template <bool Take>
+  struct BasicAwaiter {
     detail::Promise<T>* p;
-    bool move_out;
     detail::TaskCore* waiting = nullptr;
     bool await_ready() const noexcept { return p->done(); }
     void await_suspend(std::coroutine_handle<> h) { waiting = &detail::suspend_on(*p, h); }
     T await_resume() {
-      if (waiting) waiting->throw_if_cancel_requested();
+      if (waiting) waiting->throw_if_cancel_requested(*p);
       p->rethrow_if_not_value();
-      if constexpr (std::is_copy_constructible_v<T>) {
-        if (!move_out) return p->value();
+      if constexpr (!std::is_void_v<T>) {
+        auto& value = detail::taken_check(*p).value();
+        // (!copyable: not reached, operator co_await refuses; only keeps errors to one line)
+        if constexpr (Take || !std::is_copy_constructible_v<T>) {
+          T out(std::move(value));
+          p->reset();
+          return out;
+        } else {
+          return value;
+        }
       }
-      if constexpr (!std::is_void_v<T>) return std::move(p->value());
     }
   };
-  Awaiter operator co_await() const&
-    requires(std::is_void_v<T> || std::is_copy_constructible_v<T>)
-  {
-    return Awaiter{&promise(), false};
+  using Awaiter = BasicAwaiter<false>;
+  Awaiter operator co_await() const {
+    static_assert(std::is_void_v<T> || std::is_copy_constructible_v<T>,
+                  "co_await on a Task copies its result (a Task is a shared handle, as in Python); "
+                  "for a move-only result write `co_await std::move(task).take()`");
+    return Awaiter{&promise(), nullptr};
   }
-  Awaiter operator co_await() && { return Awaiter{&promise(), true}; }
+
+  /// What `std::move(task).take()` returns: awaits the task and moves the
+  /// result out of it (it keeps the task alive while it waits).
+  struct TakeAwaiter : BasicAwaiter<true> {
+    Task keep;
+  };
+  /// The explicit request that moves the result out of the task; see above.
+  [[nodiscard]] TakeAwaiter take() && { return TakeAwaiter{{&promise(), nullptr}, *this}; }
 
   detail::Promise<T>& promise() const { return static_cast<detail::Promise<T>&>(core()); }
 };
@@ -288,6 +349,7 @@ decltype(auto) EventLoop::run_until_complete(Task<T>& task) {
 #include <variant>
 
 #include "asyncio/detail/awaitable.hpp"
+#include "asyncio/repr.hpp"
 #include "asyncio/timeouts.hpp"  // wait_for is a timeout around an await, as in 3.12
 
 /// Hashing by identity, so that tasks and futures go in unordered sets (wait's results).
@@ -421,27 +483,6 @@ using gather_value_t = std::conditional_t<std::is_void_v<typename HandleTraits<H
 
 // ---- Outcome: a value or an exception (gather's return_exceptions results) ----
 
-namespace detail {
-/// An exception in gather's results, as Python prints it: exception_repr,
-/// except that a cancelled child shows its message even when empty
-/// (`CancelledError('')`: gather builds it as `CancelledError(msg or '')`).
-std::ostream& print_outcome_exception(std::ostream& os, const std::exception_ptr& e);
-/// Python's repr for values in result lists: strings quoted, monostate as None,
-/// bool as True/False, else operator<< (or `...`).
-template <class T>
-void print_repr(std::ostream& os, const T& v) {
-  if constexpr (std::is_same_v<T, std::monostate>) {
-    os << "None";
-  } else if constexpr (std::is_same_v<T, bool>) {
-    os << (v ? "True" : "False");
-  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
-    os << py_str_repr(std::string_view(v));
-  } else {
-    print_value(os, v);
-  }
-}
-}  // namespace detail
-
 
 /// Either the value a child returned or the exception it raised: the element
 /// of `gather(return_exceptions, ...)`'s results (Python puts the exception
@@ -474,8 +515,8 @@ class Outcome {
   std::exception_ptr exception() const noexcept { return has_exception() ? std::get<1>(v_) : nullptr; }
 
   friend std::ostream& operator<<(std::ostream& os, const Outcome& o) {
-    if (o.has_exception()) return detail::print_outcome_exception(os, std::get<1>(o.v_));
-    detail::print_repr(os, std::get<0>(o.v_));
+    if (o.has_exception()) return os << exception_repr(std::get<1>(o.v_));
+    py_repr_to(os, std::get<0>(o.v_));
     return os;
   }
 
@@ -623,7 +664,9 @@ using gather_elem_t = std::conditional_t<ReturnExceptions, Outcome<gather_value_
 template <class H, bool ReturnExceptions>
 gather_elem_t<H, ReturnExceptions> gather_take(FutureCore* f) {
   if constexpr (ReturnExceptions) {
-    if (f->cancelled()) return {std::make_exception_ptr(f->make_cancelled_error())};
+    // CPython: `exceptions.CancelledError('' if fut._cancel_message is None else
+    // fut._cancel_message)`, which is '' for a cancelled task (3.11-3.13).
+    if (f->cancelled()) return {std::make_exception_ptr(CancelledError(f->gather_cancel_message()))};
     if (std::exception_ptr e = f->exception()) return {std::move(e)};
   }
   return child_value<H>(f);
@@ -699,7 +742,16 @@ class GatherTuple final : public GatherFuture<std::tuple<gather_elem_t<H, Return
 
 /// What gather returns (CPython's `_GatheringFuture`): a future of the
 /// results that is already running. `cancel()` cancels the children.
-/// Copyable handle; `co_await` on an rvalue moves the results out.
+///
+/// A copyable handle, shared like a Task: `co_await g` (however written)
+/// returns a copy of the results; `co_await std::move(g).take()` moves them
+/// out (the one explicit request; needed when a result is move-only), after
+/// which `result()` throws InvalidStateError.
+///
+/// Name its type without decltype: `asyncio::GatheringFuture<std::tuple<int, std::string>>`
+/// for `gather(a, b)`, `asyncio::GatheringFuture<std::vector<int>>` for a range,
+/// or the aliases `GatherOf<int, std::string>` and `GatherVectorOf<int>`
+/// (with return_exceptions: `GatherOf<Outcome<int>, ...>`, `GatherVectorOf<Outcome<int>>`).
 template <class R>
 class GatheringFuture {
  public:
@@ -724,38 +776,59 @@ class GatheringFuture {
   /// ends with CancelledError (even with return_exceptions, CPython bpo-32684).
   bool cancel(std::string msg = {}) { return impl().cancel(std::move(msg)); }
   /// The results (a reference); throws as Future::result().
-  R& result() const { return impl().result(); }
+  R& result() const {
+    auto& f = impl();
+    f.rethrow_if_not_value();
+    return detail::taken_check(f).value();
+  }
   std::exception_ptr exception() const { return impl().exception(); }
   /// Adds `fn(GatheringFuture&)` or `fn()`, run on the next iteration after completion.
   template <class F>
   std::uint64_t add_done_callback(F fn) {
     auto id = detail::next_callback_id();
-    impl().add_callback(new detail::UserCallback(id, [self = *this, fn = std::move(fn)]() mutable {
-      if constexpr (std::is_invocable_v<F&, GatheringFuture&>) {
-        fn(self);
-      } else {
-        fn();
-      }
-    }));
+    impl().add_callback(detail::make_done_callback(id, *this, std::move(fn)));
     return id;
   }
   std::size_t remove_done_callback(std::uint64_t id) { return impl().remove_user_callback(id); }
+  /// Removes every registration of a callable equal to `fn`; returns how many.
+  template <class F>
+    requires(!std::is_integral_v<F> && std::equality_comparable<std::decay_t<F>>)
+  std::size_t remove_done_callback(const F& fn) {
+    return detail::remove_done_callbacks_equal<std::decay_t<F>, GatheringFuture>(impl(), fn);
+  }
 
-  struct Awaiter {
+  template <bool Take>
+  struct BasicAwaiter {
     detail::GatherFuture<R>* p;
-    bool move_out;
     detail::TaskCore* waiting = nullptr;
     bool await_ready() const noexcept { return p->done(); }
     void await_suspend(std::coroutine_handle<> h) { waiting = &detail::suspend_on(*p, h); }
     R await_resume() {
-      if (waiting) waiting->throw_if_cancel_requested();
-      R& r = p->result();
-      if (move_out) return std::move(r);
-      return r;
+      if (waiting) waiting->throw_if_cancel_requested(*p);
+      p->rethrow_if_not_value();
+      R& r = detail::taken_check(*p).value();
+      if constexpr (Take || !std::is_copy_constructible_v<R>) {
+        R out(std::move(r));
+        p->reset();
+        return out;
+      } else {
+        return r;
+      }
     }
   };
-  Awaiter operator co_await() const& { return Awaiter{&impl(), false}; }
-  Awaiter operator co_await() && { return Awaiter{&impl(), true}; }
+  using Awaiter = BasicAwaiter<false>;
+  /// `await gather(...)`: a copy of the results (see the class comment).
+  Awaiter operator co_await() const {
+    static_assert(std::is_copy_constructible_v<R>,
+                  "co_await on a GatheringFuture copies its results (a shared handle, as in Python); "
+                  "for move-only results write `co_await std::move(g).take()`");
+    return Awaiter{&impl(), nullptr};
+  }
+  /// Awaits the gather and moves the results out of it (keeps it alive meanwhile).
+  struct TakeAwaiter : BasicAwaiter<true> {
+    GatheringFuture keep;
+  };
+  [[nodiscard]] TakeAwaiter take() && { return TakeAwaiter{{&impl(), nullptr}, *this}; }
 
   explicit operator bool() const noexcept { return p_ != nullptr; }
   friend bool operator==(const GatheringFuture& a, const GatheringFuture& b) noexcept { return a.p_ == b.p_; }
@@ -771,7 +844,29 @@ class GatheringFuture {
   detail::GatherFuture<R>* p_ = nullptr;
 };
 
+/// The type of `gather(a, b, ...)` whose children return T...: `GatherOf<int, std::string>`
+/// (void children: `std::monostate`; with return_exceptions: `Outcome<T>` each).
+template <class... T>
+using GatherOf = GatheringFuture<std::tuple<T...>>;
+/// The type of `gather(range)` whose children return T: `GatherVectorOf<int>`.
+template <class T>
+using GatherVectorOf = GatheringFuture<std::vector<T>>;
+
 namespace detail {
+
+/// A Coro named by an lvalue: gather would have to steal it.
+template <class A>
+inline constexpr bool is_lvalue_coro_v = std::is_lvalue_reference_v<A> && is_coro_v<std::remove_cvref_t<A>>;
+/// A task or future handle whose result is move-only: gather cannot copy it out.
+template <class A>
+inline constexpr bool is_shared_move_only_v = [] {
+  if constexpr (std::derived_from<std::remove_cvref_t<A>, AnyTask> || is_future_v<std::remove_cvref_t<A>>) {
+    using T = typename std::remove_cvref_t<A>::value_type;
+    return !std::is_void_v<T> && !std::is_copy_constructible_v<T>;
+  } else {
+    return false;
+  }
+}();
 
 template <bool RE, class... A>
 auto gather_args(A&&... aws) {
@@ -857,14 +952,32 @@ concept GatherRange = std::ranges::input_range<R> && !Awaitable<R> &&
 template <class... A>
   requires(detail::Awaitable<A> && ...)
 auto gather(A&&... aws) {
-  return detail::gather_args<false>(std::forward<A>(aws)...);
+  static_assert((!detail::is_lvalue_coro_v<A> && ...),
+                "gather(c): a Coro is move-only and gather consumes it; write gather(std::move(c))");
+  static_assert((!detail::is_shared_move_only_v<A> && ...),
+                "gather(task) copies each result (a Task is a shared handle); for a move-only result pass "
+                "the coroutine itself, or await `std::move(task).take()`");
+  if constexpr ((!detail::is_lvalue_coro_v<A> && ...) && (!detail::is_shared_move_only_v<A> && ...)) {
+    return detail::gather_args<false>(std::forward<A>(aws)...);
+  } else {
+    return GatheringFuture<std::tuple<>>();  // not reached: keeps the error to the static_assert
+  }
 }
 /// `asyncio.gather(*aws, return_exceptions=True)`: exceptions are results too;
 /// each element is an Outcome<T> (a value or an exception).
 template <class... A>
   requires(detail::Awaitable<A> && ...)
 auto gather(return_exceptions_t, A&&... aws) {
-  return detail::gather_args<true>(std::forward<A>(aws)...);
+  static_assert((!detail::is_lvalue_coro_v<A> && ...),
+                "gather(c): a Coro is move-only and gather consumes it; write gather(std::move(c))");
+  static_assert((!detail::is_shared_move_only_v<A> && ...),
+                "gather(task) copies each result (a Task is a shared handle); for a move-only result pass "
+                "the coroutine itself, or await `std::move(task).take()`");
+  if constexpr ((!detail::is_lvalue_coro_v<A> && ...) && (!detail::is_shared_move_only_v<A> && ...)) {
+    return detail::gather_args<true>(std::forward<A>(aws)...);
+  } else {
+    return GatheringFuture<std::tuple<>>();  // not reached: keeps the error to the static_assert
+  }
 }
 /// `asyncio.gather(*aws)` over a range (e.g. a std::vector of coroutines or
 /// tasks, or a lazy view producing coroutines): the results in a std::vector,
@@ -924,7 +1037,7 @@ std::shared_ptr<WaitState> make_wait_state(ReturnWhen rw, std::size_t n, std::op
 
 template <class F>
 Coro<WaitResult<F>> wait_impl(std::vector<F> fs, std::optional<std::int64_t> timeout_ns, ReturnWhen rw) {
-  if (fs.empty()) throw std::invalid_argument("Set of Tasks/Futures is empty.");
+  if (fs.empty()) throw ValueError("Set of Tasks/Futures is empty.");
   std::unordered_set<F> set(fs.begin(), fs.end());  // fs = set(fs)
   WaitCleanup cleanup{make_wait_state(rw, set.size(), timeout_ns), {}};
   cleanup.callbacks.reserve(set.size());
@@ -951,7 +1064,7 @@ inline std::int64_t seconds_to_ns(double s) { return delay_to_ns(s); }
 /// `asyncio.wait(fs, return_when=...)`: waits until the tasks/futures in `fs`
 /// are done as `return_when` says, and returns `{done, pending}`. Never
 /// cancels anything. `fs` holds tasks or futures, not coroutines (as Python
-/// 3.11+); std::invalid_argument (ValueError) when empty. Like CPython's, it
+/// 3.11+); ValueError when empty. Like CPython's, it
 /// has no shortcut for futures already done: it returns two loop iterations
 /// later at the earliest.
 ///

@@ -61,13 +61,15 @@ class Timeout {
   enum class State : std::uint8_t { created, active, expiring, expired, finished };
 
   /// A timeout at loop time `when` seconds, or none (`Timeout(when)`); prefer
-  /// timeout() and timeout_at().
+  /// timeout() and timeout_at(). `when()` returns this very number.
   explicit Timeout(std::optional<double> when);
   /// The deadline in loop nanoseconds (`EventLoop::now_ns`), or none.
   struct Nanoseconds {
     std::optional<std::int64_t> when;
   };
   explicit Timeout(Nanoseconds when) noexcept : when_ns_(when.when) {}
+  /// Both: the deadline in nanoseconds, and the seconds `when()` reports.
+  Timeout(Nanoseconds when, double when_seconds) noexcept : when_ns_(when.when), when_s_(when_seconds) {}
   /// The deadline in loop nanoseconds.
   Nanoseconds nanoseconds() const noexcept { return {when_ns_}; }
 
@@ -75,7 +77,10 @@ class Timeout {
   Timeout& operator=(const Timeout&) = delete;
   ~Timeout();
 
-  /// The deadline in loop seconds, or nullopt for none (`cm.when()`).
+  /// The deadline in loop seconds, or nullopt for none (`cm.when()`): the
+  /// number given to timeout_at()/reschedule() exactly as given (the timer
+  /// itself runs on the loop's integer-nanosecond clock), `loop.time() + delay`
+  /// for timeout(seconds), else the nanosecond deadline in seconds.
   std::optional<double> when() const noexcept;
   /// Moves the deadline to loop time `when` seconds, or removes it (nullopt).
   /// RuntimeError unless active: "Timeout has not been entered", "Cannot
@@ -109,6 +114,7 @@ class Timeout {
   void on_timeout();
 
   std::optional<std::int64_t> when_ns_;
+  std::optional<double> when_s_;  // the user's number, returned by when()
   Handle handle_;
   detail::TaskCore* task_ = nullptr;  // not counted: the task runs this Timeout's block
   int cancelling_ = 0;

@@ -153,10 +153,36 @@ class FutureCore {
   bool remove_callback(DoneCallback* cb) noexcept;
   /// Removes every user callback (added through add_done_callback) whose id matches.
   std::size_t remove_user_callback(std::uint64_t id) noexcept;
+  /// Removes every user callback for which `pred(UserCallback&)` is true; returns how many.
+  template <class Pred>
+  std::size_t remove_user_callbacks_if(Pred pred);
 
   /// The message given to cancel() (empty when none).
   const std::string& cancel_message() const noexcept;
-  CancelledError make_cancelled_error() const { return CancelledError(cancel_message()); }
+  /// `_make_cancelled_error()`: the CancelledError that result(), exception()
+  /// and awaiting a cancelled future raise, with the cancel message (none:
+  /// `CancelledError()`). A cancelled *task* keeps the CancelledError its
+  /// coroutine let out (`_cancelled_exc`) for one retrieval only: the first
+  /// call gets its message, later calls `CancelledError()`, as CPython's
+  /// Task (whose `_cancel_message` is cleared by `super().cancel()`).
+  CancelledError make_cancelled_error() {
+    if (cancelled_exc_) {
+      cancelled_exc_ = false;
+      std::unique_ptr<std::string> msg = std::move(cancel_msg_);
+      return msg ? CancelledError(std::move(*msg)) : CancelledError();
+    }
+    return cancel_request_error();
+  }
+  /// A CancelledError with the pending cancel message (none: `CancelledError()`).
+  CancelledError cancel_request_error() const {
+    return cancel_msg_ ? CancelledError(*cancel_msg_) : CancelledError();
+  }
+  /// `fut._cancel_message` as gather's return_exceptions path reads it: None
+  /// for a task whose coroutine let CancelledError out (gather then builds
+  /// `CancelledError('')`).
+  std::string gather_cancel_message() const { return cancelled_exc_ ? std::string() : cancel_message(); }
+  /// True for a task (false for a plain future or an inline coroutine).
+  bool is_task() const noexcept { return is_task_; }
 
   /// True when the exception has not been retrieved (reported when the future
   /// goes away, as asyncio's `_log_traceback`).
@@ -174,6 +200,8 @@ class FutureCore {
   }
   inline void schedule_callbacks() noexcept;
   void set_cancel_message(std::string msg);
+  /// Keeps `e`'s message (and whether it had one) as the cancelled task's `_cancelled_exc`.
+  void keep_cancelled_error(const CancelledError& e);
   [[noreturn]] void rethrow_slow();
   [[noreturn]] void throw_not_pending(const char* what) const;
   void free_callbacks() noexcept;
@@ -190,6 +218,7 @@ class FutureCore {
   bool must_cancel_ = false;  // tasks: throw CancelledError at the next resume
   bool is_task_ = false;      // a task (else a plain future or an inline coroutine)
   bool awaited_ = false;      // inline coroutines: handed to co_await or create_task
+  bool cancelled_exc_ = false;  // tasks: cancel_msg_ is the kept `_cancelled_exc`, for one retrieval
 };
 
 /// A done callback given by the user, holding a std::function.
@@ -202,6 +231,25 @@ struct UserCallback : DoneCallback, Pooled {
 };
 std::uint64_t next_callback_id() noexcept;
 
+template <class Pred>
+std::size_t FutureCore::remove_user_callbacks_if(Pred pred) {
+  std::size_t removed = 0;
+  DoneCallback* prev = nullptr;
+  for (DoneCallback* cur = cb_head_; cur != nullptr;) {
+    DoneCallback* next = cur->next_;
+    if (cur->run_ == &UserCallback::invoke && pred(*static_cast<UserCallback*>(cur))) {
+      (prev ? prev->next_ : cb_head_) = next;
+      if (cb_tail_ == cur) cb_tail_ = prev;
+      delete static_cast<UserCallback*>(cur);
+      ++removed;
+    } else {
+      prev = cur;
+    }
+    cur = next;
+  }
+  return removed;
+}
+
 /// Calls a done callback with the future/task handle if it takes one, else with nothing.
 template <class F, class Self>
 void invoke_done_callback(F& fn, Self& self) {
@@ -210,6 +258,32 @@ void invoke_done_callback(F& fn, Self& self) {
   } else {
     fn();
   }
+}
+
+/// What a UserCallback of add_done_callback(fn) holds: the handle to pass
+/// and the user's callable, kept apart so that remove_done_callback(fn) can
+/// find the callable again.
+template <class Self, class F>
+struct DoneCallbackFn {
+  Self self;
+  F fn;
+  void operator()() { invoke_done_callback(fn, self); }
+};
+template <class Self, class F>
+UserCallback* make_done_callback(std::uint64_t id, Self self, F fn) {
+  return new UserCallback(id, DoneCallbackFn<Self, F>{std::move(self), std::move(fn)});
+}
+/// `fut.remove_done_callback(fn)`: removes every registration of a callable
+/// equal to `fn` made through a handle of one of the types `Selves`.
+template <class F, class... Selves>
+std::size_t remove_done_callbacks_equal(FutureCore& fut, const F& fn) {
+  return fut.remove_user_callbacks_if([&fn](UserCallback& cb) {
+    auto matches = [&]<class S>() {
+      const auto* stored = cb.fn_.template target<DoneCallbackFn<S, F>>();
+      return stored != nullptr && stored->fn == fn;
+    };
+    return (matches.template operator()<Selves>() || ...);
+  });
 }
 
 /// Task state, in the promise of every coroutine (used only when the coroutine
@@ -232,7 +306,6 @@ class TaskCore : public FutureCore, public DoneCallback {
   void set_name(std::string name);
   const char* coro_name() const noexcept { return coro_name_; }
   std::uint64_t id() const noexcept { return id_; }
-  bool is_task() const noexcept { return is_task_; }
 
   // ---- references (single-threaded) ----
   void add_ref() noexcept { ++refs_; }
@@ -271,6 +344,21 @@ class TaskCore : public FutureCore, public DoneCallback {
   /// `_must_cancel`].
   void throw_if_cancel_requested() {
     if (must_cancel_) [[unlikely]] throw_cancel();
+  }
+  /// The same, for an awaiter that waited on `awaited`: when `awaited` ended
+  /// cancelled, its own CancelledError is the one the task sees (the awaiter
+  /// raises it next, through result()), and the pending request is dropped.
+  /// Task.__step: `if self._must_cancel: if not isinstance(exc, CancelledError):
+  /// exc = self._make_cancelled_error()`. So `t.cancel("a"); t.cancel("b")`
+  /// while t waits raises CancelledError('a') in t, as in CPython.
+  void throw_if_cancel_requested(const FutureCore& awaited) {
+    if (must_cancel_) [[unlikely]] {
+      if (awaited.cancelled()) {
+        must_cancel_ = false;
+        return;
+      }
+      throw_cancel();
+    }
   }
   FutureCore* fut_waiter() const noexcept { return fut_waiter_; }
 

@@ -209,7 +209,7 @@ struct EntryAwaiter {
   /// cancellation (a pending cancel() first, as Task.__step does), or the
   /// orphan error. Returns normally when the entry holds a result.
   void rethrow_outcome() {
-    task->throw_if_cancel_requested();
+    task->throw_if_cancel_requested(entry());
     entry().result();
   }
   /// The primitive was destroyed while we waited: never touch it again.
