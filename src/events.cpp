@@ -10,6 +10,7 @@
 
 #include "asyncio/tasks.hpp"
 #include "asyncio/trace.hpp"
+#include "uv_handle.hpp"
 
 namespace asyncio {
 namespace detail {
@@ -387,6 +388,8 @@ void EventLoop::close() {
     tracer_owner_->write();
     tracer_ = nullptr;
   }
+  // Transports and servers nobody closed: close them, freeing their memory.
+  detail::close_leftover_handles(&uv_->loop, debug_);
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->wakeup), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->async), nullptr);
   uv_run(&uv_->loop, UV_RUN_DEFAULT);
