@@ -55,6 +55,10 @@ class BaseProtocol;
 /// A socket address (Python's address tuple): host and port for IPv4/IPv6
 /// (`('127.0.0.1', 8888)`), or a path for a Unix socket (`port` is -1).
 /// Prints as Python's repr: `('127.0.0.1', 8888)`, `('::1', 8888, 0, 0)`, `'/tmp/s'`.
+///
+/// g++ 12: do not build one as a temporary inside a `co_await` expression
+/// (`co_await loop.getnameinfo(SocketAddress{...})` destroys it twice, a
+/// compiler bug); name it first (`SocketAddress addr{...}; co_await loop.getnameinfo(addr)`).
 struct SocketAddress {
   std::string host;  ///< numeric host (IPv4, IPv6) or the Unix socket path
   int port = -1;     ///< -1 for a Unix socket
