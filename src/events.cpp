@@ -224,6 +224,10 @@ void EventLoop::poll_io(std::int64_t timeout_ns) {
     if (timeout_ns > 0) {
       // libuv counts milliseconds: round up, so we never wake before the deadline.
       auto ms = static_cast<std::uint64_t>((timeout_ns + 999'999) / 1'000'000);
+      // libuv counts from its cached time, stale since the last uv_run: refresh
+      // it, or the timer is already due when uv_run starts, fires before the
+      // poll, and the poll then blocks without a timeout.
+      uv_update_time(&uv_->loop);
       uv_timer_start(&uv_->wakeup, [](uv_timer_t*) {}, ms, 0);
     }
     uv_ref(reinterpret_cast<uv_handle_t*>(&uv_->async));

@@ -11,6 +11,15 @@
 #include "asyncio/tasks.hpp"
 #include "asyncio/transports.hpp"
 
+/// ASSERT_TRUE for coroutines (gtest's ASSERT_* `return`, which a coroutine cannot).
+#define CO_ASSERT_TRUE(cond)                        \
+  do {                                              \
+    if (!(cond)) {                                  \
+      ADD_FAILURE() << "assertion failed: " #cond;  \
+      co_return;                                    \
+    }                                               \
+  } while (0)
+
 namespace net {
 
 using namespace std::chrono_literals;

@@ -4,7 +4,11 @@
 #include "asyncio/streams.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdint>
+
+#include "asyncio/locks.hpp"
 #include "asyncio/runners.hpp"
 #include "asyncio/server.hpp"
 #include "asyncio/tasks.hpp"
@@ -279,6 +283,208 @@ TEST(Streams, APortInUseIsOSErrorNamingTheAddress) {
       EXPECT_EQ(std::string(e.what()), "[Errno 98] error while attempting to bind on address ('127.0.0.1', " +
                                            std::to_string(port) + "): address already in use");
     }
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+/// FNV-1a over everything fed to it: a checksum of a stream, chunk by chunk.
+struct Checksum {
+  std::uint64_t h = 14695981039346656037ull;
+  std::size_t n = 0;
+  void add(std::string_view d) {
+    for (unsigned char c : d) h = (h ^ c) * 1099511628211ull;
+    n += d.size();
+  }
+};
+
+/// Deterministic pseudo-random bytes (so that a reordering would show).
+std::string pattern(std::size_t size, std::uint32_t seed) {
+  std::string s(size, '\0');
+  for (auto& c : s) {
+    seed = seed * 1664525u + 1013904223u;
+    c = static_cast<char>(seed >> 24);
+  }
+  return s;
+}
+
+TEST(Streams, A100MegabyteTransferBothWaysKeepsItsChecksum) {
+  // The client sends 100 MB through the echo server while reading the echo
+  // back; both directions are checked with the same checksum.
+  auto main = []() -> Coro<void> {
+    auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", server->sockets()[0].port);
+    const std::size_t total = 100u << 20;
+    Checksum sent, received;
+    auto receive = [](StreamReader reader, Checksum& received, std::size_t total) -> Coro<void> {
+      while (received.n < total) {
+        std::string data = co_await reader.read(1 << 16);
+        if (data.empty()) break;
+        received.add(data);
+      }
+    };
+    auto receiving = asyncio::create_task(receive(reader, received, total));
+    std::uint32_t seed = 1;
+    while (sent.n < total) {
+      std::string chunk = pattern(std::min<std::size_t>(total - sent.n, 1 << 18), seed++);
+      sent.add(chunk);
+      writer.write(std::move(chunk));
+      co_await writer.drain();
+      EXPECT_LE(writer.transport()->get_write_buffer_size(), 64u * 1024 + (1u << 18));
+    }
+    co_await receiving;
+    EXPECT_EQ(received.n, total);
+    EXPECT_EQ(received.h, sent.h);
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Streams, AReaderThatStopsReadingPausesTheTransportAndLosesNothing) {
+  // A 1 KiB-limit reader that does not read: the transport is paused once the
+  // buffer passes 2 * limit, and resumed as it is read down to the limit.
+  auto main = []() -> Coro<void> {
+    const std::size_t total = 8u << 20;
+    const std::string data = pattern(total, 7);
+    auto send_all = [&data](StreamReader, StreamWriter writer) -> Coro<void> {
+      writer.write(data);
+      co_await writer.drain();
+      writer.close();
+      co_await writer.wait_closed();
+    };
+    auto server = co_await asyncio::start_server(send_all, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", server->sockets()[0].port, 1024);
+    while (reader.buffered().size() <= 2 * 1024) co_await asyncio::sleep(1ms);
+    for (int i = 0; i < 20; ++i) co_await asyncio::sleep(1ms);
+    EXPECT_FALSE(writer.transport()->is_reading());
+    // At most one read's worth past the mark (the read that crossed it).
+    EXPECT_LE(reader.buffered().size(), 2 * 1024 + 256 * 1024);
+    std::string got = co_await reader.read();
+    EXPECT_EQ(got.size(), total);
+    EXPECT_TRUE(got == data);
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Streams, DrainWaitsWhileThePeerDoesNotRead) {
+  auto main = []() -> Coro<void> {
+    auto ev = std::make_shared<asyncio::Event>();
+    auto slow = [ev](StreamReader reader, StreamWriter writer) -> Coro<void> {
+      co_await ev->wait();  // does not read until told
+      while (!(co_await reader.read(1 << 16)).empty()) {
+      }
+      writer.close();
+    };
+    auto server = co_await asyncio::start_server(slow, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", server->sockets()[0].port);
+    std::string chunk(1 << 20, 'd');
+    auto fill = [](StreamWriter writer, std::string chunk) -> Coro<int> {
+      int drains = 0;
+      for (int i = 0; i < 64; ++i) {
+        writer.write(chunk);
+        co_await writer.drain();
+        ++drains;
+      }
+      co_return drains;
+    };
+    auto filling = asyncio::create_task(fill(writer, chunk));
+    for (int i = 0; i < 50; ++i) co_await asyncio::sleep(1ms);
+    EXPECT_FALSE(filling.done());  // 64 MiB cannot fit in the kernel's buffers: drain() waits
+    EXPECT_GT(writer.transport()->get_write_buffer_size(), 64u * 1024);
+    ev->set();
+    EXPECT_EQ(co_await filling, 64);
+    writer.write_eof();
+    EXPECT_EQ(co_await reader.read(), "");
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Streams, AThousandSimultaneousConnectionsAreAllServed) {
+  auto main = []() -> Coro<void> {
+    auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0, asyncio::ServerOptions{.backlog = 1024});
+    int port = server->sockets()[0].port;
+    auto client = [](int port, int i) -> Coro<int> {
+      auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port);
+      writer.write("client " + std::to_string(i) + "\n");
+      std::string line = co_await reader.readline();
+      writer.close();
+      co_await writer.wait_closed();
+      co_return line == "client " + std::to_string(i) + "\n" ? 1 : 0;
+    };
+    std::vector<asyncio::Task<int>> clients;
+    for (int i = 0; i < 1000; ++i) clients.push_back(asyncio::create_task(client(port, i)));
+    auto ok = co_await asyncio::gather(clients);
+    int sum = 0;
+    for (int v : ok) sum += v;
+    EXPECT_EQ(sum, 1000);
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Streams, CancellingAPendingReadOverTcpKeepsTheData) {
+  auto main = []() -> Coro<void> {
+    auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", server->sockets()[0].port);
+    auto reading = asyncio::create_task(reader.readexactly(6));
+    writer.write("abc");
+    while (reader.buffered().size() < 3) co_await asyncio::sleep(1ms);
+    reading.cancel();
+    EXPECT_THROW(co_await reading, asyncio::CancelledError);
+    writer.write("def");
+    EXPECT_EQ(co_await reader.readexactly(6), "abcdef");
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Streams, DrainAfterTheConnectionIsLostIsConnectionResetError) {
+  // Python: writer.close(); await writer.wait_closed(); writer.write(b'x') is
+  // dropped; await writer.drain() -> ConnectionResetError('Connection lost')
+  auto main = []() -> Coro<void> {
+    auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", server->sockets()[0].port);
+    writer.close();
+    EXPECT_TRUE(writer.is_closing());
+    co_await writer.wait_closed();
+    writer.write("dropped");
+    try {
+      co_await writer.drain();
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::ConnectionResetError& e) {
+      EXPECT_STREQ(e.what(), "Connection lost");
+    }
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Streams, UnixServerAndConnection) {
+  auto main = []() -> Coro<void> {
+    std::string path = testing::TempDir() + "asyncio-streams-" + std::to_string(::getpid()) + ".sock";
+    auto server = co_await asyncio::start_unix_server(handle_echo, path);
+    auto [reader, writer] = co_await asyncio::open_unix_connection(path);
+    writer.write("line\n");
+    EXPECT_EQ(co_await reader.readline(), "line\n");
+    writer.close();
+    co_await writer.wait_closed();
     server->close();
     co_await server->wait_closed();
   };

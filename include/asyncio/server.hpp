@@ -24,10 +24,12 @@
 ///   connection it accepted.
 /// - While listening the server keeps itself alive: dropping the last
 ///   shared_ptr does not stop it; close() does.
-/// - Accept errors: running out of descriptors (EMFILE/ENFILE) is reported
-///   through the loop's exception handler ("socket.accept() out of system
-///   resource") and the server keeps serving; libuv drops the connection it
-///   could not accept.
+/// - Running out of descriptors on accept (EMFILE/ENFILE): libuv accepts the
+///   pending connections on a descriptor it keeps in reserve and closes them
+///   at once (the clients see their connection closed), and the server keeps
+///   serving. CPython instead leaves them in the backlog and retries after a
+///   second. When even that fails, the error goes to the loop's exception
+///   handler as CPython's: "socket.accept() out of system resource".
 ///
 /// `sockets()` gives the listening addresses (Python gives socket objects;
 /// `s.getsockname()` is what code uses them for); `fds()` the descriptors.
