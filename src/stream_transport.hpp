@@ -38,9 +38,13 @@ class StreamTransport final : public Transport {
     bool can_write_eof = true;  ///< write_eof() supported (sockets: yes)
   };
 
-  /// Takes an initialised stream handle (`handle.initialized()` not yet called:
-  /// start() registers the transport as its user), makes the transport and
-  /// schedules connection_made. `waiter`, when given, gets its result after
+  /// Takes an initialised stream handle (uv_tcp_init / uv_pipe_init + uv_pipe_open
+  /// done; calling `handle.initialized(nullptr)` right after the init is right, so
+  /// that an exception before start() still closes it: start() registers the
+  /// transport as the handle's user), makes the transport and schedules
+  /// connection_made. For a pipe of a child process: Kind::pipe, and
+  /// Options{.read = false} for its stdin, Options{.close_on_eof = true} for
+  /// its stdout/stderr (CPython's read and write pipe transports). `waiter`, when given, gets its result after
   /// connection_made (CPython's `waiter` argument of _make_socket_transport).
   static std::shared_ptr<StreamTransport> start(EventLoop& loop, UvHandle handle, Kind kind,
                                                 std::shared_ptr<Protocol> protocol, Options options,
