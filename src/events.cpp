@@ -12,6 +12,7 @@
 
 #include "asyncio/tasks.hpp"
 #include "asyncio/trace.hpp"
+#include "uv_handle.hpp"
 
 namespace asyncio {
 namespace detail {
@@ -482,6 +483,8 @@ void EventLoop::close() {
       delete static_cast<detail::UserCallback*>(static_cast<detail::DoneCallback*>(r));
   }
   tracer_ = nullptr;  // written below, once libuv is closed (issue 8, defect 9)
+  // Transports and servers nobody closed: close them, freeing their memory.
+  detail::close_leftover_handles(&uv_->loop, debug_);
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->wakeup), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->async), nullptr);
   uv_run(&uv_->loop, UV_RUN_DEFAULT);

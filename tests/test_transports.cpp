@@ -1,0 +1,540 @@
+// transports.hpp / protocols.hpp: Protocol classes over real sockets on
+// 127.0.0.1 (TCP, Unix, UDP), sock_* on raw sockets, the resolver, and
+// the libuv handle ownership rules. Real clock, under a watchdog.
+#include "asyncio/transports.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netdb.h>
+#include <arpa/inet.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "asyncio/events.hpp"
+#include "asyncio/protocols.hpp"
+#include "asyncio/server.hpp"
+#include "asyncio/tasks.hpp"
+#include "net_support.hpp"
+
+using namespace std::chrono_literals;
+using asyncio::Coro;
+
+namespace {
+
+/// Records what the transport calls, in order.
+struct Recorder : asyncio::Protocol {
+  std::vector<std::string> log;
+  asyncio::Transport* transport = nullptr;
+  asyncio::Future<void> lost;
+  std::string received;
+  bool keep_open_on_eof = false;
+  Recorder() : lost(asyncio::get_running_loop().create_future<void>()) {}
+  void connection_made(asyncio::Transport& t) override {
+    transport = &t;
+    log.push_back("connection_made");
+  }
+  void data_received(std::string_view data) override {
+    if (log.empty() || log.back() != "data_received") log.push_back("data_received");
+    received += data;
+  }
+  bool eof_received() override {
+    log.push_back("eof_received");
+    return keep_open_on_eof;
+  }
+  void connection_lost(std::exception_ptr exc) override {
+    log.push_back(exc ? "connection_lost(" + asyncio::exception_type_name(exc) + ")" : "connection_lost(None)");
+    if (!lost.done()) lost.set_result();
+  }
+  void pause_writing() override { log.push_back("pause_writing"); }
+  void resume_writing() override {
+    log.push_back("resume_writing(bufsize<=low=" +
+                  std::string(transport->get_write_buffer_size() <= transport->get_write_buffer_limits().first
+                                  ? "True"
+                                  : "False") +
+                  ")");
+  }
+};
+
+/// Echoes everything and closes on EOF.
+struct Echo : asyncio::Protocol {
+  asyncio::Transport* transport = nullptr;
+  void connection_made(asyncio::Transport& t) override { transport = &t; }
+  void data_received(std::string_view data) override { transport->write(data); }
+};
+
+/// Everything the server side made, for the test to inspect.
+struct Made {
+  std::vector<std::shared_ptr<Recorder>> protocols;
+  asyncio::EventLoop::ProtocolFactory factory() {
+    return [this] {
+      auto p = std::make_shared<Recorder>();
+      protocols.push_back(p);
+      return p;
+    };
+  }
+};
+
+Coro<int> echo_port(std::shared_ptr<asyncio::Server>& server) {
+  auto& loop = asyncio::get_running_loop();
+  server = co_await loop.create_server([] { return std::make_shared<Echo>(); }, "127.0.0.1", 0);
+  co_return server->sockets().at(0).port;
+}
+
+TEST(Protocol, CallbacksComeInOrderAndTheClientSeesTheServersClose) {
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    Made made;
+    auto server = co_await loop.create_server(made.factory(), "127.0.0.1", 0);
+    auto [transport, protocol] =
+        co_await loop.create_connection([] { return std::make_shared<Recorder>(); }, "127.0.0.1",
+                                        server->sockets()[0].port);
+    auto client = std::static_pointer_cast<Recorder>(protocol);
+    EXPECT_EQ(client->log, std::vector<std::string>{"connection_made"});  // made before create_connection returns
+    transport->write("ping");
+    transport->write_eof();
+    EXPECT_THROW(transport->write("more"), asyncio::RuntimeError);  // "Cannot call write() after write_eof()"
+    while (made.protocols.empty() || made.protocols[0]->log.size() < 4) co_await asyncio::sleep(1ms);
+    EXPECT_EQ(made.protocols[0]->received, "ping");
+    EXPECT_EQ(made.protocols[0]->log, (std::vector<std::string>{"connection_made", "data_received", "eof_received",
+                                                                "connection_lost(None)"}));
+    co_await client->lost;  // the server closed at EOF: the client sees EOF, then the loss
+    EXPECT_EQ(client->log,
+              (std::vector<std::string>{"connection_made", "eof_received", "connection_lost(None)"}));
+    EXPECT_TRUE(transport->is_closing());
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Protocol, HalfCloseKeepsTheConnectionOpenForTheAnswer) {
+  // The server keeps its side open at EOF (eof_received returns true), then
+  // answers and closes: the client gets the whole answer after its own EOF.
+  struct Answer : Recorder {
+    bool eof_received() override {
+      Recorder::eof_received();
+      transport->write("got " + std::to_string(received.size()) + " bytes");
+      transport->close();
+      return true;
+    }
+  };
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    auto server = co_await loop.create_server([] { return std::make_shared<Answer>(); }, "127.0.0.1", 0);
+    auto [transport, protocol] = co_await loop.create_connection(
+        [] { return std::make_shared<Recorder>(); }, "127.0.0.1", server->sockets()[0].port);
+    auto client = std::static_pointer_cast<Recorder>(protocol);
+    EXPECT_TRUE(transport->can_write_eof());
+    transport->write(std::string(100'000, 'x'));
+    transport->write_eof();
+    co_await client->lost;
+    EXPECT_EQ(client->received, "got 100000 bytes");
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Protocol, WriteFlowControlPausesAboveHighAndResumesAtLow) {
+  // The server does not read until told: the client's buffer grows past the
+  // high-water mark (pause_writing), then drains to low (resume_writing).
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    Made made;
+    auto server = co_await loop.create_server(made.factory(), "127.0.0.1", 0);
+    auto [transport, protocol] = co_await loop.create_connection(
+        [] { return std::make_shared<Recorder>(); }, "127.0.0.1", server->sockets()[0].port);
+    auto client = std::static_pointer_cast<Recorder>(protocol);
+    while (made.protocols.empty()) co_await asyncio::sleep(1ms);
+    made.protocols[0]->transport->pause_reading();
+    EXPECT_FALSE(made.protocols[0]->transport->is_reading());
+    EXPECT_EQ(transport->get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(16 * 1024, 64 * 1024)));
+    // More than the kernel can hold for a peer that does not read.
+    const std::size_t total = 64u << 20;
+    std::string chunk(1 << 20, 'y');
+    for (std::size_t sent = 0; sent < total; sent += chunk.size()) transport->write(chunk);
+    EXPECT_GT(transport->get_write_buffer_size(), 64u * 1024);
+    EXPECT_EQ(client->log, (std::vector<std::string>{"connection_made", "pause_writing"}));
+    made.protocols[0]->transport->resume_reading();
+    while (made.protocols[0]->received.size() < total) co_await asyncio::sleep(1ms);
+    EXPECT_EQ(client->log,
+              (std::vector<std::string>{"connection_made", "pause_writing", "resume_writing(bufsize<=low=True)"}));
+    EXPECT_EQ(transport->get_write_buffer_size(), 0u);
+    EXPECT_THROW(transport->set_write_buffer_limits(10, 20), asyncio::ValueError);
+    transport->close();
+    co_await client->lost;
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Protocol, AnExceptionInDataReceivedIsReportedAndClosesTheConnection) {
+  struct Throws : Recorder {
+    void data_received(std::string_view) override { throw std::runtime_error("bad data"); }
+  };
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    std::vector<std::string> reported;
+    loop.set_exception_handler([&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) {
+      reported.push_back(c.message + ": " + asyncio::exception_message(c.exception));
+    });
+    std::shared_ptr<asyncio::Server> server;
+    int port = co_await echo_port(server);
+    auto [transport, protocol] =
+        co_await loop.create_connection([] { return std::make_shared<Throws>(); }, "127.0.0.1", port);
+    transport->write("hello");
+    co_await std::static_pointer_cast<Recorder>(protocol)->lost;
+    EXPECT_EQ(reported, std::vector<std::string>{"Fatal error: protocol.data_received() call failed.: bad data"});
+    EXPECT_EQ(std::static_pointer_cast<Recorder>(protocol)->log,
+              (std::vector<std::string>{"connection_made", "connection_lost(RuntimeError)"}));
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Protocol, APeerResetMidWriteIsConnectionLostWithAConnectionError) {
+  // The server aborts with SO_LINGER 0 (a TCP RST) while the client writes.
+  struct Resets : Recorder {
+    void connection_made(asyncio::Transport& t) override {
+      Recorder::connection_made(t);
+      linger l{1, 0};
+      int fd = t.get_extra_info("socket").fd();
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    void data_received(std::string_view) override { transport->abort(); }
+  };
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    auto server = co_await loop.create_server([] { return std::make_shared<Resets>(); }, "127.0.0.1", 0);
+    auto [transport, protocol] = co_await loop.create_connection(
+        [] { return std::make_shared<Recorder>(); }, "127.0.0.1", server->sockets()[0].port);
+    auto client = std::static_pointer_cast<Recorder>(protocol);
+    std::string chunk(1 << 16, 'z');
+    while (!client->lost.done()) {
+      transport->write(chunk);
+      co_await asyncio::sleep(1ms);
+    }
+    // (pause_writing may come in between, depending on how much the kernel took.)
+    CO_ASSERT_TRUE(client->log.size() >= 2u);
+    EXPECT_EQ(client->log.front(), "connection_made");
+    // ECONNRESET on read or write, or EPIPE on write: a ConnectionError subclass either way.
+    EXPECT_TRUE(client->log.back() == "connection_lost(ConnectionResetError)" ||
+                client->log.back() == "connection_lost(BrokenPipeError)")
+        << client->log.back();
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Server, WaitClosedWaitsForTheConnectionsAndCloseClientsEndsThem) {
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    Made made;
+    auto server = co_await loop.create_server(made.factory(), "127.0.0.1", 0);
+    int port = server->sockets()[0].port;
+    EXPECT_TRUE(server->is_serving());
+    std::vector<std::shared_ptr<Recorder>> clients;
+    for (int i = 0; i < 3; ++i) {
+      auto [t, p] = co_await loop.create_connection([] { return std::make_shared<Recorder>(); }, "127.0.0.1", port);
+      clients.push_back(std::static_pointer_cast<Recorder>(p));
+    }
+    while (made.protocols.size() < 3) co_await asyncio::sleep(1ms);
+    server->close();
+    EXPECT_FALSE(server->is_serving());
+    EXPECT_TRUE(server->sockets().empty());
+    EXPECT_THROW(co_await loop.create_connection([] { return std::make_shared<Recorder>(); }, "127.0.0.1", port),
+                 asyncio::ConnectionRefusedError);
+    auto waiting = asyncio::create_task(server->wait_closed());
+    for (int i = 0; i < 5; ++i) co_await asyncio::sleep(0s);
+    EXPECT_FALSE(waiting.done());  // three connections are still open
+    server->close_clients();
+    co_await waiting;
+    for (auto& c : clients) co_await c->lost;
+    for (auto& p : made.protocols) EXPECT_EQ(p->log.back(), "connection_lost(None)");
+  };
+  net::run(main());
+}
+
+TEST(Server, ServeForeverEndsWithCancelledErrorWhenClosedAndAsyncWithCloses) {
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    auto server = co_await loop.create_server([] { return std::make_shared<Echo>(); }, "127.0.0.1", 0,
+                                              asyncio::ServerOptions{.start_serving = false});
+    EXPECT_FALSE(server->is_serving());
+    auto forever = asyncio::create_task(server->serve_forever());
+    co_await asyncio::sleep(0s);
+    EXPECT_TRUE(server->is_serving());
+    try {
+      co_await server->serve_forever();
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::RuntimeError& e) {
+      EXPECT_NE(std::string(e.what()).find("is already being awaited on serve_forever()"), std::string::npos);
+    }
+    server->close();
+    EXPECT_THROW(co_await forever, asyncio::CancelledError);
+    auto server2 = co_await loop.create_server([] { return std::make_shared<Echo>(); }, "127.0.0.1", 0);
+    co_await server2->async_with([](asyncio::Server& s) -> Coro<void> {
+      EXPECT_TRUE(s.is_serving());
+      co_return;
+    });
+    EXPECT_FALSE(server2->is_serving());
+  };
+  net::run(main());
+}
+
+TEST(Server, ListensOnAListOfHosts) {
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    std::vector<std::string> hosts = {"127.0.0.1", "::1"};
+    auto server = co_await loop.create_server([] { return std::make_shared<Echo>(); }, hosts, 0);
+    auto socks = server->sockets();
+    CO_ASSERT_TRUE((socks.size()) == (2u));
+    EXPECT_EQ(socks[0].host, "127.0.0.1");
+    EXPECT_EQ(socks[1].host, "::1");
+    std::ostringstream os;
+    os << socks[1];
+    EXPECT_EQ(os.str(), "('::1', " + std::to_string(socks[1].port) + ", 0, 0)");
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Server, RunningOutOfDescriptorsOnAcceptDropsTheConnectionAndTheServerKeepsServing) {
+  // libuv's EMFILE trick: when accept() fails for lack of descriptors, libuv
+  // accepts the pending connection on a descriptor it keeps in reserve and
+  // closes it at once (the client sees its connection closed), and the server
+  // goes on listening. CPython leaves the connection in the backlog and
+  // retries after a second; both keep serving once descriptors are free.
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    std::vector<std::string> reported;
+    loop.set_exception_handler([&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) {
+      reported.push_back(c.message + ": " + asyncio::exception_type_name(c.exception) + " " +
+                         asyncio::exception_message(c.exception));
+    });
+    std::shared_ptr<asyncio::Server> server;
+    int port = co_await echo_port(server);
+    // Leave room for 3 more descriptors only (new descriptors take the lowest
+    // free numbers, so the limit is where 3 free numbers lie below it): client
+    // 1 and its accepted end, then client 2, whose accept fails.
+    rlimit saved;
+    ::getrlimit(RLIMIT_NOFILE, &saved);
+    int limit = 0;
+    for (int free_below = 0; free_below < 3; ++limit) {
+      if (::fcntl(limit, F_GETFD) == -1) ++free_below;
+    }
+    rlimit low = saved;
+    low.rlim_cur = static_cast<rlim_t>(limit);
+    CO_ASSERT_TRUE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+    int served = 0, dropped = 0, refused = 0;
+    std::vector<std::pair<std::shared_ptr<asyncio::Transport>, std::shared_ptr<Recorder>>> kept;
+    for (int i = 0; i < 5; ++i) {
+      std::shared_ptr<asyncio::Transport> t;
+      std::shared_ptr<Recorder> r;
+      try {
+        auto conn = co_await loop.create_connection([] { return std::make_shared<Recorder>(); }, "127.0.0.1", port);
+        t = conn.first;
+        r = std::static_pointer_cast<Recorder>(conn.second);
+      } catch (const asyncio::OSError& e) {
+        EXPECT_EQ(e.errnum(), EMFILE);  // no descriptor left for the client itself
+        ++refused;
+        continue;
+      }
+      t->write("x");
+      while (r->received.empty() && !r->lost.done()) co_await asyncio::sleep(1ms);
+      if (r->received == "x") {
+        ++served;
+        kept.emplace_back(t, r);  // keeps its two descriptors
+      } else {
+        ++dropped;
+      }
+    }
+    ::setrlimit(RLIMIT_NOFILE, &saved);
+    EXPECT_EQ(served, 1);
+    EXPECT_GE(dropped, 1);
+    EXPECT_EQ(served + dropped + refused, 5);
+    for (const auto& msg : reported) {
+      EXPECT_EQ(msg, "socket.accept() out of system resource: OSError [Errno 24] Too many open files");
+    }
+    for (auto& [t, r] : kept) {
+      t->close();
+      co_await r->lost;
+    }
+    // Descriptors are free again: a new client is served.
+    auto [t, p] = co_await loop.create_connection([] { return std::make_shared<Recorder>(); }, "127.0.0.1", port);
+    auto r = std::static_pointer_cast<Recorder>(p);
+    t->write("still serving");
+    while (r->received.size() < 13) co_await asyncio::sleep(1ms);
+    EXPECT_EQ(r->received, "still serving");
+    t->close();
+    co_await r->lost;
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Transport, ALoopClosedWithTransportsOpenFreesTheirHandles) {
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    std::shared_ptr<asyncio::Server> server;
+    int port = co_await echo_port(server);
+    auto conn = co_await loop.create_connection([] { return std::make_shared<Recorder>(); }, "127.0.0.1", port);
+    EXPECT_GE(asyncio::detail::uv_handles_alive(), 3u);  // listener, client, accepted
+    // Nothing closed: the loop's close() must close and free all three.
+  };
+  net::run(main(), 60s, /*debug=*/true);  // net::run checks uv_handles_alive() == 0
+}
+
+// ---- Unix sockets ---------------------------------------------------------------
+
+TEST(UnixSockets, EchoOverAUnixSocketAndTheServerRemovesItsFile) {
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    std::string path = testing::TempDir() + "asyncio-test-" + std::to_string(::getpid()) + ".sock";
+    auto server = co_await loop.create_unix_server([] { return std::make_shared<Echo>(); }, path);
+    EXPECT_EQ(server->sockets().at(0).host, path);
+    EXPECT_EQ(::access(path.c_str(), F_OK), 0);
+    auto [t, p] = co_await loop.create_unix_connection([] { return std::make_shared<Recorder>(); }, path);
+    auto r = std::static_pointer_cast<Recorder>(p);
+    EXPECT_EQ(t->get_extra_info("peername").address().host, path);
+    t->write("over unix");
+    while (r->received.size() < 9) co_await asyncio::sleep(1ms);
+    EXPECT_EQ(r->received, "over unix");
+    t->close();
+    co_await r->lost;
+    server->close();
+    co_await server->wait_closed();
+    EXPECT_NE(::access(path.c_str(), F_OK), 0);
+    try {
+      co_await loop.create_unix_connection([] { return std::make_shared<Recorder>(); }, path);
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::FileNotFoundError& e) {
+      EXPECT_EQ(e.filename(), path);
+    }
+  };
+  net::run(main());
+}
+
+// ---- UDP ---------------------------------------------------------------------------
+
+struct Datagrams : asyncio::DatagramProtocol {
+  asyncio::DatagramTransport* transport = nullptr;
+  std::vector<std::string> got;
+  std::vector<std::string> errors;
+  asyncio::Future<void> lost = asyncio::get_running_loop().create_future<void>();
+  void connection_made(asyncio::DatagramTransport& t) override { transport = &t; }
+  void datagram_received(std::string_view data, const asyncio::SocketAddress& addr) override {
+    got.push_back(std::string(data) + " from " + addr.host);
+  }
+  void error_received(std::exception_ptr exc) override { errors.push_back(asyncio::exception_type_name(exc)); }
+  void connection_lost(std::exception_ptr) override { lost.set_result(); }
+};
+
+TEST(Udp, DatagramsArriveWholeAndAnUnconnectedPeerIsAnErrorReceived) {
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    asyncio::SocketAddress any{.host = "127.0.0.1", .port = 0};
+    auto [server, sp] = co_await loop.create_datagram_endpoint([] { return std::make_shared<Datagrams>(); }, any);
+    auto srv = std::static_pointer_cast<Datagrams>(sp);
+    asyncio::SocketAddress to = server->get_extra_info("sockname").address();
+    auto [client, cp] =
+        co_await loop.create_datagram_endpoint([] { return std::make_shared<Datagrams>(); }, std::nullopt, to);
+    auto cli = std::static_pointer_cast<Datagrams>(cp);
+    client->sendto("one");
+    client->sendto("two");
+    while (srv->got.size() < 2) co_await asyncio::sleep(1ms);
+    EXPECT_EQ(srv->got, (std::vector<std::string>{"one from 127.0.0.1", "two from 127.0.0.1"}));
+    EXPECT_THROW(client->sendto("x", any), asyncio::ValueError);  // connected: only its peer
+    server->close();
+    co_await srv->lost;
+    // The peer is gone: the kernel's ICMP port unreachable comes back as ECONNREFUSED.
+    for (int i = 0; i < 100 && cli->errors.empty(); ++i) {
+      client->sendto("anyone?");
+      co_await asyncio::sleep(2ms);
+    }
+    CO_ASSERT_TRUE(!(cli->errors.empty()));
+    EXPECT_EQ(cli->errors[0], "ConnectionRefusedError");
+    client->close();
+    co_await cli->lost;
+  };
+  net::run(main());
+}
+
+// ---- the resolver ------------------------------------------------------------------
+
+TEST(Resolver, GetaddrinfoResolvesLocalhostAndAnUnknownHostIsGaierror) {
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    auto infos = co_await loop.getaddrinfo("localhost", 80, AF_INET, SOCK_STREAM);
+    CO_ASSERT_TRUE(!(infos.empty()));
+    EXPECT_EQ(infos[0].sockaddr, (asyncio::SocketAddress{.host = "127.0.0.1", .port = 80, .family = AF_INET}));
+    try {
+      co_await loop.getaddrinfo("no-such-host.invalid", 80);
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::gaierror& e) {
+      EXPECT_LT(e.errnum(), 0);  // EAI_NONAME (-2), or EAI_AGAIN (-3) without a resolver
+      EXPECT_EQ(std::string(e.what()), "[Errno " + std::to_string(e.errnum()) + "] " + gai_strerror(e.errnum()));
+    }
+    try {
+      co_await asyncio::get_running_loop().create_connection([] { return std::make_shared<Echo>(); },
+                                                             "no-such-host.invalid", 80);
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::gaierror&) {
+    }
+  };
+  net::run(main());
+}
+
+// ---- sock_* ------------------------------------------------------------------------
+
+TEST(SockFunctions, SendRecvConnectAcceptOnRawSockets) {
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    int lst = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(lst, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(lst, 8);
+    socklen_t len = sizeof a;
+    ::getsockname(lst, reinterpret_cast<sockaddr*>(&a), &len);
+    int port = ntohs(a.sin_port);
+    auto accepting = asyncio::create_task(loop.sock_accept(lst));
+    int cli = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    asyncio::SocketAddress addr{.host = "127.0.0.1", .port = port};
+    co_await loop.sock_connect(cli, addr);
+    auto [srv, peer] = co_await accepting;
+    EXPECT_EQ(peer.host, "127.0.0.1");
+    std::string big(1 << 22, 'q');  // more than the socket buffers: sendall must wait
+    auto sending = asyncio::create_task(loop.sock_sendall(cli, big));
+    std::string got;
+    while (got.size() < big.size()) {
+      std::string part = co_await loop.sock_recv(srv, 65536);
+      CO_ASSERT_TRUE(!(part.empty()));
+      got += part;
+    }
+    co_await sending;
+    EXPECT_EQ(got, big);
+    ::close(cli);
+    EXPECT_EQ(co_await loop.sock_recv(srv, 10), "");  // EOF
+    int blocking = ::socket(AF_INET, SOCK_STREAM, 0);
+    EXPECT_THROW(co_await loop.sock_recv(blocking, 1), asyncio::ValueError);
+    ::close(blocking);
+    ::close(srv);
+    ::close(lst);
+  };
+  net::run(main());
+}
+
+}  // namespace
