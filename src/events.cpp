@@ -10,6 +10,7 @@
 
 #include "asyncio/tasks.hpp"
 #include "asyncio/trace.hpp"
+#include "unix_signals.hpp"
 
 namespace asyncio {
 namespace detail {
@@ -155,7 +156,10 @@ void EventLoop::run_once() {
     std::int64_t timeout = -1;
     if (!timers_.empty()) timeout = std::max<std::int64_t>(0, timers_.front()->when_ - now_ns());
     if (virtual_time_ && !external_pending()) {
-      if (timeout > 0) {
+      if (signal_watchers_ > 0) [[unlikely]] poll_signals();  // before time jumps
+      if (!ready_.empty()) {
+        // a signal's handler is ready: run it first
+      } else if (timeout > 0) {
         virtual_now_ = timers_.front()->when_;  // autojump
       } else if (timeout < 0) {
         poll_io(-1);  // only another thread can wake us now
@@ -166,6 +170,8 @@ void EventLoop::run_once() {
   } else if (detail::uv_alive(uv_->loop)) [[unlikely]] {
     // Callbacks are ready: poll without blocking, on a bound (file comment).
     if (++iterations_since_poll_ >= 64 || real_now_ns() - last_poll_ns_ >= 50'000) poll_io(0);
+  } else if (signal_watchers_ > 0 && ++iterations_since_poll_ >= 256) [[unlikely]] {
+    poll_signals();  // signal watchers are unreferenced: look for signals on a bound
   }
   if (ts_pending_.load(std::memory_order_acquire)) [[unlikely]] drain_threadsafe();
 
@@ -235,6 +241,15 @@ void EventLoop::poll_io(std::int64_t timeout_ns) {
   iterations_since_poll_ = 0;
   last_poll_ns_ = real_now_ns();
   if (virtual_time_) virtual_now_ += last_poll_ns_ - t0;  // external work takes real time
+}
+
+// Runs libuv's signal watchers (and whatever else is ready) without blocking and
+// without counting the time as external work: a signal takes no virtual time.
+void EventLoop::poll_signals() {
+  uv_ref(reinterpret_cast<uv_handle_t*>(&uv_->async));  // else uv_run sees a dead loop
+  uv_run(&uv_->loop, UV_RUN_NOWAIT);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&uv_->async));
+  iterations_since_poll_ = 0;
 }
 
 // ---- timers -------------------------------------------------------------------------
@@ -387,6 +402,7 @@ void EventLoop::close() {
     tracer_owner_->write();
     tracer_ = nullptr;
   }
+  signals_.reset();  // closes the signal watchers; libuv restores SIG_DFL
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->wakeup), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->async), nullptr);
   uv_run(&uv_->loop, UV_RUN_DEFAULT);

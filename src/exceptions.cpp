@@ -27,6 +27,8 @@ std::string exception_type_name(const std::exception_ptr& e) {
     std::rethrow_exception(e);
   } catch (const CancelledError&) {
     return "CancelledError";
+  } catch (const KeyboardInterrupt&) {
+    return "KeyboardInterrupt";
   } catch (const BaseException& x) {
     return demangle(typeid(x).name());
   } catch (const TimeoutError&) {

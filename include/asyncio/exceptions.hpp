@@ -8,6 +8,7 @@
 /// |---------------------------------|--------------------------------------------------------|
 /// | `BaseException`                 | `asyncio::BaseException` (NOT a `std::exception`)      |
 /// | `asyncio.CancelledError`        | `asyncio::CancelledError : BaseException`              |
+/// | `KeyboardInterrupt`             | `asyncio::KeyboardInterrupt : BaseException`           |
 /// | `Exception`                     | `std::exception`                                       |
 /// | `RuntimeError`                  | `asyncio::RuntimeError : std::runtime_error`           |
 /// | `TimeoutError`                  | `asyncio::TimeoutError : std::runtime_error`           |
@@ -56,6 +57,14 @@ class BaseException {
 /// The operation was cancelled (`asyncio.CancelledError`). Thrown into a task at
 /// its current `co_await` after `Task::cancel(msg)`; `what()` is `msg`.
 class CancelledError : public BaseException {
+ public:
+  using BaseException::BaseException;
+};
+
+/// The user pressed Ctrl-C (Python's `KeyboardInterrupt`): thrown by
+/// `asyncio::run()` / `Runner::run()` after a SIGINT (runners.hpp). Not a
+/// std::exception, as it is no error: `catch (const std::exception&)` lets it pass.
+class KeyboardInterrupt : public BaseException {
  public:
   using BaseException::BaseException;
 };
