@@ -170,7 +170,7 @@ void EventLoop::run_once() {
   } else if (detail::uv_alive(uv_->loop)) [[unlikely]] {
     // Callbacks are ready: poll without blocking, on a bound (file comment).
     if (++iterations_since_poll_ >= 64 || real_now_ns() - last_poll_ns_ >= 50'000) poll_io(0);
-  } else if (signal_watchers_ > 0 && ++iterations_since_poll_ >= 256) [[unlikely]] {
+  } else if (signal_watchers_ > 0 && ++iterations_since_poll_ >= 1024) [[unlikely]] {
     poll_signals();  // signal watchers are unreferenced: look for signals on a bound
   }
   if (ts_pending_.load(std::memory_order_acquire)) [[unlikely]] drain_threadsafe();

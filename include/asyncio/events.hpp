@@ -272,7 +272,7 @@ class EventLoop final : public detail::LoopCore {
   /// thread..."); RuntimeError("sig 9 cannot be caught") for SIGKILL and
   /// SIGSTOP. A coroutine cannot be a handler (a compile error; Python's
   /// TypeError). Signals arrive in order; while the loop is busy it looks for
-  /// them every 256 iterations, and before each jump of virtual time.
+  /// them every 1024 iterations, and before each jump of virtual time.
   ///
   /// ```cpp
   /// loop.add_signal_handler(SIGTERM, [&] { stop.set(); });
