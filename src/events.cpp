@@ -11,6 +11,7 @@
 #include "asyncio/tasks.hpp"
 #include "asyncio/trace.hpp"
 #include "unix_signals.hpp"
+#include "uv_handle.hpp"
 
 namespace asyncio {
 namespace detail {
@@ -403,6 +404,8 @@ void EventLoop::close() {
     tracer_ = nullptr;
   }
   signals_.reset();  // closes the signal watchers; libuv restores SIG_DFL
+  // Transports and servers nobody closed: close them, freeing their memory.
+  detail::close_leftover_handles(&uv_->loop, debug_);
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->wakeup), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->async), nullptr);
   uv_run(&uv_->loop, UV_RUN_DEFAULT);

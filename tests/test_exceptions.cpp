@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstring>
+
 namespace {
 
 struct MyError : std::runtime_error {
@@ -42,3 +45,57 @@ TEST(Exceptions, ReprsUsePythonNames) {
 }
 
 }  // namespace
+
+// ---- the OSError family (Python's built-in exceptions) ------------------------
+//
+// Python twin:
+//   for n in (111, 104, 32, 103, 2, 13, 1, 17, 3, 10, 4, 11, 110, 98):
+//       e = OSError(n, os.strerror(n)); print(type(e).__name__, str(e))
+//   print(str(FileNotFoundError(2, 'No such file or directory', 'x.txt')))
+//   print(isinstance(TimeoutError(), OSError), repr(TimeoutError()), TimeoutError().errno)
+
+TEST(OSError, TheErrnoPicksThePythonSubclass) {
+  struct Case {
+    int errnum;
+    const char* type;
+  };
+  const Case cases[] = {{ECONNREFUSED, "ConnectionRefusedError"}, {ECONNRESET, "ConnectionResetError"},
+                        {EPIPE, "BrokenPipeError"},             {ECONNABORTED, "ConnectionAbortedError"},
+                        {ENOENT, "FileNotFoundError"},          {EACCES, "PermissionError"},
+                        {EPERM, "PermissionError"},             {EEXIST, "FileExistsError"},
+                        {ESRCH, "ProcessLookupError"},          {ECHILD, "ChildProcessError"},
+                        {EINTR, "InterruptedError"},            {EAGAIN, "BlockingIOError"},
+                        {ETIMEDOUT, "TimeoutError"},            {EADDRINUSE, "OSError"}};
+  for (const auto& c : cases) {
+    auto e = asyncio::os_error(c.errnum);
+    EXPECT_EQ(asyncio::exception_type_name(e), c.type) << c.errnum;
+    EXPECT_EQ(asyncio::exception_message(e), "[Errno " + std::to_string(c.errnum) + "] " + std::strerror(c.errnum));
+  }
+}
+
+TEST(OSError, ConnectionErrorsAreCaughtByTheirBases) {
+  EXPECT_THROW(asyncio::throw_os_error(ECONNRESET), asyncio::ConnectionResetError);
+  EXPECT_THROW(asyncio::throw_os_error(ECONNRESET), asyncio::ConnectionError);
+  EXPECT_THROW(asyncio::throw_os_error(EPIPE), asyncio::ConnectionError);
+  EXPECT_THROW(asyncio::throw_os_error(ENOENT), asyncio::OSError);
+  EXPECT_THROW(asyncio::throw_os_error(ENOENT), std::runtime_error);
+  try {
+    asyncio::throw_os_error(ENOENT, {}, "x.txt");
+  } catch (const asyncio::FileNotFoundError& e) {
+    EXPECT_EQ(e.errnum(), ENOENT);
+    EXPECT_EQ(e.strerror(), "No such file or directory");
+    EXPECT_EQ(e.filename(), "x.txt");
+    EXPECT_STREQ(e.what(), "[Errno 2] No such file or directory: 'x.txt'");
+  }
+}
+
+TEST(OSError, TimeoutErrorIsAnOSErrorWithoutErrnoAsInPython311) {
+  asyncio::TimeoutError t;
+  const asyncio::OSError& as_os = t;
+  EXPECT_EQ(as_os.errnum(), 0);
+  EXPECT_STREQ(t.what(), "");
+  EXPECT_EQ(asyncio::exception_repr(std::make_exception_ptr(t)), "TimeoutError()");
+  EXPECT_THROW(throw asyncio::TimeoutError(), asyncio::OSError);
+  EXPECT_THROW(throw asyncio::TimeoutError(), std::runtime_error);
+  EXPECT_EQ(asyncio::exception_repr(std::make_exception_ptr(asyncio::OSError("msg"))), "OSError('msg')");
+}

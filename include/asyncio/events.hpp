@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "asyncio/futures.hpp"
+#include "asyncio/transports.hpp"
 
 struct uv_loop_s;  // libuv's loop; <uv.h> stays out of public headers
 
@@ -46,6 +47,37 @@ namespace asyncio {
 template <class T>
 class Task;
 struct RunOptions;
+class Server;
+class Protocol;
+class DatagramProtocol;
+
+/// Options of `create_server` / `start_server` (the keyword arguments of
+/// `loop.create_server`).
+struct ServerOptions {
+  int backlog = 100;           ///< listen() backlog
+  bool reuse_address = true;   ///< SO_REUSEADDR (libuv always sets it on Unix)
+  bool reuse_port = false;     ///< SO_REUSEPORT
+  bool start_serving = true;   ///< accept at once; false: wait for start_serving()
+};
+
+/// Options of `create_datagram_endpoint`.
+struct DatagramOptions {
+  bool reuse_port = false;       ///< SO_REUSEPORT
+  bool allow_broadcast = false;  ///< SO_BROADCAST
+};
+
+/// One result of `getaddrinfo` (Python's 5-tuple (family, type, proto,
+/// canonname, sockaddr)).
+struct AddrInfo {
+  int family = 0;  ///< AF_INET, AF_INET6, ...
+  int type = 0;    ///< SOCK_STREAM, SOCK_DGRAM, ...
+  int proto = 0;   ///< IPPROTO_TCP, ...
+  std::string canonname;
+  SocketAddress sockaddr;
+  friend bool operator==(const AddrInfo&, const AddrInfo&) = default;
+  /// `(<AddressFamily.AF_INET: 2>, <SocketKind.SOCK_STREAM: 1>, 6, '', ('127.0.0.1', 80))`.
+  friend std::ostream& operator<<(std::ostream& os, const AddrInfo& a);
+};
 
 namespace detail {
 class UnixSignals;  // src/unix_signals.hpp
@@ -288,6 +320,58 @@ class EventLoop final : public detail::LoopCore {
   bool remove_signal_handler(int sig);
   /// The loop's signal watchers (library internals: the Runner's Ctrl-C).
   detail::UnixSignals& unix_signals();
+
+  // ---- network I/O (transports.hpp, protocols.hpp; src/tcp.cpp, unix_stream.cpp,
+  // udp.cpp, dns.cpp, sock.cpp) ----
+  using ProtocolFactory = std::function<std::shared_ptr<Protocol>()>;
+  using DatagramProtocolFactory = std::function<std::shared_ptr<DatagramProtocol>()>;
+  template <class P>
+  using Connection = std::pair<std::shared_ptr<Transport>, std::shared_ptr<P>>;
+
+  /// `loop.create_connection(protocol_factory, host, port)`: resolves `host`,
+  /// connects to each address in turn, and returns (transport, protocol) once
+  /// `connection_made` has been called. OSError (ConnectionRefusedError, ...)
+  /// naming the address when every address failed; gaierror when `host` does
+  /// not resolve.
+  [[nodiscard]] Coro<Connection<Protocol>> create_connection(ProtocolFactory protocol_factory, std::string host,
+                                                             int port);
+  /// `loop.create_server(protocol_factory, host, port, ...)`: listens on every
+  /// address of `host` ("" = all interfaces; port 0 picks a free port).
+  /// OSError "error while attempting to bind on address ..." when taken.
+  [[nodiscard]] Coro<std::shared_ptr<Server>> create_server(ProtocolFactory protocol_factory, std::string host,
+                                                            int port, ServerOptions options = {});
+  /// The same on a list of hosts (Python's `host=[...]`).
+  [[nodiscard]] Coro<std::shared_ptr<Server>> create_server(ProtocolFactory protocol_factory,
+                                                            std::vector<std::string> hosts, int port,
+                                                            ServerOptions options = {});
+  /// `loop.create_unix_connection(protocol_factory, path)`.
+  [[nodiscard]] Coro<Connection<Protocol>> create_unix_connection(ProtocolFactory protocol_factory, std::string path);
+  /// `loop.create_unix_server(protocol_factory, path, ...)`: an existing socket
+  /// file at `path` is removed first, as CPython does.
+  [[nodiscard]] Coro<std::shared_ptr<Server>> create_unix_server(ProtocolFactory protocol_factory, std::string path,
+                                                                 ServerOptions options = {});
+  /// `loop.create_datagram_endpoint(protocol_factory, local_addr, remote_addr)`:
+  /// UDP. Addresses are numeric (resolve names with getaddrinfo first).
+  [[nodiscard]] Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<DatagramProtocol>>>
+  create_datagram_endpoint(DatagramProtocolFactory protocol_factory, std::optional<SocketAddress> local_addr,
+                           std::optional<SocketAddress> remote_addr = std::nullopt, DatagramOptions options = {});
+  /// `loop.getaddrinfo(host, port, family=0, type=0, proto=0, flags=0)` on
+  /// libuv's thread pool (never blocks the loop). gaierror on failure. An empty
+  /// `port` is Python's None.
+  [[nodiscard]] Coro<std::vector<AddrInfo>> getaddrinfo(std::string host, std::string port, int family = 0,
+                                                        int type = 0, int proto = 0, int flags = 0);
+  [[nodiscard]] Coro<std::vector<AddrInfo>> getaddrinfo(std::string host, int port, int family = 0, int type = 0,
+                                                        int proto = 0, int flags = 0);
+  /// `loop.getnameinfo(sockaddr, flags=0)` -> (host, service).
+  [[nodiscard]] Coro<std::pair<std::string, std::string>> getnameinfo(SocketAddress sockaddr, int flags = 0);
+  /// `loop.sock_recv(sock, n)`: up to n bytes from a non-blocking socket fd ("" at EOF).
+  [[nodiscard]] Coro<std::string> sock_recv(int fd, std::size_t n);
+  /// `loop.sock_sendall(sock, data)`: sends all of `data`.
+  [[nodiscard]] Coro<void> sock_sendall(int fd, std::string data);
+  /// `loop.sock_connect(sock, address)`: connects a non-blocking socket.
+  [[nodiscard]] Coro<void> sock_connect(int fd, SocketAddress address);
+  /// `loop.sock_accept(sock)` -> (new non-blocking fd, peer address).
+  [[nodiscard]] Coro<std::pair<int, SocketAddress>> sock_accept(int fd);
 
   /// The underlying libuv loop, for the I/O parts of the library.
   uv_loop_s* uv_loop() noexcept;

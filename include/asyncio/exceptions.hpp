@@ -11,7 +11,8 @@
 /// | `KeyboardInterrupt`             | `asyncio::KeyboardInterrupt : BaseException`           |
 /// | `Exception`                     | `std::exception`                                       |
 /// | `RuntimeError`                  | `asyncio::RuntimeError : std::runtime_error`           |
-/// | `TimeoutError`                  | `asyncio::TimeoutError : std::runtime_error`           |
+/// | `TimeoutError`                  | `asyncio::TimeoutError : OSError : std::runtime_error` |
+/// | `OSError` and its subclasses    | `asyncio::OSError : std::runtime_error` (below)        |
 /// | `asyncio.InvalidStateError`     | `asyncio::InvalidStateError : std::logic_error`        |
 ///
 /// Python derives `CancelledError` from `BaseException` so that
@@ -36,6 +37,9 @@
 ///
 /// `catch (...)` catches cancellations too, like a bare `except:` in Python:
 /// rethrow them (`throw;`) unless you mean to ignore the cancel request.
+#include <cstddef>
+#include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -76,13 +80,108 @@ class RuntimeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// The operation exceeded its deadline (`TimeoutError`, an alias of
-/// `asyncio.TimeoutError` since 3.11).
-class TimeoutError : public std::runtime_error {
+// ---- OSError and its family (Python's built-in exceptions) -------------------
+//
+// | Python                     | C++                                              |
+// |----------------------------|--------------------------------------------------|
+// | `OSError`                  | `asyncio::OSError : std::runtime_error`          |
+// | `ConnectionError`          | `asyncio::ConnectionError : OSError`             |
+// | `BrokenPipeError`, `ConnectionAbortedError`, `ConnectionRefusedError`,        |
+// | `ConnectionResetError`     | `asyncio::<same name> : ConnectionError`         |
+// | `FileExistsError`, `FileNotFoundError`, `IsADirectoryError`,                 |
+// | `NotADirectoryError`, `PermissionError`, `ProcessLookupError`,               |
+// | `ChildProcessError`, `InterruptedError`, `BlockingIOError`,                  |
+// | `TimeoutError`             | `asyncio::<same name> : OSError`                 |
+// | `socket.gaierror`          | `asyncio::gaierror : OSError`                    |
+//
+// `errnum()` is `exc.errno` (0 for Python's `None`; `errno` is a C macro), `strerror()` the
+// system's message, `filename()` the file or address it concerns (may be empty).
+// `what()` is Python's `str(exc)`: `[Errno 111] Connect call failed ('127.0.0.1', 1)`
+// when there is an errno, else the plain message.
+//
+// `os_error(errno, message)` builds the subclass Python's OSError constructor
+// picks for that errno (ECONNREFUSED -> ConnectionRefusedError, ENOENT ->
+// FileNotFoundError, ...): the one errno -> class mapping of the library.
+
+/// Python's `OSError`: a system call failed. See the table above.
+class OSError : public std::runtime_error {
  public:
-  TimeoutError() : std::runtime_error("") {}
-  using std::runtime_error::runtime_error;
+  /// `OSError(msg)`: no errno (`errno()` is 0).
+  explicit OSError(const std::string& message = {}) : std::runtime_error(message) {}
+  /// `OSError(errno, strerror)` / `OSError(errno, strerror, filename)`.
+  OSError(int errnum, std::string strerror, std::string filename = {})
+      : std::runtime_error(format(errnum, strerror, filename)),
+        errno_(errnum),
+        strerror_(std::move(strerror)),
+        filename_(std::move(filename)) {}
+  /// The error number (`exc.errno`), 0 when there is none.
+  int errnum() const noexcept { return errno_; }
+  /// The message without the errno (`exc.strerror`).
+  const std::string& strerror() const noexcept { return strerror_; }
+  /// `exc.filename`: the file (or address) concerned, empty when none.
+  const std::string& filename() const noexcept { return filename_; }
+
+ private:
+  static std::string format(int errnum, const std::string& strerror, const std::string& filename);
+  int errno_ = 0;
+  std::string strerror_;
+  std::string filename_;
 };
+
+#define ASYNCIO_OS_ERROR_SUBCLASS(Name, Base) \
+  class Name : public Base {                  \
+   public:                                    \
+    using Base::Base;                         \
+  };
+/// A connection-related error (`ConnectionError`).
+ASYNCIO_OS_ERROR_SUBCLASS(ConnectionError, OSError)
+/// EPIPE, ESHUTDOWN: writing to a closed connection (`BrokenPipeError`).
+ASYNCIO_OS_ERROR_SUBCLASS(BrokenPipeError, ConnectionError)
+/// ECONNABORTED (`ConnectionAbortedError`).
+ASYNCIO_OS_ERROR_SUBCLASS(ConnectionAbortedError, ConnectionError)
+/// ECONNREFUSED (`ConnectionRefusedError`).
+ASYNCIO_OS_ERROR_SUBCLASS(ConnectionRefusedError, ConnectionError)
+/// ECONNRESET, or a connection lost while writing (`ConnectionResetError`).
+ASYNCIO_OS_ERROR_SUBCLASS(ConnectionResetError, ConnectionError)
+/// EEXIST (`FileExistsError`).
+ASYNCIO_OS_ERROR_SUBCLASS(FileExistsError, OSError)
+/// ENOENT (`FileNotFoundError`).
+ASYNCIO_OS_ERROR_SUBCLASS(FileNotFoundError, OSError)
+/// EISDIR (`IsADirectoryError`).
+ASYNCIO_OS_ERROR_SUBCLASS(IsADirectoryError, OSError)
+/// ENOTDIR (`NotADirectoryError`).
+ASYNCIO_OS_ERROR_SUBCLASS(NotADirectoryError, OSError)
+/// EACCES, EPERM (`PermissionError`).
+ASYNCIO_OS_ERROR_SUBCLASS(PermissionError, OSError)
+/// ESRCH (`ProcessLookupError`).
+ASYNCIO_OS_ERROR_SUBCLASS(ProcessLookupError, OSError)
+/// ECHILD (`ChildProcessError`).
+ASYNCIO_OS_ERROR_SUBCLASS(ChildProcessError, OSError)
+/// EINTR (`InterruptedError`).
+ASYNCIO_OS_ERROR_SUBCLASS(InterruptedError, OSError)
+/// EAGAIN, EWOULDBLOCK, EALREADY, EINPROGRESS (`BlockingIOError`).
+ASYNCIO_OS_ERROR_SUBCLASS(BlockingIOError, OSError)
+/// Name resolution failed (`socket.gaierror`); `errnum()` is the EAI_* code
+/// (negative, as Python's), `strerror()` gai_strerror's text.
+ASYNCIO_OS_ERROR_SUBCLASS(gaierror, OSError)
+#undef ASYNCIO_OS_ERROR_SUBCLASS
+
+/// The operation exceeded its deadline (`TimeoutError`, also `asyncio.TimeoutError`
+/// and `concurrent.futures.TimeoutError` since 3.11): an OSError, ETIMEDOUT when
+/// it comes from the system, errno 0 when a deadline (`wait_for`, `timeout`)
+/// expired, with an empty message as Python's `TimeoutError()`.
+class TimeoutError : public OSError {
+ public:
+  TimeoutError() : OSError(std::string()) {}
+  using OSError::OSError;
+};
+
+/// The OSError subclass Python picks for `errnum` (see the table above),
+/// `OSError(errnum, strerror, filename)`, as an exception_ptr ready to throw
+/// or to pass to a future. `strerror` empty: the system's `strerror(errnum)`.
+std::exception_ptr os_error(int errnum, std::string strerror = {}, std::string filename = {});
+/// Throws `os_error(errnum, strerror, filename)`.
+[[noreturn]] void throw_os_error(int errnum, std::string strerror = {}, std::string filename = {});
 
 /// An operation on a Future or Task in the wrong state
 /// (`asyncio.InvalidStateError`), e.g. `result()` before it is done.
@@ -126,6 +225,20 @@ class ValueError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+/// Python's `TypeError`: an argument of the wrong kind (a transport given a
+/// protocol it cannot drive).
+class TypeError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+/// Python's `NotImplementedError` (a RuntimeError): an operation this object
+/// does not support (`write_eof()` on a transport that cannot half-close).
+class NotImplementedError : public RuntimeError {
+ public:
+  using RuntimeError::RuntimeError;
+};
+
 /// A Barrier was aborted or reset while a task waited on it, or is broken
 /// (`asyncio.BrokenBarrierError`, a subclass of RuntimeError in Python too).
 class BrokenBarrierError : public RuntimeError {
@@ -137,6 +250,25 @@ class BrokenBarrierError : public RuntimeError {
 class QueueEmpty : public std::runtime_error {
  public:
   QueueEmpty() : std::runtime_error("") {}
+};
+
+/// The stream ended before `expected` bytes were read (`asyncio.IncompleteReadError`,
+/// an `EOFError`): `partial` holds the bytes read before the end. `what()` is
+/// "2 bytes read on a total of 5 expected bytes" ("undefined" when expected is unknown).
+class IncompleteReadError : public std::runtime_error {
+ public:
+  IncompleteReadError(std::string partial, std::optional<std::size_t> expected);
+  std::string partial;
+  std::optional<std::size_t> expected;
+};
+
+/// A stream's buffer limit was reached while looking for a separator
+/// (`asyncio.LimitOverrunError`); `consumed` is how many bytes may be consumed.
+class LimitOverrunError : public std::runtime_error {
+ public:
+  LimitOverrunError(const std::string& message, std::size_t consumed)
+      : std::runtime_error(message), consumed(consumed) {}
+  std::size_t consumed;
 };
 
 /// `put_nowait()` on a full queue (`asyncio.QueueFull`).

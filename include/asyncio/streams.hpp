@@ -1,0 +1,210 @@
+#pragma once
+/// \file streams.hpp
+/// Streams: high-level connections (CPython `asyncio/streams.py`).
+///
+/// Streams are a protocol plus a buffer, as in CPython: `StreamReaderProtocol`
+/// (a Protocol) feeds a `StreamReader`'s buffer; a `StreamWriter` wraps the
+/// transport and waits on its flow control in `drain()`. No second I/O path.
+///
+/// ```cpp
+/// auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", 8888);
+/// writer.write("Hello World!");                 // Python: writer.write(message.encode())
+/// co_await writer.drain();
+/// std::string data = co_await reader.read(100); // Python: data = await reader.read(100)
+/// writer.close();
+/// co_await writer.wait_closed();
+/// ```
+///
+/// Bytes are `std::string` (they may hold any byte, '\0' included): what a
+/// C++ user reads from a socket, hands to a parser or prints, without a cast.
+///
+/// `StreamReader` and `StreamWriter` are copyable handles to shared state (as
+/// Python names bind to one object): copies read from and write to the same
+/// stream. A default-constructed handle is empty (methods throw RuntimeError).
+///
+/// Reading (CPython's semantics exactly):
+/// - `read(n)`: up to n bytes as soon as some are there; `read()` (n = -1)
+///   everything until EOF; "" at EOF.
+/// - `readline()`: up to and including '\n'; at EOF the partial line; a line
+///   longer than the limit throws ValueError (the line is consumed).
+/// - `readexactly(n)`: n bytes, or IncompleteReadError (`partial`, `expected`) at EOF.
+/// - `readuntil(sep)` / `readuntil({sep1, sep2})` (3.13): up to and including
+///   the first separator found; IncompleteReadError at EOF; LimitOverrunError
+///   (`consumed`) when the limit is reached (the data stays in the buffer).
+/// - A cancelled read loses no byte: what arrived stays in the buffer.
+/// - Only one read may wait at a time: a second throws RuntimeError("read()
+///   called while another coroutine is already waiting for incoming data").
+/// - Flow control: when the buffer holds more than 2 * limit bytes the
+///   transport is paused; reading it down to the limit resumes it.
+///
+/// Thread safety: on the loop's thread only.
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "asyncio/coroutines.hpp"
+#include "asyncio/events.hpp"
+#include "asyncio/futures.hpp"
+#include "asyncio/protocols.hpp"
+#include "asyncio/tasks.hpp"
+#include "asyncio/transports.hpp"
+
+namespace asyncio {
+
+class Server;
+class StreamReader;
+class StreamWriter;
+
+namespace detail {
+struct ReaderState;
+struct StreamWait;
+}  // namespace detail
+
+/// The default buffer limit of a StreamReader: 64 KiB (`streams._DEFAULT_LIMIT`).
+inline constexpr std::size_t stream_default_limit = 64 * 1024;
+
+/// Buffered reading from a stream (`asyncio.StreamReader`); see the file comment.
+class StreamReader {
+ public:
+  /// An empty handle.
+  StreamReader() noexcept = default;
+  /// A new reader with the given buffer limit (ValueError when 0).
+  explicit StreamReader(std::size_t limit);
+
+  /// Up to `n` bytes (n < 0: until EOF). "" at EOF or when n == 0.
+  [[nodiscard]] Coro<std::string> read(std::ptrdiff_t n = -1) const;
+  /// One line, '\n' included (the partial line at EOF).
+  [[nodiscard]] Coro<std::string> readline() const;
+  /// Exactly `n` bytes (ValueError when n < 0).
+  [[nodiscard]] Coro<std::string> readexactly(std::ptrdiff_t n) const;
+  /// Up to and including `separator` (ValueError when empty).
+  [[nodiscard]] Coro<std::string> readuntil(std::string separator = "\n") const;
+  /// Up to and including the separator that ends first (3.13's tuple form).
+  [[nodiscard]] Coro<std::string> readuntil(std::vector<std::string> separators) const;
+  /// True when the buffer is empty and feed_eof() was called.
+  bool at_eof() const;
+
+  // ---- the protocol's side ----
+  /// Appends bytes (RuntimeError after feed_eof()); wakes a waiting read.
+  void feed_data(std::string_view data) const;
+  void feed_eof() const;
+  /// Makes every waiting and later read throw `exc`.
+  void set_exception(std::exception_ptr exc) const;
+  std::exception_ptr exception() const;
+  /// The transport to pause and resume (flow control); RuntimeError if set twice.
+  void set_transport(std::shared_ptr<ReadTransport> transport) const;
+
+  std::size_t limit() const;
+  /// The bytes buffered and not yet read (a view valid until the next call).
+  std::string_view buffered() const;
+  explicit operator bool() const noexcept { return state_ != nullptr; }
+  /// `<StreamReader 5 bytes eof limit=65536 waiter=<...> transport=<...>>`.
+  friend std::ostream& operator<<(std::ostream& os, const StreamReader& r);
+
+ private:
+  detail::ReaderState& state() const;
+  std::shared_ptr<detail::ReaderState> state_;
+};
+
+/// The protocol that feeds a StreamReader (`asyncio.StreamReaderProtocol`), and
+/// the write flow control StreamWriter::drain() waits on (`FlowControlMixin`).
+/// With `client_connected_cb` (start_server), each connection runs it as a
+/// task; when that task fails its exception goes to the loop's handler
+/// ("Unhandled exception in client_connected_cb") and the transport is closed
+/// (3.12's behaviour).
+class StreamReaderProtocol : public Protocol, public std::enable_shared_from_this<StreamReaderProtocol> {
+ public:
+  using ClientConnected = std::function<Coro<void>(StreamReader, StreamWriter)>;
+  explicit StreamReaderProtocol(StreamReader reader, ClientConnected client_connected_cb = {});
+  ~StreamReaderProtocol() override;
+
+  void connection_made(Transport& transport) override;
+  void connection_lost(std::exception_ptr exc) override;
+  void data_received(std::string_view data) override;
+  bool eof_received() override;
+  void pause_writing() override;
+  void resume_writing() override;
+
+  /// Waits until writing may go on (`_drain_helper`): ConnectionResetError
+  /// ("Connection lost") once the connection is lost.
+  [[nodiscard]] Coro<void> drain_helper();
+  /// Completed when the connection is lost (`_get_close_waiter`).
+  Future<void> closed();
+  const StreamReader& reader() const noexcept { return reader_; }
+
+ private:
+  StreamReader reader_;
+  ClientConnected client_connected_cb_;
+  std::shared_ptr<Transport> transport_;
+  Future<void> closed_;
+  std::deque<Future<void>> drain_waiters_;
+  AnyTask task_;
+  bool paused_ = false;
+  bool connection_lost_ = false;
+};
+
+/// Writing to a stream (`asyncio.StreamWriter`): a transport plus drain().
+class StreamWriter {
+ public:
+  StreamWriter() noexcept = default;
+  StreamWriter(std::shared_ptr<Transport> transport, std::shared_ptr<StreamReaderProtocol> protocol,
+               StreamReader reader = {});
+
+  /// transport.write(data): never blocks; follow with `co_await drain()`.
+  void write(std::string_view data) const { transport_->write(data); }
+  void write(std::string&& data) const { transport_->write(std::move(data)); }
+  void write(const char* data) const { transport_->write(std::string_view(data)); }
+  void writelines(const std::vector<std::string>& data) const { transport_->writelines(data); }
+  void write_eof() const { transport_->write_eof(); }
+  bool can_write_eof() const { return transport_->can_write_eof(); }
+  /// Waits until the write buffer is at the low-water mark or below. Throws the
+  /// reader's exception if it has one, ConnectionResetError("Connection lost")
+  /// once the connection is lost.
+  [[nodiscard]] Coro<void> drain() const;
+  void close() const { transport_->close(); }
+  bool is_closing() const { return transport_->is_closing(); }
+  /// Waits until the connection is closed (rethrows the error that closed it).
+  [[nodiscard]] Coro<void> wait_closed() const;
+  ExtraInfo get_extra_info(std::string_view name) const { return transport_->get_extra_info(name); }
+  const std::shared_ptr<Transport>& transport() const noexcept { return transport_; }
+  explicit operator bool() const noexcept { return transport_ != nullptr; }
+  /// `<StreamWriter transport=<...> reader=<...>>`.
+  friend std::ostream& operator<<(std::ostream& os, const StreamWriter& w);
+
+ private:
+  std::shared_ptr<Transport> transport_;
+  std::shared_ptr<StreamReaderProtocol> protocol_;
+  StreamReader reader_;
+};
+
+/// `asyncio.open_connection(host, port, limit=...)`: a TCP connection as a
+/// (reader, writer) pair.
+[[nodiscard]] Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port,
+                                                                          std::size_t limit = stream_default_limit);
+/// `asyncio.start_server(client_connected_cb, host, port, ...)`: a TCP server;
+/// each connection runs `client_connected_cb(reader, writer)` as a task. An
+/// empty host listens on all interfaces; port 0 picks a free port.
+[[nodiscard]] Coro<std::shared_ptr<Server>> start_server(StreamReaderProtocol::ClientConnected client_connected_cb,
+                                                         std::string host, int port, ServerOptions options = {},
+                                                         std::size_t limit = stream_default_limit);
+/// The same on several hosts (Python's list of hosts).
+[[nodiscard]] Coro<std::shared_ptr<Server>> start_server(StreamReaderProtocol::ClientConnected client_connected_cb,
+                                                         std::vector<std::string> hosts, int port,
+                                                         ServerOptions options = {},
+                                                         std::size_t limit = stream_default_limit);
+/// `asyncio.open_unix_connection(path)`.
+[[nodiscard]] Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(
+    std::string path, std::size_t limit = stream_default_limit);
+/// `asyncio.start_unix_server(client_connected_cb, path)`.
+[[nodiscard]] Coro<std::shared_ptr<Server>> start_unix_server(StreamReaderProtocol::ClientConnected client_connected_cb,
+                                                              std::string path, ServerOptions options = {},
+                                                              std::size_t limit = stream_default_limit);
+
+}  // namespace asyncio

@@ -1,0 +1,50 @@
+#pragma once
+// Server's state (private): the listening handles, the accepted transports,
+// and what close()/wait_closed() need. tcp.cpp and unix_stream.cpp bind the
+// listeners; server.cpp accepts and runs the lifecycle (CPython base_events.Server).
+#include <memory>
+#include <optional>
+#include <unordered_set>
+#include <vector>
+
+#include "asyncio/server.hpp"
+#include "stream_transport.hpp"
+#include "uv_handle.hpp"
+
+namespace asyncio::detail {
+
+struct ServerState {
+  EventLoop* loop = nullptr;
+  EventLoop::ProtocolFactory factory;
+  StreamTransport::Kind kind = StreamTransport::Kind::tcp;
+  ServerOptions options;
+  std::vector<UvHandle> listeners;         // bound, listening once serving
+  std::vector<SocketAddress> addresses;    // what sockets() reports
+  std::string unix_path;                   // removed at close (3.13's cleanup_socket)
+  std::unordered_set<StreamTransport*> clients;
+  std::vector<Future<void>> waiters;       // wait_closed()
+  bool waiters_done = false;               // Python's `_waiters is None`
+  std::size_t active_count = 0;
+  bool serving = false;
+  bool closed = false;                     // Python's `_sockets is None`
+  Future<void> serving_forever;
+  std::shared_ptr<Server> self;            // keeps the server alive while it listens
+  Server* server = nullptr;
+
+  void start_serving();
+  void attach(const std::shared_ptr<StreamTransport>& t);
+  void detach(StreamTransport* t);
+  void wakeup();
+  static void on_connection(uv_stream_t* listener, int status);
+  static void on_leftover(void* self);
+};
+
+/// CPython's bind failure: OSError "error while attempting to bind on address
+/// ('127.0.0.1', 8888): address already in use".
+std::exception_ptr bind_error(int status, const SocketAddress& addr);
+
+/// Makes the Server around `state` (whose listeners are bound) and starts
+/// serving when the options say so.
+std::shared_ptr<Server> make_server(std::unique_ptr<ServerState> state);
+
+}  // namespace asyncio::detail

@@ -1,0 +1,122 @@
+#pragma once
+// The transport over a libuv stream (uv_stream_t): what TCP sockets, Unix
+// sockets and pipes share (uvloop's handles/stream.pyx; CPython's
+// _SelectorSocketTransport and the pipe transports of unix_events.py).
+// Private to the library; tcp.cpp, unix_stream.cpp and the subprocess pipes
+// make these from an initialised handle.
+//
+// Life of a transport:
+//   start()  -> next iteration: protocol.connection_made(t), start reading
+//               (Options::read), complete the waiter future
+//   data     -> data_received (or BufferedProtocol get_buffer/buffer_updated)
+//   EOF      -> eof_received(); closes unless it returned true (Options::
+//               close_on_eof: pipes close whatever it returns, as CPython's
+//               _UnixReadPipeTransport)
+//   close()  -> stops reading; once the write buffer is flushed, schedules
+//               connection_lost(nullptr), then closes the handle
+//   abort()/error -> closes the handle now (pending writes are dropped) and
+//               schedules connection_lost(exc)
+//
+// Invariant: `self_` holds the transport alive from start() until
+// connection_lost has been called; after that only users' shared_ptrs do.
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "asyncio/events.hpp"
+#include "asyncio/protocols.hpp"
+#include "uv_handle.hpp"
+
+namespace asyncio::detail {
+
+class StreamTransport final : public Transport {
+ public:
+  enum class Kind { tcp, unix_socket, pipe };
+  struct Options {
+    bool read = true;           ///< start reading after connection_made (false: a write-only pipe)
+    bool close_on_eof = false;  ///< close at EOF whatever eof_received() returns
+    bool can_write_eof = true;  ///< write_eof() supported (sockets: yes)
+  };
+
+  /// Takes an initialised stream handle (`handle.initialized()` not yet called:
+  /// start() registers the transport as its user), makes the transport and
+  /// schedules connection_made. `waiter`, when given, gets its result after
+  /// connection_made (CPython's `waiter` argument of _make_socket_transport).
+  static std::shared_ptr<StreamTransport> start(EventLoop& loop, UvHandle handle, Kind kind,
+                                                std::shared_ptr<Protocol> protocol, Options options,
+                                                Future<void> waiter = {});
+
+  StreamTransport(EventLoop& loop, UvHandle handle, Kind kind, std::shared_ptr<Protocol> protocol,
+                  Options options);
+  ~StreamTransport() override;
+
+  // ---- BaseTransport ----
+  ExtraInfo get_extra_info(std::string_view name) const override;
+  bool is_closing() const override { return closing_; }
+  void close() override;
+  void set_protocol(std::shared_ptr<BaseProtocol> protocol) override;
+  std::shared_ptr<BaseProtocol> get_protocol() const override { return protocol_; }
+  void print(std::ostream& os) const override;
+  // ---- ReadTransport ----
+  bool is_reading() const override { return !paused_ && !closing_; }
+  void pause_reading() override;
+  void resume_reading() override;
+  // ---- WriteTransport ----
+  using WriteTransport::write;
+  void write(std::string_view data) override;
+  void write(std::string&& data) override;
+  void write_eof() override;
+  bool can_write_eof() const override { return options_.can_write_eof; }
+  void abort() override { force_close(nullptr); }
+  std::size_t get_write_buffer_size() const override { return write_size_; }
+  std::pair<std::size_t, std::size_t> get_write_buffer_limits() const override { return {low_, high_}; }
+  void set_write_buffer_limits(std::optional<std::size_t> high, std::optional<std::size_t> low) override;
+
+  /// Called once, after connection_lost (a Server detaches its client here).
+  std::function<void()> on_connection_lost;
+  EventLoop& loop() const noexcept { return *loop_; }
+  uv_stream_t* stream() const noexcept { return handle_.stream(); }
+
+ private:
+  struct WriteReq;
+  static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_leftover(void* self);
+  void begin(Future<void> waiter);
+  void start_reading();
+  void stop_reading();
+  void on_eof();
+  void queue_write(std::string data, std::size_t offset);
+  bool try_write_now(std::string_view& data);
+  void maybe_pause_protocol();
+  void maybe_resume_protocol();
+  void fatal_error(std::exception_ptr exc, const char* message);
+  void force_close(std::exception_ptr exc);
+  void schedule_connection_lost(std::exception_ptr exc);
+  void call_connection_lost(std::exception_ptr exc);
+  void report(const char* message, std::exception_ptr exc);
+  const char* type_name() const;
+
+  EventLoop* loop_;
+  UvHandle handle_;
+  Kind kind_;
+  Options options_;
+  std::shared_ptr<Protocol> protocol_;
+  BufferedProtocol* buffered_ = nullptr;  // protocol_ when it is a BufferedProtocol
+  std::shared_ptr<StreamTransport> self_;
+  std::optional<SocketAddress> sockname_, peername_;
+  int fd_ = -1;
+  std::size_t write_size_ = 0;
+  std::size_t high_ = 64 * 1024;
+  std::size_t low_ = 16 * 1024;
+  unsigned conn_lost_ = 0;
+  bool closing_ = false;
+  bool paused_ = false;   // pause_reading()
+  bool reading_ = false;  // uv_read_start is in effect
+  bool eof_ = false;      // write_eof() called
+  bool protocol_paused_ = false;
+  bool started_ = false;  // connection_made has been called
+};
+
+}  // namespace asyncio::detail

@@ -1,0 +1,288 @@
+// streams.hpp: StreamReader's buffer semantics (virtual time, fed by hand, as
+// CPython's test_streams.py does) and streams over real TCP sockets on
+// 127.0.0.1 (real clock, under a watchdog).
+#include "asyncio/streams.hpp"
+
+#include <gtest/gtest.h>
+
+#include "asyncio/runners.hpp"
+#include "asyncio/server.hpp"
+#include "asyncio/tasks.hpp"
+#include "net_support.hpp"
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+using asyncio::Coro;
+using asyncio::StreamReader;
+using asyncio::StreamWriter;
+
+namespace {
+
+// ---- StreamReader, fed by hand ----------------------------------------------
+
+TEST(StreamReader, ReadReturnsAtMostNBytesAsSoonAsSomeArrive) {
+  auto main = []() -> Coro<void> {
+    StreamReader r(asyncio::stream_default_limit);
+    asyncio::get_running_loop().call_soon([r] { r.feed_data("hello world"); });
+    EXPECT_EQ(co_await r.read(5), "hello");
+    EXPECT_EQ(co_await r.read(100), " world");
+    r.feed_eof();
+    EXPECT_EQ(co_await r.read(5), "");
+    EXPECT_TRUE(r.at_eof());
+  };
+  test::run_virtual(main());
+  test::expect_no_frames();
+}
+
+TEST(StreamReader, ReadWithoutSizeReadsUntilEof) {
+  auto main = []() -> Coro<void> {
+    StreamReader r(4);  // smaller than the data: read() is not bound by the limit
+    auto feeder = [](StreamReader r) -> Coro<void> {
+      for (const char* chunk : {"one ", "two ", "three"}) {
+        co_await asyncio::sleep(1s);
+        r.feed_data(chunk);
+      }
+      r.feed_eof();
+    };
+    auto t = asyncio::create_task(feeder(r));
+    EXPECT_EQ(co_await r.read(), "one two three");
+    co_await t;
+  };
+  test::run_virtual(main());
+  test::expect_no_frames();
+}
+
+TEST(StreamReader, ReadlineJoinsChunksAndReturnsThePartialLineAtEof) {
+  auto main = []() -> Coro<void> {
+    StreamReader r(asyncio::stream_default_limit);
+    r.feed_data("li");
+    asyncio::get_running_loop().call_soon([r] { r.feed_data("ne1\nline2\nlin"); });
+    EXPECT_EQ(co_await r.readline(), "line1\n");
+    EXPECT_EQ(co_await r.readline(), "line2\n");
+    r.feed_eof();
+    EXPECT_EQ(co_await r.readline(), "lin");
+    EXPECT_EQ(co_await r.readline(), "");
+  };
+  test::run_virtual(main());
+  test::expect_no_frames();
+}
+
+TEST(StreamReader, ReaduntilFindsASeparatorSplitAcrossChunks) {
+  auto main = []() -> Coro<void> {
+    StreamReader r(asyncio::stream_default_limit);
+    r.feed_data("header\r");
+    asyncio::get_running_loop().call_soon([r] { r.feed_data("\n\rbody"); });
+    EXPECT_EQ(co_await r.readuntil("\r\n"), "header\r\n");
+    EXPECT_EQ(r.buffered(), "\rbody");
+  };
+  test::run_virtual(main());
+  test::expect_no_frames();
+}
+
+TEST(StreamReader, ReaduntilWithSeveralSeparatorsReturnsTheShortestMatch) {
+  // Python 3.13: await r.readuntil((b'!!', b'?')) on b'ab?cd!!' -> b'ab?'
+  auto main = []() -> Coro<void> {
+    StreamReader r(asyncio::stream_default_limit);
+    r.feed_data("ab?cd!!");
+    // (g++ 12 cannot brace-initialise a vector inside a co_await expression.)
+    const std::vector<std::string> seps = {"!!", "?"}, none;
+    EXPECT_EQ(co_await r.readuntil(seps), "ab?");
+    EXPECT_EQ(co_await r.readuntil(seps), "cd!!");
+    EXPECT_THROW(co_await r.readuntil(none), asyncio::ValueError);
+    EXPECT_THROW(co_await r.readuntil(""), asyncio::ValueError);
+  };
+  test::run_virtual(main());
+  test::expect_no_frames();
+}
+
+TEST(StreamReader, ReaduntilAtTheLimitThrowsLimitOverrunAndKeepsTheData) {
+  // Python: r = StreamReader(limit=5); r.feed_data(b'abcdefgh'); readuntil(b'\n')
+  // -> LimitOverrunError('Separator is not found, and chunk exceed the limit', consumed=8)
+  auto main = []() -> Coro<void> {
+    StreamReader r(5);
+    r.feed_data("abcdefgh");
+    try {
+      co_await r.readuntil("\n");
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::LimitOverrunError& e) {
+      EXPECT_STREQ(e.what(), "Separator is not found, and chunk exceed the limit");
+      EXPECT_EQ(e.consumed, 8u);
+    }
+    EXPECT_EQ(r.buffered(), "abcdefgh");
+    r.feed_data("\n");
+    try {
+      co_await r.readuntil("\n");
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::LimitOverrunError& e) {
+      EXPECT_STREQ(e.what(), "Separator is found, but chunk is longer than limit");
+      EXPECT_EQ(e.consumed, 8u);
+    }
+  };
+  test::run_virtual(main());
+  test::expect_no_frames();
+}
+
+TEST(StreamReader, ReadlineOverTheLimitThrowsValueErrorAndDropsTheLine) {
+  // Python: limit=3; feed b'abcdef\nxy\n'; readline() -> ValueError; readline() -> b'xy\n'
+  auto main = []() -> Coro<void> {
+    StreamReader r(3);
+    r.feed_data("abcdef\nxy\n");
+    try {
+      co_await r.readline();
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::ValueError& e) {
+      EXPECT_STREQ(e.what(), "Separator is found, but chunk is longer than limit");
+    }
+    EXPECT_EQ(co_await r.readline(), "xy\n");
+  };
+  test::run_virtual(main());
+  test::expect_no_frames();
+}
+
+TEST(StreamReader, ReadexactlyAtEofThrowsIncompleteReadErrorWithThePartialData) {
+  auto main = []() -> Coro<void> {
+    StreamReader r(asyncio::stream_default_limit);
+    r.feed_data("abc");
+    EXPECT_EQ(co_await r.readexactly(2), "ab");
+    r.feed_eof();
+    try {
+      co_await r.readexactly(5);
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::IncompleteReadError& e) {
+      EXPECT_EQ(e.partial, "c");
+      EXPECT_EQ(e.expected, std::optional<std::size_t>(5));
+      EXPECT_STREQ(e.what(), "1 bytes read on a total of 5 expected bytes");
+    }
+    EXPECT_THROW(co_await r.readexactly(-1), asyncio::ValueError);
+  };
+  test::run_virtual(main());
+  test::expect_no_frames();
+}
+
+TEST(StreamReader, ACancelledReadLosesNoByte) {
+  auto main = []() -> Coro<void> {
+    StreamReader r(asyncio::stream_default_limit);
+    // readexactly(10) has 6 bytes when it is cancelled: they stay in the buffer.
+    auto reading = asyncio::create_task(r.readexactly(10));
+    co_await asyncio::sleep(0s);
+    r.feed_data("abcdef");
+    co_await asyncio::sleep(0s);
+    reading.cancel();
+    EXPECT_THROW(co_await reading, asyncio::CancelledError);
+    EXPECT_TRUE(reading.cancelled());
+    r.feed_data("ghij");
+    EXPECT_EQ(co_await r.readexactly(10), "abcdefghij");
+  };
+  test::run_virtual(main());
+  test::expect_no_frames();
+}
+
+TEST(StreamReader, TwoReadersWaitingAtOnceIsARuntimeError) {
+  auto main = []() -> Coro<void> {
+    StreamReader r(asyncio::stream_default_limit);
+    auto first = asyncio::create_task(r.read(1));
+    co_await asyncio::sleep(0s);
+    try {
+      co_await r.read(1);
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::RuntimeError& e) {
+      EXPECT_STREQ(e.what(), "read() called while another coroutine is already waiting for incoming data");
+    }
+    r.feed_data("x");
+    EXPECT_EQ(co_await first, "x");
+  };
+  test::run_virtual(main());
+  test::expect_no_frames();
+}
+
+TEST(StreamReader, SetExceptionWakesTheWaitingReadWithIt) {
+  auto main = []() -> Coro<void> {
+    StreamReader r(asyncio::stream_default_limit);
+    asyncio::get_running_loop().call_soon(
+        [r] { r.set_exception(std::make_exception_ptr(asyncio::ConnectionResetError(104, "Connection reset by peer"))); });
+    EXPECT_THROW(co_await r.read(10), asyncio::ConnectionResetError);
+    EXPECT_THROW(co_await r.readline(), asyncio::ConnectionResetError);
+  };
+  test::run_virtual(main());
+  test::expect_no_frames();
+}
+
+TEST(StreamReader, FeedDataAfterFeedEofIsAnError) {
+  StreamReader r(asyncio::stream_default_limit);
+  r.feed_eof();
+  EXPECT_THROW(r.feed_data("x"), asyncio::RuntimeError);
+  EXPECT_THROW(StreamReader(0), asyncio::ValueError);
+}
+
+// ---- streams over TCP ------------------------------------------------------------
+
+Coro<void> handle_echo(StreamReader reader, StreamWriter writer) {
+  for (;;) {
+    std::string data = co_await reader.read(4096);
+    if (data.empty()) break;
+    writer.write(data);
+    co_await writer.drain();
+  }
+  writer.close();
+  co_await writer.wait_closed();
+}
+
+TEST(Streams, EchoServerAndClientExchangeMessagesOverTcp) {
+  auto main = []() -> Coro<void> {
+    auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0);
+    int port = server->sockets().at(0).port;
+    EXPECT_GT(port, 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port);
+    EXPECT_EQ(writer.get_extra_info("peername").address(), server->sockets()[0]);
+    writer.write("Hello World!\n");
+    co_await writer.drain();
+    EXPECT_EQ(co_await reader.readline(), "Hello World!\n");
+    writer.write_eof();
+    EXPECT_EQ(co_await reader.read(), "");
+    EXPECT_TRUE(reader.at_eof());
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Streams, ConnectingToAClosedPortIsConnectionRefusedError) {
+  auto main = []() -> Coro<void> {
+    // A port that was free a moment ago: bind one, close it, connect to it.
+    auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0);
+    int port = server->sockets().at(0).port;
+    server->close();
+    co_await server->wait_closed();
+    try {
+      co_await asyncio::open_connection("127.0.0.1", port);
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::ConnectionRefusedError& e) {
+      EXPECT_EQ(e.errnum(), ECONNREFUSED);
+      EXPECT_EQ(std::string(e.what()),
+                "[Errno 111] Connect call failed ('127.0.0.1', " + std::to_string(port) + ")");
+    }
+  };
+  net::run(main());
+}
+
+TEST(Streams, APortInUseIsOSErrorNamingTheAddress) {
+  auto main = []() -> Coro<void> {
+    auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0);
+    int port = server->sockets().at(0).port;
+    try {
+      co_await asyncio::start_server(handle_echo, "127.0.0.1", port);
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::OSError& e) {
+      EXPECT_EQ(e.errnum(), EADDRINUSE);
+      EXPECT_EQ(std::string(e.what()), "[Errno 98] error while attempting to bind on address ('127.0.0.1', " +
+                                           std::to_string(port) + "): address already in use");
+    }
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+}  // namespace
