@@ -2,6 +2,8 @@
 // (CPython unix_events._UnixSelectorEventLoop; uvloop's handles/signal).
 #include "unix_signals.hpp"
 
+#include "uv_handle.hpp"
+
 #include <signal.h>
 #include <unistd.h>
 #include <uv.h>
@@ -25,10 +27,11 @@ void check_signal(int sig) {
 
 }  // namespace
 
-/// Owns one uv_signal_t; freed in its close callback.
+/// One signal watched by the loop: its uv_signal_t (in a UvHandle: the memory
+/// goes in the close callback) and what the signal runs.
 struct UnixSignals::Watcher {
-  uv_signal_t handle;
-  EventLoop* loop;
+  UvHandle handle;
+  EventLoop* loop = nullptr;
   HandleBase* user = nullptr;  // one reference, or null
   std::function<void()> fallback;
 
@@ -37,47 +40,42 @@ struct UnixSignals::Watcher {
   }
 
   static void on_signal(uv_signal_t* h, int) {
-    auto* w = static_cast<Watcher*>(h->data);
+    auto* w = UvHandle::user_of<Watcher>(h);
+    if (w == nullptr) return;
     if (w->user != nullptr) {
       w->loop->schedule_soon(w->user);  // the queue's reference
     } else if (w->fallback) {
       w->fallback();
     }
   }
-  void close() noexcept {
-    uv_close(reinterpret_cast<uv_handle_t*>(&handle),
-             [](uv_handle_t* h) { delete static_cast<Watcher*>(h->data); });
-  }
 };
 
+UnixSignals::UnixSignals(EventLoop& loop) : loop_(loop) {}
+
 UnixSignals::~UnixSignals() {
-  for (auto& [sig, w] : watchers_) {
-    w->close();
-    --loop_.signal_watchers_;
-  }
+  loop_.signal_watchers_ -= static_cast<int>(watchers_.size());
+  watchers_.clear();  // each UvHandle closes its uv_signal_t
 }
 
 UnixSignals::Watcher& UnixSignals::watcher(int sig) {
   if (auto it = watchers_.find(sig); it != watchers_.end()) return *it->second;
-  auto* w = new Watcher{};
+  auto w = std::make_unique<Watcher>();
   w->loop = &loop_;
-  uv_signal_init(loop_.uv_loop(), &w->handle);
-  w->handle.data = w;
-  if (int rc = uv_signal_start(&w->handle, &Watcher::on_signal, sig); rc != 0) {
-    w->close();
+  w->handle = UvHandle::make("signal");
+  if (int rc = uv_signal_init(loop_.uv_loop(), w->handle.signal()); rc != 0) throw_os_error(-rc);
+  w->handle.initialized(w.get());
+  if (int rc = uv_signal_start(w->handle.signal(), &Watcher::on_signal, sig); rc != 0) {
     if (rc == UV_EINVAL) throw RuntimeError("sig " + std::to_string(sig) + " cannot be caught");
-    throw RuntimeError(std::string("add_signal_handler: ") + uv_strerror(rc));
+    throw_os_error(-rc);
   }
-  uv_unref(reinterpret_cast<uv_handle_t*>(&w->handle));
+  uv_unref(w->handle.handle());
   ++loop_.signal_watchers_;
-  watchers_.emplace(sig, w);
-  return *w;
+  return *watchers_.emplace(sig, std::move(w)).first->second;
 }
 
 void UnixSignals::drop_if_unused(int sig) {
   auto it = watchers_.find(sig);
   if (it == watchers_.end() || it->second->user != nullptr || it->second->fallback) return;
-  it->second->close();
   --loop_.signal_watchers_;
   watchers_.erase(it);
 }

@@ -3,13 +3,14 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <memory>
 
 #include "asyncio/events.hpp"
 
 namespace asyncio::detail {
 
 /// One uv_signal_t per signal number watched by the loop, each owned by a
-/// Watcher freed in its close callback. A signal runs the loop's handler for
+/// Watcher's UvHandle (freed in the close callback). A signal runs the loop's handler for
 /// it (scheduled as a callback, CPython's `_handle_signal`) when there is one,
 /// otherwise the fallback (the Runner's SIGINT handler, called at once).
 ///
@@ -18,7 +19,7 @@ namespace asyncio::detail {
 /// Loop thread only.
 class UnixSignals {
  public:
-  explicit UnixSignals(EventLoop& loop) noexcept : loop_(loop) {}
+  explicit UnixSignals(EventLoop& loop);
   UnixSignals(const UnixSignals&) = delete;
   UnixSignals& operator=(const UnixSignals&) = delete;
   /// Closes every watcher; libuv restores SIG_DFL for signals nobody watches.
@@ -41,7 +42,7 @@ class UnixSignals {
   void drop_if_unused(int sig);
 
   EventLoop& loop_;
-  std::map<int, Watcher*> watchers_;
+  std::map<int, std::unique_ptr<Watcher>> watchers_;
 };
 
 /// True on the process's main thread (signals are only handled there, as Python).
