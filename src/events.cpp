@@ -230,7 +230,14 @@ void EventLoop::poll_io(std::int64_t timeout_ns) {
     if (timeout_ns > 0) {
       // libuv counts milliseconds: round up, so we never wake before the deadline.
       auto ms = static_cast<std::uint64_t>((timeout_ns + 999'999) / 1'000'000);
-      uv_timer_start(&uv_->wakeup, [](uv_timer_t*) {}, ms, 0);
+      // Arm against a fresh clock: libuv's cached time dates from the last
+      // uv_run, and a busy step since then would make the timer already due
+      // (issue 8, defect 1). Should it fire before the poll all the same
+      // (preempted between here and uv_run), its callback stops the loop,
+      // which makes libuv poll with a zero timeout: the poll never blocks
+      // without a wake-up armed while a timer is pending.
+      uv_update_time(&uv_->loop);
+      uv_timer_start(&uv_->wakeup, [](uv_timer_t* t) { uv_stop(t->loop); }, ms, 0);
     }
     uv_ref(reinterpret_cast<uv_handle_t*>(&uv_->async));
     uv_run(&uv_->loop, UV_RUN_ONCE);

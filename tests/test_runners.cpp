@@ -288,7 +288,7 @@ TEST(CtrlC, ASecondSigintRaisesAtOnceAndCloseCancelsTheMainTask) {
 }
 
 TEST(CtrlC, OnTheRealClockTheSigintWakesABlockedLoop) {
-  test::Watchdog dog(30s);
+  test::Watchdog dog("test_runners", 30s);
   bool cancelled = false;
   EXPECT_THROW(asyncio::run([&]() -> asyncio::Coro<> {
                  asyncio::get_running_loop().call_later(10ms, [] { kill(getpid(), SIGINT); });

@@ -54,7 +54,7 @@ std::string error_of(F&& f) {
 }
 
 TEST(Signals, HandlersRunOnTheLoopAsCallbacksInTheOrderSignalsArrive) {
-  test::Watchdog dog(30s);
+  test::Watchdog dog("test_signals", 30s);
   test::Log log;
   std::vector<std::string> right_after_kill;
   asyncio::run([&]() -> asyncio::Coro<> {
@@ -94,7 +94,7 @@ TEST(Signals, ASignalIsSeenBeforeVirtualTimeJumps) {
 }
 
 TEST(Signals, ABusyLoopStillSeesSignals) {
-  test::Watchdog dog(30s);
+  test::Watchdog dog("test_signals", 30s);
   bool seen = false;
   int iterations = 0;
   asyncio::run([&]() -> asyncio::Coro<> {
@@ -108,7 +108,7 @@ TEST(Signals, ABusyLoopStillSeesSignals) {
 }
 
 TEST(Signals, ASecondHandlerReplacesTheFirstAndRemovingRestoresTheDefault) {
-  test::Watchdog dog(30s);
+  test::Watchdog dog("test_signals", 30s);
   test::Log log;
   bool removed_again = true;
   asyncio::run([&]() -> asyncio::Coro<> {
@@ -176,7 +176,7 @@ TEST(Signals, OnlyTheMainThreadsLoopsHandleSignals) {
 // Threads meet here (label `threads`): a signal sent by another thread, and
 // possibly delivered on it, runs its handler on the loop's thread.
 TEST(Signals, ASignalSentFromAnotherThreadRunsItsHandlerOnTheLoopThread) {
-  test::Watchdog dog(30s);
+  test::Watchdog dog("test_signals", 30s);
   std::thread::id handler_thread;
   std::thread::id loop_thread;
   asyncio::run([&]() -> asyncio::Coro<> {

@@ -32,7 +32,7 @@
 
 #include "asyncio/runners.hpp"
 #include "asyncio/tasks.hpp"
-#include "net_support.hpp"
+#include "asyncio/transports.hpp"  // uv_handles_alive
 #include "support.hpp"
 #include "watchdog.hpp"
 
@@ -43,10 +43,15 @@ using asyncio::subprocess::STDOUT;
 
 namespace {
 
-/// The real clock under a watchdog; afterwards no frame and no libuv handle alive.
+/// The real clock under a watchdog; afterwards no libuv handle alive (the
+/// tests check frames themselves).
 template <class T>
 T run_real(asyncio::Coro<T> main) {
-  return net::run(std::move(main), 120s);
+  test::Watchdog dog("test_subprocess", 120s);
+  struct After {
+    ~After() { EXPECT_EQ(asyncio::detail::uv_handles_alive(), 0u) << "libuv handles outlived the loop"; }
+  } after;
+  return asyncio::run(std::move(main));
 }
 
 bool reaped(int pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
@@ -279,7 +284,7 @@ TEST(Subprocess, CancellingWaitLeavesTheChildRunning) {
 }
 
 TEST(Subprocess, VirtualTimeDoesNotJumpWhileAChildRuns) {
-  test::Watchdog dog(60s);
+  test::Watchdog dog("test_subprocess", 60s);
   bool timer_fired = false;
   double waited = test::run_virtual([&]() -> asyncio::Coro<double> {
     auto& loop = asyncio::get_running_loop();
@@ -323,7 +328,7 @@ TEST(Subprocess, MisuseIsAClearError) {
 // reap their own children at the same time (libuv's SIGCHLD handling is per
 // process; each loop must reap only its own).
 TEST(Subprocess, LoopsOnTwoThreadsEachReapTheirOwnChildren) {
-  test::Watchdog dog(120s);
+  test::Watchdog dog("test_subprocess", 120s);
   auto body = [](int base) {
     return asyncio::run([](int base) -> asyncio::Coro<int> {
       int sum = 0;
