@@ -12,6 +12,7 @@
 
 #include "asyncio/tasks.hpp"
 #include "asyncio/trace.hpp"
+#include "unix_signals.hpp"
 #include "uv_handle.hpp"
 
 namespace asyncio {
@@ -222,7 +223,10 @@ void EventLoop::run_once() {
     if (!timers_.empty() && timers_.front()->when_ != detail::kNoDeadline)
       timeout = std::max<std::int64_t>(0, timers_.front()->when_ - now_ns());
     if (virtual_time_ && !external_pending()) {
-      if (timeout > 0) {
+      if (signal_watchers_ > 0) [[unlikely]] poll_signals();  // before time jumps
+      if (!ready_.empty()) {
+        // a signal's handler is ready: run it first
+      } else if (timeout > 0) {
         virtual_now_ = timers_.front()->when_;  // autojump
       } else if (timeout < 0) {
         poll_io(-1);  // only another thread can wake us now
@@ -233,6 +237,8 @@ void EventLoop::run_once() {
   } else if (detail::uv_alive(uv_->loop)) [[unlikely]] {
     // Callbacks are ready: poll without blocking, on a bound (file comment).
     if (++iterations_since_poll_ >= 64 || real_now_ns() - last_poll_ns_ >= 50'000) poll_io(0);
+  } else if (signal_watchers_ > 0 && ++iterations_since_poll_ >= 1024) [[unlikely]] {
+    poll_signals();  // signal watchers are unreferenced: look for signals on a bound
   }
   if (ts_pending_.load(std::memory_order_acquire)) [[unlikely]] drain_threadsafe();
 
@@ -314,6 +320,15 @@ void EventLoop::poll_io(std::int64_t timeout_ns) {
   iterations_since_poll_ = 0;
   last_poll_ns_ = real_now_ns();
   if (virtual_time_) virtual_now_ += last_poll_ns_ - t0;  // external work takes real time
+}
+
+// Runs libuv's signal watchers (and whatever else is ready) without blocking and
+// without counting the time as external work: a signal takes no virtual time.
+void EventLoop::poll_signals() {
+  uv_ref(reinterpret_cast<uv_handle_t*>(&uv_->async));  // else uv_run sees a dead loop
+  uv_run(&uv_->loop, UV_RUN_NOWAIT);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&uv_->async));
+  iterations_since_poll_ = 0;
 }
 
 // ---- timers -------------------------------------------------------------------------
@@ -483,6 +498,7 @@ void EventLoop::close() {
       delete static_cast<detail::UserCallback*>(static_cast<detail::DoneCallback*>(r));
   }
   tracer_ = nullptr;  // written below, once libuv is closed (issue 8, defect 9)
+  signals_.reset();  // closes the signal watchers; libuv restores SIG_DFL
   // Transports and servers nobody closed: close them, freeing their memory.
   detail::close_leftover_handles(&uv_->loop, debug_);
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->wakeup), nullptr);

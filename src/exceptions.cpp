@@ -32,6 +32,8 @@ std::string exception_type_name(const std::exception_ptr& e) {
     std::rethrow_exception(e);
   } catch (const CancelledError&) {
     return "CancelledError";
+  } catch (const KeyboardInterrupt&) {
+    return "KeyboardInterrupt";
   } catch (const BaseException& x) {
     return unqualified(demangle(typeid(x).name()));  // "SystemExit", a user's "Exit"
   } catch (const TimeoutError&) {

@@ -14,6 +14,7 @@
 #include "asyncio/runners.hpp"
 #include "asyncio/server.hpp"
 #include "asyncio/streams.hpp"
+#include "asyncio/subprocess.hpp"
 #include "asyncio/taskgroups.hpp"
 #include "asyncio/tasks.hpp"
 #include "asyncio/timeouts.hpp"

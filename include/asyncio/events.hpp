@@ -81,6 +81,12 @@ struct AddrInfo {
 };
 
 namespace detail {
+class UnixSignals;  // src/unix_signals.hpp
+/// True for Coro<T> (what an `async def` returns).
+template <class A>
+inline constexpr bool is_coro_v = false;
+template <class T>
+inline constexpr bool is_coro_v<Coro<T>> = true;
 
 /// Timers cancelled while in a loop's heap, on this thread (the loop's):
 /// the loop rebuilds its heap when they are more than half of it, as
@@ -239,6 +245,8 @@ class Handle {
   }
   bool cancelled() const noexcept { return p_ && p_->cancelled(); }
   explicit operator bool() const noexcept { return p_ != nullptr; }
+  /// Gives up the reference this Handle holds (library internals).
+  detail::HandleBase* detach() noexcept { return std::exchange(p_, nullptr); }
   friend std::ostream& operator<<(std::ostream& os, const Handle& h);
 
  protected:
@@ -390,6 +398,33 @@ class EventLoop final : public detail::LoopCore {
   template <class Executor, class F, class... Args>
   auto run_in_executor(Executor&& executor, F&& fn, Args&&... args);
 
+  // ---- Unix signals (src/unix_signals.cpp) ----
+  /// Calls `fn(args...)` on the loop, as a callback scheduled by call_soon, each
+  /// time signal `sig` arrives (`loop.add_signal_handler`); replaces the
+  /// handler `sig` had on this loop. CPython's rules: ValueError("invalid signal
+  /// number N") for a number that is no signal; RuntimeError("Event loop is
+  /// closed"); RuntimeError("add_signal_handler() only works in the main
+  /// thread") from another thread (Python: "set_wakeup_fd only works in main
+  /// thread..."); RuntimeError("sig 9 cannot be caught") for SIGKILL and
+  /// SIGSTOP. A coroutine cannot be a handler (a compile error; Python's
+  /// TypeError). Signals arrive in order; while the loop is busy it looks for
+  /// them every 1024 iterations, and before each jump of virtual time.
+  ///
+  /// ```cpp
+  /// loop.add_signal_handler(SIGTERM, [&] { stop.set(); });
+  /// ```
+  template <class F, class... Args>
+  void add_signal_handler(int sig, F&& fn, Args&&... args) {
+    static_assert(!detail::is_coro_v<std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...>>,
+                  "coroutines cannot be used with add_signal_handler()");
+    add_signal_handle(sig, Handle(detail::make_handle(std::forward<F>(fn), std::forward<Args>(args)...)));
+  }
+  /// Removes the handler of `sig` (`loop.remove_signal_handler`): true if there
+  /// was one, and the signal's disposition is the default again.
+  bool remove_signal_handler(int sig);
+  /// The loop's signal watchers (library internals: the Runner's Ctrl-C).
+  detail::UnixSignals& unix_signals();
+
   // ---- network I/O (transports.hpp, protocols.hpp; src/tcp.cpp, unix_stream.cpp,
   // udp.cpp, dns.cpp, sock.cpp) ----
   using ProtocolFactory = std::function<std::shared_ptr<Protocol>()>;
@@ -479,6 +514,9 @@ class EventLoop final : public detail::LoopCore {
   void pop_cancelled_timers() noexcept;
   static void uncount_cancelled() noexcept;
   void run_debug(detail::Runnable* r);
+  void add_signal_handle(int sig, Handle handle);
+  void poll_signals();
+  friend class detail::UnixSignals;
 
   std::vector<detail::HandleBase*> timers_;  // binary min-heap on (when_, seq_)
   std::uint64_t timer_seq_ = 0;
@@ -486,12 +524,14 @@ class EventLoop final : public detail::LoopCore {
   std::int64_t last_poll_ns_ = 0;
   unsigned iterations_since_poll_ = 0;
   int external_ = 0;
+  int signal_watchers_ = 0;  // uv_signal_t started on this loop (unreferenced)
   bool virtual_time_ = false;
   bool stopping_ = false;
   bool running_ = false;
   bool closed_ = false;
   std::thread::id thread_id_;
   std::unique_ptr<Uv> uv_;
+  std::unique_ptr<detail::UnixSignals> signals_;
   ExceptionHandler handler_;
   std::shared_ptr<AbstractExecutor> default_executor_;
   std::unique_ptr<detail::Tracer> tracer_owner_;

@@ -8,6 +8,7 @@
 /// |---------------------------------|--------------------------------------------------------|
 /// | `BaseException`                 | `asyncio::BaseException` (NOT a `std::exception`)      |
 /// | `asyncio.CancelledError`        | `asyncio::CancelledError : BaseException`              |
+/// | `KeyboardInterrupt`             | `asyncio::KeyboardInterrupt : BaseException`           |
 /// | `Exception`                     | `std::exception`                                       |
 /// | `RuntimeError`                  | `asyncio::RuntimeError : std::runtime_error`           |
 /// | `TimeoutError`                  | `asyncio::TimeoutError : OSError : std::runtime_error` |
@@ -79,6 +80,10 @@ class SystemExit : public BaseException {
  public:
   using BaseException::BaseException;
 };
+
+/// The user pressed Ctrl-C (Python's `KeyboardInterrupt`): thrown by
+/// `asyncio::run()` / `Runner::run()` after a SIGINT (runners.hpp). Not a
+/// std::exception, as it is no error: `catch (const std::exception&)` lets it pass.
 class KeyboardInterrupt : public BaseException {
  public:
   using BaseException::BaseException;

@@ -373,10 +373,6 @@ namespace asyncio {
 namespace detail {
 
 template <class A>
-inline constexpr bool is_coro_v = false;
-template <class T>
-inline constexpr bool is_coro_v<Coro<T>> = true;
-template <class A>
 inline constexpr bool is_task_v = false;
 template <class T>
 inline constexpr bool is_task_v<Task<T>> = true;
