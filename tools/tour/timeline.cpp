@@ -10,12 +10,10 @@
 
 namespace tour {
 
-std::string render_timeline(const std::string& trace_path, int width) {
-  std::ifstream f(trace_path);
-  if (!f) return {};
+std::string render_timeline_text(const std::string& trace_json, int width) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(f);
+    j = nlohmann::json::parse(trace_json);
   } catch (const std::exception&) {
     return {};
   }
