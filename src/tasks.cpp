@@ -4,6 +4,7 @@
 #include <atomic>
 #include <sstream>
 
+#include "asyncio/graph.hpp"
 #include "asyncio/trace.hpp"
 
 namespace asyncio {
@@ -25,6 +26,7 @@ void TaskCore::start_task(LoopCore& loop, std::string_view name) {
   if (Tracer* tr = loop.tracer()) [[unlikely]] {
     tr->lane_name(id_, get_name() + " " + coro_name_ + "()");
     tr->instant(id_, loop.now_ns(), "created");
+    tr->task_ready(id_, loop.now_ns());
   }
 }
 
@@ -47,20 +49,28 @@ void TaskCore::step() {
     loop->current_task_ = this;
     if (Tracer* tr = loop->tracer_) [[unlikely]] {
       std::int64_t ts = loop->now_ns();
+      tr->task_resumed(id_, ts);
       auto t0 = std::chrono::steady_clock::now();
       resume_point_.resume();
       auto dur = std::chrono::duration_cast<std::chrono::nanoseconds>(
                      std::chrono::steady_clock::now() - t0)
                      .count();
       tr->slice(id_, ts, dur, "step");
+      if (state_ == FutureState::pending) {
+        WaitInfo w = describe_wait(*this);
+        tr->task_suspended(id_, loop->now_ns(), std::move(w.on), std::move(w.detail));
+      }
     } else {
       resume_point_.resume();
     }
     loop->current_task_ = nullptr;
   }
   if (state_ != FutureState::pending) {
-    if (Tracer* tr = loop->tracer_) [[unlikely]]
-      tr->instant(id_, loop->now_ns(), cancelled() ? "cancelled" : exc_ ? "raised" : "returned");
+    if (Tracer* tr = loop->tracer_) [[unlikely]] {
+      tr->task_finished(id_);
+      tr->instant(id_, loop->now_ns(), cancelled() ? "cancelled" : exc_ ? "raised" : "returned",
+                  exc_ ? exception_type_name(exc_) + ": " + exception_message(exc_) : std::string{});
+    }
     loop->unlink_task(this);
     release();  // the loop's reference; may destroy the frame
   }
@@ -95,6 +105,8 @@ bool TaskCore::cancel(std::string msg) {
   log_traceback_ = false;
   if (done()) return false;
   ++num_cancels_requested_;
+  if (Tracer* tr = loop_ != nullptr ? loop_->tracer() : nullptr) [[unlikely]]
+    tr->instant(id_, loop_->now_ns(), "cancel requested", msg);
   // Keep fut_waiter_: it may be a task that ignores the cancellation, which we
   // will have to cancel again later (CPython's comment).
   if (fut_waiter_ != nullptr && fut_waiter_->cancel(msg)) return true;
@@ -131,7 +143,9 @@ void TaskCore::mark_awaited() {
 
 void TaskCore::last_release() noexcept {
   if (log_traceback_ && exc_) {
-    report(loop_, ExceptionContext{"Task exception was never retrieved", exc_, task_repr(*this), {}});
+    std::string repr = task_repr(*this);
+    if (std::string origin = origin_of(this); !origin.empty()) repr += " created " + origin;  // debug mode
+    report(loop_, ExceptionContext{"Task exception was never retrieved", exc_, std::move(repr), {}});
   }
   destroy_frame();
 }
@@ -180,7 +194,12 @@ class SleepFuture final : public HandleBase {
       : HandleBase(&SleepFuture::fire, &SleepFuture::drop), fut(loop) {
     what_ = "sleep";
   }
-  Waiter<void> fut;
+  /// The future; a type of its own so that the task dump recognises a sleep.
+  class Fut final : public TypedFuture<void> {
+   public:
+    using TypedFuture<void>::TypedFuture;
+    std::int64_t when = 0;  // the timer's deadline, for the dump
+  } fut;
 
  private:
   static void fire(HandleBase* h) {
@@ -189,6 +208,11 @@ class SleepFuture final : public HandleBase {
   }
   static void drop(HandleBase* h) noexcept { delete static_cast<SleepFuture*>(h); }
 };
+
+std::int64_t sleep_deadline(const FutureCore& fut) noexcept {
+  const auto* f = dynamic_cast<const SleepFuture::Fut*>(&fut);
+  return f == nullptr ? -1 : f->when;
+}
 
 void YieldAwaiter::await_suspend(std::coroutine_handle<> h) {
   task = &current_task_for_await();
@@ -206,7 +230,8 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
     return;
   }
   fut = new SleepFuture(&loop);
-  loop.schedule_timer(loop.now_ns() + delay_ns, fut);
+  fut->fut.when = loop.now_ns() + delay_ns;
+  loop.schedule_timer(fut->fut.when, fut);
   task = &suspend_on(fut->fut, h);
 }
 

@@ -28,6 +28,7 @@
 /// thread. In debug mode the other scheduling methods check the thread and
 /// throw RuntimeError.
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -48,6 +49,11 @@ class Task;
 struct RunOptions;
 
 namespace detail {
+
+class DumpSignal;  // src/dump_signal.cpp
+struct DumpSignalCloser {
+  void operator()(DumpSignal* s) const noexcept;  // uv_close; freed in the close callback
+};
 
 /// A scheduled callback [events.Handle / TimerHandle]. Reference counted
 /// (atomically: call_soon_threadsafe hands one to another thread).
@@ -259,6 +265,11 @@ class EventLoop final : public detail::LoopCore {
 
   /// Starts tracing task slices to `path` (Chrome Trace Event Format), written at close().
   void enable_tracing(std::string path);
+  /// On signal `signum` (SIGUSR1 by default), prints every task with its await
+  /// chain to stderr (graph.hpp's print_all_tasks). `asyncio::run` asks for it
+  /// when `ASYNCIO_DUMP_ON_SIGNAL=1`. The signal is handled when the loop next
+  /// polls (a task that never yields delays it, as in Python).
+  void dump_tasks_on_signal(int signum = SIGUSR1);
 
   friend std::ostream& operator<<(std::ostream& os, const EventLoop& loop);
 
@@ -288,6 +299,7 @@ class EventLoop final : public detail::LoopCore {
   void drain_threadsafe();
   void pop_cancelled_timers() noexcept;
   void run_debug(detail::Runnable* r);
+  void run_traced(detail::Runnable* r);
 
   std::vector<detail::HandleBase*> timers_;  // binary min-heap on (when_, seq_)
   std::uint64_t timer_seq_ = 0;
@@ -305,6 +317,7 @@ class EventLoop final : public detail::LoopCore {
   ExceptionHandler handler_;
   std::shared_ptr<AbstractExecutor> default_executor_;
   std::unique_ptr<detail::Tracer> tracer_owner_;
+  std::unique_ptr<detail::DumpSignal, detail::DumpSignalCloser> dump_signal_;
   std::string trace_path_;
 
   std::mutex ts_mutex_;

@@ -17,13 +17,6 @@ namespace fs = std::filesystem;
 namespace tour {
 namespace {
 
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 std::string indent(const std::string& text, const std::string& prefix) {
   std::string out;
   std::istringstream in(text);
@@ -70,8 +63,8 @@ ExampleRun run_example(const std::string& name, const ExamplesOptions& options) 
     r.status = 127;
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.err = read_file(err);
-  r.trace_json = read_file(trace);
+  r.err = read_text(err);
+  r.trace_json = read_text(trace);
   fs::remove(err);
   fs::remove(trace);
   r.verdict = judge_example(examples_dir(), name, r.out, r.status);
@@ -87,7 +80,7 @@ void add_examples_command(CLI::App& app, std::function<void(const ExamplesOption
   cmd->callback([opts, &run] { run(*opts); });
 }
 
-int run_examples(const ExamplesOptions& options) {
+int run_examples(const ExamplesOptions& options, std::vector<ExampleRun>* out) {
   fmt::print("== Examples: the talk's programs in C++ ({} time) ==\n\n", options.real_time ? "real" : "virtual");
   std::vector<ExampleRun> runs;
   int failures = 0;
@@ -115,6 +108,7 @@ int run_examples(const ExamplesOptions& options) {
   fmt::print("{:<24} {:>9}  {}\n", "example", "seconds", "verdict");
   for (const auto& r : runs) fmt::print("{:<24} {:>9.2f}  {}\n", r.name, r.seconds, r.built ? r.verdict.summary() : "not built");
   fmt::print("\n");
+  if (out != nullptr) *out = std::move(runs);
   return failures;
 }
 

@@ -34,7 +34,8 @@ std::vector<std::string> example_names(const ExamplesOptions& options);
 ExampleRun run_example(const std::string& name, const ExamplesOptions& options);
 
 void add_examples_command(CLI::App& app, std::function<void(const ExamplesOptions&)>& run);
-/// Returns the number of examples whose output differs from their twin's (or not built).
-int run_examples(const ExamplesOptions& options);
+/// Returns the number of examples whose output differs from their twin's (or not built);
+/// with `runs`, hands the runs over (the tour's report shows them too).
+int run_examples(const ExamplesOptions& options, std::vector<ExampleRun>* runs = nullptr);
 
 }  // namespace tour

@@ -34,6 +34,8 @@ std::string render_timeline_text(const std::string& trace_json, int width) {
       lane.name = e["args"]["name"];
       continue;
     }
+    std::string cat = e.value("cat", "");
+    if (cat == "wait" || cat == "ready") continue;  // the SVG draws these; the text shows steps
     double ts = e["ts"].get<double>() / 1e6;
     double end = ts + (ph == "X" && !virtual_clock ? e["dur"].get<double>() / 1e6 : 0.0);
     if (ph == "X") lane.slices.emplace_back(ts, end);

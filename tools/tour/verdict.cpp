@@ -11,14 +11,14 @@
 namespace fs = std::filesystem;
 
 namespace tour {
-namespace {
-
 std::string read_text(const fs::path& p) {
   std::ifstream f(p);
   std::stringstream s;
   s << f.rdbuf();
   return s.str();
 }
+
+namespace {
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;

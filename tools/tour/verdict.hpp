@@ -20,6 +20,9 @@ struct Verdict {
   bool ok() const noexcept { return kind != Kind::differs; }
 };
 
+/// The whole content of a text file (empty when it cannot be read).
+std::string read_text(const std::filesystem::path& p);
+
 /// Clock times (12:34:56) become HH:MM:SS, as the oracle writes them.
 std::string normalize_clock(const std::string& text);
 
