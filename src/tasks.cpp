@@ -11,6 +11,38 @@ namespace asyncio {
 namespace detail {
 namespace {
 std::atomic<std::uint64_t> g_task_counter{0};  // "Task-N", as CPython's itertools.count
+
+// The traced paths of a step, out of line so that the untraced step stays as
+// small as it was (tracing off costs the one branch that chooses).
+[[gnu::noinline, gnu::cold]] void resume_traced(TaskCore& t, LoopCore& loop, Tracer& tr) {
+  std::int64_t ts = loop.now_ns();
+  tr.task_resumed(t.id(), ts);
+  auto t0 = std::chrono::steady_clock::now();
+  t.continuation().resume();
+  auto dur = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  tr.slice(t.id(), ts, dur, "step");
+  if (!t.done()) {
+    WaitInfo w = describe_wait(t);
+    tr.task_suspended(t.id(), loop.now_ns(), std::move(w.on), std::move(w.detail));
+  }
+}
+
+[[gnu::noinline, gnu::cold]] void trace_end(TaskCore& t, LoopCore& loop, Tracer& tr) {
+  std::exception_ptr e = t.raw_exception();
+  tr.task_finished(t.id());
+  tr.instant(t.id(), loop.now_ns(), t.cancelled() ? "cancelled" : e ? "raised" : "returned",
+             e ? exception_type_name(e) + ": " + exception_message(e) : std::string{});
+}
+
+[[gnu::noinline, gnu::cold]] void report_never_retrieved(TaskCore& t) noexcept {
+  try {
+    std::string repr = task_repr(t);
+    if (std::string origin = origin_of(&t); !origin.empty()) repr += " created " + origin;  // debug mode
+    report(t.loop(), ExceptionContext{"Task exception was never retrieved", t.raw_exception(), std::move(repr), {}});
+  } catch (...) {
+    report(t.loop(), ExceptionContext{"Task exception was never retrieved", t.raw_exception(), {}, {}});
+  }
+}
 }  // namespace
 
 // ---- TaskCore ----------------------------------------------------------------
@@ -48,29 +80,14 @@ void TaskCore::step() {
     fut_waiter_ = nullptr;
     loop->current_task_ = this;
     if (Tracer* tr = loop->tracer_) [[unlikely]] {
-      std::int64_t ts = loop->now_ns();
-      tr->task_resumed(id_, ts);
-      auto t0 = std::chrono::steady_clock::now();
-      resume_point_.resume();
-      auto dur = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     std::chrono::steady_clock::now() - t0)
-                     .count();
-      tr->slice(id_, ts, dur, "step");
-      if (state_ == FutureState::pending) {
-        WaitInfo w = describe_wait(*this);
-        tr->task_suspended(id_, loop->now_ns(), std::move(w.on), std::move(w.detail));
-      }
+      resume_traced(*this, *loop, *tr);
     } else {
       resume_point_.resume();
     }
     loop->current_task_ = nullptr;
   }
   if (state_ != FutureState::pending) {
-    if (Tracer* tr = loop->tracer_) [[unlikely]] {
-      tr->task_finished(id_);
-      tr->instant(id_, loop->now_ns(), cancelled() ? "cancelled" : exc_ ? "raised" : "returned",
-                  exc_ ? exception_type_name(exc_) + ": " + exception_message(exc_) : std::string{});
-    }
+    if (Tracer* tr = loop->tracer_) [[unlikely]] trace_end(*this, *loop, *tr);
     loop->unlink_task(this);
     release();  // the loop's reference; may destroy the frame
   }
@@ -142,11 +159,7 @@ void TaskCore::mark_awaited() {
 }
 
 void TaskCore::last_release() noexcept {
-  if (log_traceback_ && exc_) {
-    std::string repr = task_repr(*this);
-    if (std::string origin = origin_of(this); !origin.empty()) repr += " created " + origin;  // debug mode
-    report(loop_, ExceptionContext{"Task exception was never retrieved", exc_, std::move(repr), {}});
-  }
+  if (log_traceback_ && exc_) [[unlikely]] report_never_retrieved(*this);
   destroy_frame();
 }
 
