@@ -243,7 +243,7 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
     return;
   }
   fut = new SleepFuture(&loop);
-  fut->fut.when = loop.now_ns() + delay_ns;
+  fut->fut.when = deadline_after(loop.now_ns(), delay_ns);
   loop.schedule_timer(fut->fut.when, fut);
   task = &suspend_on(fut->fut, h);
 }
