@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "asyncio/graph.hpp"
 #include "asyncio/tasks.hpp"
 #include "asyncio/trace.hpp"
 #include "unix_signals.hpp"
@@ -119,11 +120,12 @@ LoopCore& running_loop_core() {
   return *t_running_loop;
 }
 
-void report_never_awaited(const char* coro_name) {
+void report_never_awaited(const TaskCore& coro) {
   LoopCore* loop = t_running_loop;
   if (loop == nullptr || !loop->debug()) return;
-  report(loop, ExceptionContext{std::string("coroutine '") + coro_name + "' was never awaited", nullptr,
-                                {}, {}});
+  std::string msg = std::string("coroutine '") + coro.coro_name() + "' was never awaited";
+  if (std::string origin = origin_of(&coro); !origin.empty()) msg += "\nCoroutine created " + origin;
+  report(loop, ExceptionContext{msg, nullptr, {}, {}});
 }
 
 void throw_nan_delay() { throw ValueError("Invalid delay: NaN (not a number)"); }
@@ -193,9 +195,11 @@ void EventLoop::run_forever() {
   thread_id_ = std::this_thread::get_id();
   detail::t_running_loop = this;
   detail::set_running(serial(), true);
+  detail::t_record_origins = debug_;
   struct Reset {
     EventLoop* self;
     ~Reset() {
+      detail::t_record_origins = false;
       self->stopping_ = false;
       self->running_ = false;
       self->thread_id_ = {};
@@ -264,7 +268,7 @@ void EventLoop::run_once() {
 }
 
 void EventLoop::run_ready(std::size_t n) {
-  if (debug_) [[unlikely]] {
+  if (debug_ | (tracer_ != nullptr)) [[unlikely]] {  // one branch for both
     while (n-- > 0) run_debug(ready_.pop());
     return;
   }
@@ -275,20 +279,52 @@ void EventLoop::run_ready(std::size_t n) {
 }
 
 void EventLoop::run_debug(detail::Runnable* r) {
-  std::string what;
+  if (!debug_) {  // tracing only
+    run_traced(r);
+    return;
+  }
+  std::string what, resumed;
   if (r->run_ == &detail::TaskCore::step_entry) {
-    what = detail::task_repr(*static_cast<detail::TaskCore*>(static_cast<detail::DoneCallback*>(r)));
+    const auto& task = *static_cast<detail::TaskCore*>(static_cast<detail::DoneCallback*>(r));
+    what = detail::task_repr(task);
+    resumed = detail::describe_step(task);
   } else if (r->run_ == &detail::HandleBase::run) {
     what = std::string("<Handle ") + static_cast<detail::HandleBase*>(r)->what_ + ">";
   } else {
     what = "<done callback>";
   }
   auto t0 = real_now_ns();
-  r->run_(r);
+  run_traced(r);
   double took = static_cast<double>(real_now_ns() - t0) * 1e-9;
   if (took >= slow_callback_duration) {
     std::fprintf(stderr, "Executing %s took %.3f seconds\n", what.c_str(), took);
+    if (!resumed.empty()) {
+      std::fprintf(stderr,
+                   "  %s\n"
+                   "  It blocked the event loop: every other task waited. CPU-bound work belongs in an executor\n"
+                   "  (loop.run_in_executor, asyncio::to_thread; docs/1_concepts.md, \"Processes vs threads\").\n",
+                   resumed.c_str());
+    }
     std::fflush(stderr);
+  }
+}
+
+void EventLoop::run_traced(detail::Runnable* r) {
+  detail::Tracer* tr = tracer_;
+  if (tr == nullptr) {
+    r->run_(r);
+    return;
+  }
+  // The tasks this callback wakes become ready now: the picture shows them
+  // ready-but-not-running until their step (trace.hpp).
+  std::size_t before = ready_.size();
+  r->run_(r);
+  if (tracer_ == nullptr) return;
+  std::int64_t now = now_ns();
+  for (std::size_t k = ready_.size(); k-- > before;) {
+    detail::Runnable* woken = ready_.from_back(ready_.size() - 1 - k);
+    if (woken->run_ == &detail::TaskCore::step_entry)
+      tr->task_ready(static_cast<detail::TaskCore*>(static_cast<detail::DoneCallback*>(woken))->id(), now);
   }
 }
 
@@ -498,6 +534,7 @@ void EventLoop::close() {
       delete static_cast<detail::UserCallback*>(static_cast<detail::DoneCallback*>(r));
   }
   tracer_ = nullptr;  // written below, once libuv is closed (issue 8, defect 9)
+  dump_signal_.reset();  // closed here, freed by the uv_run below
   signals_.reset();  // closes the signal watchers; libuv restores SIG_DFL
   // Transports and servers nobody closed: close them, freeing their memory.
   detail::close_leftover_handles(&uv_->loop, debug_);

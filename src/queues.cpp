@@ -69,6 +69,13 @@ void QueueCore::print_core(std::ostream& os) const {
   if (shutdown_) os << " shutdown";
 }
 
+void QueueCore::print_owner(std::ostream& os, const void* self) {
+  const auto& q = *static_cast<const QueueCore*>(self);
+  os << "<Queue maxsize=" << q.maxsize_ << " qsize=" << q.size_;
+  q.print_core(os);
+  os << '>';
+}
+
 void QueueCore::throw_task_done() { throw ValueError("task_done() called too many times"); }
 
 }  // namespace asyncio::detail

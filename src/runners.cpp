@@ -28,6 +28,7 @@ std::unique_ptr<EventLoop> make_run_loop(const RunOptions& options) {
     if (const char* v = std::getenv("ASYNCIO_TRACE")) trace = v;
   }
   if (!trace.empty()) loop->enable_tracing(std::move(trace));
+  if (env_flag("ASYNCIO_DUMP_ON_SIGNAL")) loop->dump_tasks_on_signal(SIGUSR1);  // graph.hpp
   return loop;
 }
 

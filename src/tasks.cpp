@@ -4,12 +4,45 @@
 #include <atomic>
 #include <sstream>
 
+#include "asyncio/graph.hpp"
 #include "asyncio/trace.hpp"
 
 namespace asyncio {
 namespace detail {
 namespace {
 std::atomic<std::uint64_t> g_task_counter{0};  // "Task-N", as CPython's itertools.count
+
+// The traced paths of a step, out of line so that the untraced step stays as
+// small as it was (tracing off costs the one branch that chooses).
+[[gnu::noinline, gnu::cold]] void resume_traced(TaskCore& t, LoopCore& loop, Tracer& tr) {
+  std::int64_t ts = loop.now_ns();
+  tr.task_resumed(t.id(), ts);
+  auto t0 = std::chrono::steady_clock::now();
+  t.continuation().resume();
+  auto dur = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  tr.slice(t.id(), ts, dur, "step");
+  if (!t.done()) {
+    WaitInfo w = describe_wait(t);
+    tr.task_suspended(t.id(), loop.now_ns(), std::move(w.on), std::move(w.detail));
+  }
+}
+
+[[gnu::noinline, gnu::cold]] void trace_end(TaskCore& t, LoopCore& loop, Tracer& tr) {
+  std::exception_ptr e = t.raw_exception();
+  tr.task_finished(t.id());
+  tr.instant(t.id(), loop.now_ns(), t.cancelled() ? "cancelled" : e ? "raised" : "returned",
+             e ? exception_type_name(e) + ": " + exception_message(e) : std::string{});
+}
+
+[[gnu::noinline, gnu::cold]] void report_never_retrieved(TaskCore& t) noexcept {
+  try {
+    std::string repr = task_repr(t);
+    if (std::string origin = origin_of(&t); !origin.empty()) repr += " created " + origin;  // debug mode
+    report(t.loop(), ExceptionContext{"Task exception was never retrieved", t.raw_exception(), std::move(repr), {}});
+  } catch (...) {
+    report(t.loop(), ExceptionContext{"Task exception was never retrieved", t.raw_exception(), {}, {}});
+  }
+}
 }  // namespace
 
 // ---- TaskCore ----------------------------------------------------------------
@@ -25,6 +58,7 @@ void TaskCore::start_task(LoopCore& loop, std::string_view name) {
   if (Tracer* tr = loop.tracer()) [[unlikely]] {
     tr->lane_name(id_, get_name() + " " + coro_name_ + "()");
     tr->instant(id_, loop.now_ns(), "created");
+    tr->task_ready(id_, loop.now_ns());
   }
 }
 
@@ -46,21 +80,14 @@ void TaskCore::step() {
     fut_waiter_ = nullptr;
     loop->current_task_ = this;
     if (Tracer* tr = loop->tracer_) [[unlikely]] {
-      std::int64_t ts = loop->now_ns();
-      auto t0 = std::chrono::steady_clock::now();
-      resume_point_.resume();
-      auto dur = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     std::chrono::steady_clock::now() - t0)
-                     .count();
-      tr->slice(id_, ts, dur, "step");
+      resume_traced(*this, *loop, *tr);
     } else {
       resume_point_.resume();
     }
     loop->current_task_ = nullptr;
   }
   if (state_ != FutureState::pending) {
-    if (Tracer* tr = loop->tracer_) [[unlikely]]
-      tr->instant(id_, loop->now_ns(), cancelled() ? "cancelled" : exc_ ? "raised" : "returned");
+    if (Tracer* tr = loop->tracer_) [[unlikely]] trace_end(*this, *loop, *tr);
     loop->unlink_task(this);
     release();  // the loop's reference; may destroy the frame
   }
@@ -95,6 +122,8 @@ bool TaskCore::cancel(std::string msg) {
   log_traceback_ = false;
   if (done()) return false;
   ++num_cancels_requested_;
+  if (Tracer* tr = loop_ != nullptr ? loop_->tracer() : nullptr) [[unlikely]]
+    tr->instant(id_, loop_->now_ns(), "cancel requested", msg);
   // Keep fut_waiter_: it may be a task that ignores the cancellation, which we
   // will have to cancel again later (CPython's comment).
   if (fut_waiter_ != nullptr && fut_waiter_->cancel(msg)) return true;
@@ -130,9 +159,7 @@ void TaskCore::mark_awaited() {
 }
 
 void TaskCore::last_release() noexcept {
-  if (log_traceback_ && exc_) {
-    report(loop_, ExceptionContext{"Task exception was never retrieved", exc_, task_repr(*this), {}});
-  }
+  if (log_traceback_ && exc_) [[unlikely]] report_never_retrieved(*this);
   destroy_frame();
 }
 
@@ -182,7 +209,12 @@ class SleepFuture final : public HandleBase {
       : HandleBase(&SleepFuture::fire, &SleepFuture::drop), fut(loop) {
     what_ = "sleep";
   }
-  Waiter<void> fut;
+  /// The future; a type of its own so that the task dump recognises a sleep.
+  class Fut final : public TypedFuture<void> {
+   public:
+    using TypedFuture<void>::TypedFuture;
+    std::int64_t when = 0;  // the timer's deadline, for the dump
+  } fut;
 
  private:
   static void fire(HandleBase* h) {
@@ -191,6 +223,11 @@ class SleepFuture final : public HandleBase {
   }
   static void drop(HandleBase* h) noexcept { delete static_cast<SleepFuture*>(h); }
 };
+
+std::int64_t sleep_deadline(const FutureCore& fut) noexcept {
+  const auto* f = dynamic_cast<const SleepFuture::Fut*>(&fut);
+  return f == nullptr ? -1 : f->when;
+}
 
 void YieldAwaiter::await_suspend(std::coroutine_handle<> h) {
   task = &current_task_for_await();
@@ -208,7 +245,8 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
     return;
   }
   fut = new SleepFuture(&loop);
-  loop.schedule_timer(deadline_after(loop.now_ns(), delay_ns), fut);
+  fut->fut.when = deadline_after(loop.now_ns(), delay_ns);
+  loop.schedule_timer(fut->fut.when, fut);
   task = &suspend_on(fut->fut, h);
 }
 

@@ -44,17 +44,41 @@ std::string valid_utf8(const std::string& s) {
 
 void Tracer::lane_name(std::uint64_t lane, std::string name) {
   std::lock_guard lock(mutex_);
-  events_.push_back(Event{'M', lane, 0, 0, std::move(name)});
+  events_.push_back(Event{'M', lane, 0, 0, std::move(name), "", {}});
 }
 
-void Tracer::instant(std::uint64_t lane, std::int64_t ts_ns, std::string name) {
+void Tracer::instant(std::uint64_t lane, std::int64_t ts_ns, std::string name, std::string detail) {
   std::lock_guard lock(mutex_);
-  events_.push_back(Event{'i', lane, ts_ns, 0, std::move(name)});
+  events_.push_back(Event{'i', lane, ts_ns, 0, std::move(name), "", std::move(detail)});
 }
 
-void Tracer::slice(std::uint64_t lane, std::int64_t ts_ns, std::int64_t dur_ns, std::string name) {
+void Tracer::slice(std::uint64_t lane, std::int64_t ts_ns, std::int64_t dur_ns, std::string name, const char* cat,
+                   std::string detail) {
   std::lock_guard lock(mutex_);
-  events_.push_back(Event{'X', lane, ts_ns, dur_ns, std::move(name)});
+  events_.push_back(Event{'X', lane, ts_ns, dur_ns, std::move(name), cat, std::move(detail)});
+}
+
+void Tracer::task_suspended(std::uint64_t task, std::int64_t ts_ns, std::string on, std::string detail) {
+  open_[task] = Open{ts_ns, -1, std::move(on), std::move(detail)};
+}
+
+void Tracer::task_ready(std::uint64_t task, std::int64_t ts_ns) {
+  auto it = open_.find(task);
+  if (it == open_.end()) {
+    open_.emplace(task, Open{ts_ns, ts_ns, {}, {}});  // created: ready at once
+  } else if (it->second.ready < 0) {
+    it->second.ready = ts_ns;
+  }
+}
+
+void Tracer::task_resumed(std::uint64_t task, std::int64_t ts_ns) {
+  auto it = open_.find(task);
+  if (it == open_.end()) return;
+  Open& o = it->second;
+  std::int64_t ready = o.ready < 0 ? ts_ns : o.ready;
+  if (!o.on.empty()) slice(task, o.since, ready - o.since, std::move(o.on), "wait", std::move(o.detail));
+  if (ready < ts_ns) slice(task, ready, ts_ns - ready, "ready", "ready");
+  open_.erase(it);
 }
 
 std::vector<Tracer::Event> Tracer::events() const {
@@ -82,8 +106,12 @@ bool Tracer::write() const {
       j["ph"] = std::string(1, e.phase);
       j["name"] = valid_utf8(e.name);
       j["ts"] = static_cast<double>(e.ts_ns - t0) / 1e3;
-      if (e.phase == 'X') j["dur"] = static_cast<double>(e.dur_ns) / 1e3;
+      if (e.phase == 'X') {
+        j["dur"] = static_cast<double>(e.dur_ns) / 1e3;
+        if (*e.cat != '\0') j["cat"] = e.cat;
+      }
       if (e.phase == 'i') j["s"] = "t";
+      if (!e.detail.empty()) j["args"] = {{e.phase == 'i' ? "exception" : "on", e.detail}};
     }
     out.push_back(std::move(j));
   }

@@ -8,7 +8,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libcereal-dev libhttp-parser-dev libgumbo-dev
   libssl-dev libboost-dev python3 python3-uvloop valgrind
   libcurl4-openssl-dev liburiparser-dev libmd4c-dev libmd4c-html0-dev
-  openssl curl wrk openmpi-bin libopenmpi-dev chromium doxygen
+  openssl curl wrk openmpi-bin libopenmpi-dev chromium doxygen libpng-dev
   python3-requests python3-aiohttp python3-bs4
 )
 missing=()

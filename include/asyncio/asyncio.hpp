@@ -7,6 +7,7 @@
 #include "asyncio/exceptions.hpp"
 #include "asyncio/executors.hpp"
 #include "asyncio/futures.hpp"
+#include "asyncio/graph.hpp"
 #include "asyncio/locks.hpp"
 #include "asyncio/protocols.hpp"
 #include "asyncio/queues.hpp"

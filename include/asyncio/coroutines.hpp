@@ -82,8 +82,14 @@ class PromiseBase : public TaskCore, public ResultSlot<T> {
  public:
   /// `__builtin_FUNCTION()` in a default argument names the function whose body
   /// constructs the promise: the coroutine itself (g++ 12 and clang 14 agree).
-  explicit PromiseBase(FunctionName fn) noexcept : TaskCore(fn.name) { ++t_live_frames; }
-  ~PromiseBase() { --t_live_frames; }
+  explicit PromiseBase(FunctionName fn) noexcept : TaskCore(fn.name) {
+    ++t_live_frames;
+    if (t_record_origins) [[unlikely]] record_origin();
+  }
+  ~PromiseBase() {
+    --t_live_frames;
+    if (t_origin_count != 0) [[unlikely]] forget_origin(this);
+  }
 
   static void* operator new(std::size_t size) { return pool_allocate(size); }
   static void operator delete(void* p, std::size_t size) noexcept { pool_deallocate(p, size); }
@@ -99,6 +105,16 @@ class PromiseBase : public TaskCore, public ResultSlot<T> {
   };
   FinalAwaiter final_suspend() noexcept { return {}; }
   void unhandled_exception() noexcept { store_exception(std::current_exception()); }
+
+ private:
+  void record_origin() noexcept {
+    try {
+      note_origin(this);
+    } catch (...) {  // bad_alloc: the report will only lack where it was created
+    }
+  }
+
+ public:
 
  protected:
   void discard_result() noexcept override { this->ResultSlot<T>::reset(); }
@@ -147,8 +163,9 @@ class Promise<void> : public PromiseBase<void> {
   }
 };
 
-/// Reports a coroutine destroyed without being awaited (debug mode only).
-void report_never_awaited(const char* coro_name);
+/// Reports a coroutine destroyed without being awaited (debug mode only), with
+/// where it was created.
+void report_never_awaited(const TaskCore& coro);
 
 /// Destroying a suspended coroutine destroys the `Coro` it awaits, which
 /// destroys its frame, and so on down the chain: one C++ call level per
@@ -240,7 +257,7 @@ class [[nodiscard]] Coro {
   void destroy() noexcept {
     if (h_) {
       if (!h_.promise().was_awaited()) [[unlikely]]
-        detail::report_never_awaited(h_.promise().coro_name());
+        detail::report_never_awaited(h_.promise());
       detail::destroy_frame_bounded(std::exchange(h_, nullptr));
     }
   }

@@ -28,6 +28,7 @@
 /// thread. In debug mode the other scheduling methods check the thread and
 /// throw RuntimeError.
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -87,6 +88,11 @@ template <class A>
 inline constexpr bool is_coro_v = false;
 template <class T>
 inline constexpr bool is_coro_v<Coro<T>> = true;
+
+class DumpSignal;  // src/dump_signal.cpp
+struct DumpSignalCloser {
+  void operator()(DumpSignal* s) const noexcept;  // uv_close; freed in the close callback
+};
 
 /// Timers cancelled while in a loop's heap, on this thread (the loop's):
 /// the loop rebuilds its heap when they are more than half of it, as
@@ -482,6 +488,11 @@ class EventLoop final : public detail::LoopCore {
 
   /// Starts tracing task slices to `path` (Chrome Trace Event Format), written at close().
   void enable_tracing(std::string path);
+  /// On signal `signum` (SIGUSR1 by default), prints every task with its await
+  /// chain to stderr (graph.hpp's print_all_tasks). `asyncio::run` asks for it
+  /// when `ASYNCIO_DUMP_ON_SIGNAL=1`. The signal is handled when the loop next
+  /// polls (a task that never yields delays it, as in Python).
+  void dump_tasks_on_signal(int signum = SIGUSR1);
 
   friend std::ostream& operator<<(std::ostream& os, const EventLoop& loop);
 
@@ -517,6 +528,7 @@ class EventLoop final : public detail::LoopCore {
   void add_signal_handle(int sig, Handle handle);
   void poll_signals();
   friend class detail::UnixSignals;
+  void run_traced(detail::Runnable* r);
 
   std::vector<detail::HandleBase*> timers_;  // binary min-heap on (when_, seq_)
   std::uint64_t timer_seq_ = 0;
@@ -535,6 +547,7 @@ class EventLoop final : public detail::LoopCore {
   ExceptionHandler handler_;
   std::shared_ptr<AbstractExecutor> default_executor_;
   std::unique_ptr<detail::Tracer> tracer_owner_;
+  std::unique_ptr<detail::DumpSignal, detail::DumpSignalCloser> dump_signal_;
   std::string trace_path_;
 
   std::mutex ts_mutex_;

@@ -915,6 +915,7 @@ class ChainedFuture final : public std::enable_shared_from_this<ChainedFuture<R>
     link_ = std::make_shared<ChainLink>();
     link_->loop = loop_;
     loop_->begin_external();
+    trace_await_label(*loop_, dest.impl(), "executor job");  // what its awaiter waits on, in traces
     // _call_check_cancel: when dest is done (or cancelled by its awaiting task).
     dest.impl().add_callback(new UserCallback(next_callback_id(), [self] { self->on_dest_done(); }));
     // Told when the loop drops its timers at close().
@@ -981,6 +982,7 @@ class ChainedFuture final : public std::enable_shared_from_this<ChainedFuture<R>
     if (finished_) return;
     finished_ = true;
     loop_->end_external();
+    trace_forget_label(*loop_, dest.impl());
     if (guard_) guard_->cancel();
     close_link();
     dest = Future<R>();

@@ -190,7 +190,7 @@ class Lock {
   }
   [[noreturn]] static void throw_not_acquired();
 
-  detail::WaitList waiters_{"asyncio::Lock"};
+  detail::WaitList waiters_{"asyncio::Lock", nullptr, this, &detail::print_as<Lock>};
   detail::LoopBinding binding_;
   bool locked_ = false;
 };
@@ -266,7 +266,7 @@ class Event {
   friend std::ostream& operator<<(std::ostream& os, const Event& e);
 
  private:
-  detail::WaitList waiters_{"asyncio::Event"};
+  detail::WaitList waiters_{"asyncio::Event", nullptr, this, &detail::print_as<Event>};
   detail::LoopBinding binding_;
   bool value_ = false;
 };
@@ -343,7 +343,7 @@ class Condition {
 
   Lock own_lock_;
   Lock* lock_;
-  detail::WaitList waiters_{"asyncio::Condition"};
+  detail::WaitList waiters_{"asyncio::Condition", nullptr, this, &detail::print_as<Condition>};
   detail::LoopBinding binding_;
 };
 
@@ -442,7 +442,7 @@ class Semaphore {
     return false;
   }
 
-  detail::WaitList waiters_{"asyncio::Semaphore"};
+  detail::WaitList waiters_{"asyncio::Semaphore", nullptr, this, &detail::print_as<Semaphore>};
   detail::LoopBinding binding_;
 };
 

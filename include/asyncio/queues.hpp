@@ -163,9 +163,11 @@ class QueueCore {
   std::size_t unfinished_ = 0;
   bool shutdown_ = false;
   Event finished_;
-  WaitList getters_{"asyncio::Queue"};
-  WaitList putters_{"asyncio::Queue"};
-  WaitList transit_{"asyncio::Queue"};
+  /// For the task dump: `<Queue maxsize=1 qsize=0 _getters[1]>` (items are the typed part's).
+  static void print_owner(std::ostream& os, const void* self);
+  WaitList getters_{"asyncio::Queue", "get", this, &QueueCore::print_owner};
+  WaitList putters_{"asyncio::Queue", "put", this, &QueueCore::print_owner};
+  WaitList transit_{"asyncio::Queue", "woken", this, &QueueCore::print_owner};
   LoopBinding binding_;
 };
 

@@ -21,15 +21,15 @@
 namespace fs = std::filesystem;
 
 namespace tour {
-namespace {
 
-// factorial.py's factorial(n): the product 1 * 2 * ... * (n - 1), one multiplication at a time.
 mpz_class slow_factorial(int n) {
   mpz_class f = 1;
   for (int i = 1; i < n; ++i) f = f * i;
   return f;
 }
 ASYNCIO_REGISTER_PROCESS_FUNCTION_AS("tour::slow_factorial", slow_factorial);
+
+namespace {
 
 // The same work in CPython, stage by stage; one line per stage: `<stage> <seconds> <bits>`.
 constexpr const char* kPythonScript = R"PY(

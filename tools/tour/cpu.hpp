@@ -5,6 +5,7 @@
 // pool, then a process pool); seconds and speed-up over one thread. When python3 is on PATH,
 // CPython does the same work in the same run, so the GIL's effect shows side by side.
 #include <CLI/CLI.hpp>
+#include <gmpxx.h>
 
 #include <functional>
 #include <optional>
@@ -12,6 +13,10 @@
 #include <vector>
 
 namespace tour {
+
+/// factorial.py's factorial(n): the product 1 * 2 * ... * (n - 1), one multiplication at a
+/// time (registered for process pools as "tour::slow_factorial").
+mpz_class slow_factorial(int n);
 
 struct CpuOptions {
   int n = 10000;                // factorial(n): the product 1..n-1, as factorial.py

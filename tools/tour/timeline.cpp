@@ -10,12 +10,10 @@
 
 namespace tour {
 
-std::string render_timeline(const std::string& trace_path, int width) {
-  std::ifstream f(trace_path);
-  if (!f) return {};
+std::string render_timeline_text(const std::string& trace_json, int width) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(f);
+    j = nlohmann::json::parse(trace_json);
   } catch (const std::exception&) {
     return {};
   }
@@ -36,6 +34,8 @@ std::string render_timeline(const std::string& trace_path, int width) {
       lane.name = e["args"]["name"];
       continue;
     }
+    std::string cat = e.value("cat", "");
+    if (cat == "wait" || cat == "ready") continue;  // the SVG draws these; the text shows steps
     double ts = e["ts"].get<double>() / 1e6;
     double end = ts + (ph == "X" && !virtual_clock ? e["dur"].get<double>() / 1e6 : 0.0);
     if (ph == "X") lane.slices.emplace_back(ts, end);

@@ -5,7 +5,7 @@
 
 namespace tour {
 
-/// Renders `trace_path` as a text timeline `width` columns wide; empty on error.
-std::string render_timeline(const std::string& trace_path, int width = 60);
+/// Renders a trace (the file's JSON text) as a text timeline `width` columns wide; empty on error.
+std::string render_timeline_text(const std::string& trace_json, int width = 60);
 
 }  // namespace tour

@@ -86,6 +86,8 @@ class ReadyQueue {
   std::size_t size() const noexcept { return tail_ - head_; }
   bool empty() const noexcept { return tail_ == head_; }
   void clear() noexcept { head_ = tail_; }
+  /// The entry pushed `k` pushes ago (0: the last); k < size(). For the tracer.
+  Runnable* from_back(std::size_t k) const noexcept { return buf_[(tail_ - 1 - k) & (capacity_ - 1)]; }
 
  private:
   void grow();
@@ -97,6 +99,16 @@ class ReadyQueue {
 
 /// The loop running on this thread (set by run_forever), or null.
 inline constinit thread_local LoopCore* t_running_loop = nullptr;
+
+/// Debug mode: record where coroutines are created (src/debug_origin.cpp).
+/// Set while a loop in debug mode runs on this thread.
+inline constinit thread_local bool t_record_origins = false;
+/// How many creation records exist on this thread (frames check it when they go).
+inline constinit thread_local std::size_t t_origin_count = 0;
+void note_origin(const TaskCore* p);
+void forget_origin(const TaskCore* p) noexcept;
+/// "in task 'Task-1' (main())", "outside any task", or empty when not recorded.
+std::string origin_of(const TaskCore* p);
 
 enum class FutureState : std::uint8_t { pending, cancelled, finished };
 
@@ -306,6 +318,8 @@ class TaskCore : public FutureCore, public DoneCallback {
   void set_name(std::string name);
   const char* coro_name() const noexcept { return coro_name_; }
   std::uint64_t id() const noexcept { return id_; }
+  /// A task whose first step has run.
+  bool started() const noexcept { return started_; }
 
   // ---- references (single-threaded) ----
   void add_ref() noexcept { ++refs_; }

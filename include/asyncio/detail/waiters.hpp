@@ -24,6 +24,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <optional>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <typeinfo>
@@ -61,11 +62,23 @@ class WaitEntry final : public TypedFuture<void> {
   bool orphaned_ = false;
 };
 
+/// Prints the primitive `p` points to (a `P`) with its operator<<.
+template <class P>
+void print_as(std::ostream& os, const void* p) {
+  os << *static_cast<const P*>(p);
+}
+
 /// FIFO of waiters owned by a primitive (CPython's `self._waiters` deque).
 class WaitList {
  public:
+  using Printer = void (*)(std::ostream&, const void*);
   /// `owner` names the primitive in the orphan error ("asyncio::Lock").
   explicit WaitList(const char* owner) noexcept : owner_(owner) {}
+  /// As above, and says which of the owner's waits this list is (`role`: "get",
+  /// "put", or null) and how to print the owner: the task dump and traces show
+  /// what a waiting task waits on ("<asyncio::Lock [locked, waiters:1]>").
+  WaitList(const char* owner, const char* role, const void* self, Printer print) noexcept
+      : owner_(owner), role_(role), self_(self), print_(print) {}
   WaitList(const WaitList&) = delete;
   WaitList& operator=(const WaitList&) = delete;
   ~WaitList() {
@@ -102,6 +115,19 @@ class WaitList {
     return e;
   }
 
+  const char* owner() const noexcept { return owner_; }
+  const char* role() const noexcept { return role_; }
+  /// Prints the owner's repr, or its name when it gave no printer.
+  void print_owner(std::ostream& os) const {
+    if (print_ != nullptr) {
+      print_(os, self_);
+    } else {
+      os << owner_;
+    }
+  }
+  /// The list `e` is linked in, or null.
+  static const WaitList* of(const WaitEntry& e) noexcept { return e.list_; }
+
   /// True when every entry is cancelled (or there is none): CPython's
   /// `all(w.cancelled() for w in self._waiters)`.
   bool all_cancelled() const noexcept {
@@ -117,6 +143,9 @@ class WaitList {
   WaitEntry* tail_ = nullptr;
   std::size_t size_ = 0;
   const char* owner_;
+  const char* role_ = nullptr;
+  const void* self_ = nullptr;
+  Printer print_ = nullptr;
 };
 
 inline WaitEntry::~WaitEntry() { WaitList::unlink(this); }

@@ -1,0 +1,212 @@
+// `asyncio-tour report`: see report.hpp.
+#include "report.hpp"
+
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "timeline/timeline.hpp"
+
+namespace fs = std::filesystem;
+
+namespace tour {
+namespace {
+
+using timeline::xml_escape;
+
+const char* const kCss = R"CSS(
+:root { color-scheme: light; --fg: #1f2933; --muted: #616e7c; --line: #e4e7eb; --accent: #2f6fdb; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: #fff; }
+main, header { max-width: 1000px; margin: 0 auto; padding: 0 16px; }
+header { padding-top: 24px; }
+h1 { font-size: 1.6rem; margin: 0 0 4px; }
+h2 { font-size: 1.3rem; margin: 32px 0 8px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 1.1rem; margin: 24px 0 4px; display: flex; flex-wrap: wrap; gap: 8px; align-items: baseline; }
+nav a { margin-right: 12px; color: var(--accent); }
+.verdict { font-size: 0.8rem; padding: 1px 8px; border-radius: 10px; background: #e4e7eb; }
+.verdict.same { background: #d5f5e3; color: #1d6b3a; }
+.verdict.differs { background: #fde2e2; color: #a61b1b; }
+.verdict.no_twin, .verdict.no_expected { background: #fff3c4; color: #7a5b00; }
+.timeline { margin: 8px 0; overflow-x: auto; -webkit-overflow-scrolling: touch; border: 1px solid var(--line); border-radius: 6px; }
+.timeline svg { display: block; width: 100%; min-width: 640px; height: auto; }
+pre { background: #f5f7fa; padding: 8px 12px; overflow-x: auto; font-size: 0.85rem; border-radius: 6px; margin: 4px 0; }
+pre.diff { background: #fff5f5; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; overflow-x: auto; display: block; }
+th, td { text-align: right; padding: 4px 10px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; }
+details summary { cursor: pointer; color: var(--muted); }
+.muted { color: var(--muted); }
+@media (max-width: 600px) { body { font-size: 15px; } h1 { font-size: 1.3rem; } }
+)CSS";
+
+// Sets the flag the headless-browser test reads, once every timeline is laid out.
+const char* const kScript = R"JS(
+(function () {
+  function ready() {
+    var svgs = document.querySelectorAll('figure.timeline svg');
+    var drawn = 0;
+    svgs.forEach(function (svg) {
+      var box = svg.getBoundingClientRect();
+      if (box.width > 0 && box.height > 0) drawn += 1;
+    });
+    document.documentElement.setAttribute('data-report-ready', String(drawn));
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
+  else ready();
+})();
+)JS";
+
+std::string verdict_class(const Verdict& v) {
+  switch (v.kind) {
+    case Verdict::Kind::same:
+      return "same";
+    case Verdict::Kind::differs:
+      return "differs";
+    case Verdict::Kind::no_twin:
+      return "no_twin";
+    case Verdict::Kind::no_expected:
+      return "no_expected";
+  }
+  return {};
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  std::ofstream f(p);
+  f << text;
+  if (!f) throw std::runtime_error("cannot write " + p.string());
+}
+
+std::string figure(const std::string& svg, const std::string& caption) {
+  return "<figure class=\"timeline\">" + svg + "</figure>\n" +
+         (caption.empty() ? "" : "<p class=\"muted\">" + xml_escape(caption) + "</p>\n");
+}
+
+std::string cpu_section(const ReportData& data, const fs::path& dir) {
+  std::string h = "<section id=\"cpu\"><h2>CPU-bound work: concurrency is not parallelism</h2>\n";
+  if (data.cpu) {
+    const CpuReport& r = *data.cpu;
+    h += fmt::format("<p>{} times the product 1 × 2 × … × {} on {} cores ({}).</p>\n", r.options.count,
+                     r.options.n - 1, r.cores, r.results_equal ? "every way computed the same numbers" : "RESULTS DIFFER");
+    h += "<table><thead><tr><th>way</th><th>C++ seconds</th><th>speed-up</th>";
+    if (!r.python_version.empty()) h += "<th>CPython " + xml_escape(r.python_version) + " seconds</th>";
+    h += "</tr></thead><tbody>\n";
+    double base = r.rows.empty() ? 0 : r.rows.front().seconds;
+    for (const auto& row : r.rows) {
+      h += fmt::format("<tr><td>{}</td><td>{:.3f}</td><td>{:.2f}×</td>", xml_escape(row.name), row.seconds,
+                       row.seconds > 0 ? base / row.seconds : 0.0);
+      if (!r.python_version.empty())
+        h += row.python_seconds ? fmt::format("<td>{:.3f}</td>", *row.python_seconds) : "<td>-</td>";
+      h += "</tr>\n";
+    }
+    h += "</tbody></table>\n";
+    if (!r.python_note.empty()) h += "<p class=\"muted\">" + xml_escape(r.python_note) + "</p>\n";
+  }
+  if (data.cpu_timelines) {
+    const CpuTimelines& t = *data.cpu_timelines;
+    h += "<h3>Who ran where</h3>\n";
+    h += figure(t.loop,
+                "Coroutines alone: one thread; each task runs a slice, then waits ready (orange) while the "
+                "others take their turn. Concurrent, not parallel.");
+    h += figure(t.threads, "A thread pool: jobs run side by side on the pool's threads.");
+    h += figure(t.processes, "A process pool: one worker process per core, in parallel.");
+    write_file(dir / "cpu-loop.svg", t.loop);
+    write_file(dir / "cpu-threads.svg", t.threads);
+    write_file(dir / "cpu-processes.svg", t.processes);
+  }
+  return h + "</section>\n";
+}
+
+std::string example_article(const ExampleRun& r, const fs::path& dir) {
+  std::string h = fmt::format("<article id=\"ex-{0}\" class=\"example\" data-verdict=\"{1}\">\n<h3>{0} "
+                              "<span class=\"verdict {1}\">{2}</span><span class=\"muted\">{3:.2f} s, exit {4}</span></h3>\n",
+                              xml_escape(r.name), verdict_class(r.verdict),
+                              xml_escape(r.built ? r.verdict.summary() : "not built"), r.seconds, r.status);
+  if (!r.trace_json.empty()) {
+    try {
+      std::string svg = timeline::render_svg(timeline::parse_trace(r.trace_json, r.name + ".json"),
+                                             {.width = 960, .max_task_lanes = 200, .title = r.name});
+      write_file(dir / (r.name + ".svg"), svg);
+      h += figure(svg, "");
+    } catch (const timeline::TraceError& e) {
+      h += "<p class=\"muted\">no timeline: " + xml_escape(e.what()) + "</p>\n";
+    }
+  }
+  h += "<details open=\"open\"><summary>stdout</summary><pre>" + xml_escape(r.out) + "</pre></details>\n";
+  if (!r.err.empty()) h += "<details><summary>stderr</summary><pre>" + xml_escape(r.err) + "</pre></details>\n";
+  if (r.verdict.kind == Verdict::Kind::differs)
+    h += "<details open=\"open\"><summary>diff (- Python's output, + ours)</summary><pre class=\"diff\">" +
+         xml_escape(r.verdict.diff) + "</pre></details>\n";
+  return h + "</article>\n";
+}
+
+}  // namespace
+
+std::string write_report(const std::string& dir_name, const ReportData& data) {
+  fs::path dir(dir_name);
+  fs::create_directories(dir);
+  int same = 0, differs = 0, other = 0;
+  for (const auto& r : data.examples)
+    (r.verdict.kind == Verdict::Kind::same ? same : r.verdict.kind == Verdict::Kind::differs ? differs : other) += 1;
+  std::string h;
+  h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
+       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>"
+       "<title>asyncio for C++: the tour</title><style>";
+  h += kCss;
+  h += "</style></head>\n<body>\n<header><h1>asyncio for C++: the tour</h1>\n";
+  h += fmt::format("<p id=\"summary\">{} examples: {} with the same output as Python, {} differ, {} without a twin "
+                   "to compare with.</p>\n",
+                   data.examples.size(), same, differs, other);
+  h += "<nav>";
+  if (data.cpu || data.cpu_timelines) h += "<a href=\"#cpu\">CPU-bound</a>";
+  h += "<a href=\"#examples\">Examples</a></nav>\n<p class=\"muted\">Timelines: blue bars run, orange bars are "
+       "ready but waiting for the thread, thin bars wait (their colour says on what); hover for details.</p>\n"
+       "</header>\n<main>\n";
+  if (data.cpu || data.cpu_timelines) h += cpu_section(data, dir);
+  h += "<section id=\"examples\"><h2>Examples: the talk's programs in C++</h2>\n";
+  for (const auto& r : data.examples) h += example_article(r, dir);
+  h += "</section>\n</main>\n<script>";
+  h += kScript;
+  h += "</script>\n</body></html>\n";
+  fs::path index = dir / "index.html";
+  write_file(index, h);
+  return fs::absolute(index).string();
+}
+
+void add_report_command(CLI::App& app, std::function<void(const ReportOptions&)>& run) {
+  auto o = std::make_shared<ReportOptions>();
+  auto* cmd = app.add_subcommand("report", "Write everything the tour shows as DIR/index.html (tables, SVG timelines)");
+  cmd->add_option("--out", o->out_dir, "Directory of the report")->required();
+  cmd->add_option("--examples", o->examples, "Examples to include (default: all)");
+  cmd->add_flag("!--no-cpu", o->cpu, "Leave out the cpu table and its timelines");
+  cmd->add_option("--cpu-n", o->cpu_options.n, "cpu table: factorial size")->capture_default_str();
+  cmd->add_option("--cpu-count", o->cpu_options.count, "cpu table: how many factorials")->capture_default_str();
+  cmd->add_flag("!--no-python", o->cpu_options.python, "cpu table: do not measure CPython");
+  cmd->add_option("--timeline-n", o->timeline_n, "cpu timelines: factorial size of each job")->capture_default_str();
+  cmd->add_option("--timeline-jobs", o->timeline_jobs, "cpu timelines: number of jobs")->capture_default_str();
+  cmd->callback([o, &run] { run(*o); });
+}
+
+int run_report(const ReportOptions& options) {
+  ReportData data;
+  ExamplesOptions eo;
+  eo.names = options.examples;
+  for (const auto& name : example_names(eo)) {
+    fmt::print(stderr, "report: running example {}\n", name);
+    data.examples.push_back(run_example(name, eo));
+  }
+  if (options.cpu) {
+    fmt::print(stderr, "report: measuring the cpu table\n");
+    data.cpu = measure_cpu(options.cpu_options);
+    fmt::print(stderr, "report: tracing the cpu timelines\n");
+    data.cpu_timelines = trace_cpu_timelines(options.timeline_n, options.timeline_jobs, 0);
+  }
+  std::string path = write_report(options.out_dir, data);
+  fmt::print("The report: {}\n", path);
+  for (const auto& r : data.examples)
+    if (!r.verdict.ok()) return 1;
+  return 0;
+}
+
+}  // namespace tour

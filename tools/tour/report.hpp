@@ -1,0 +1,56 @@
+#pragma once
+// `asyncio-tour report --out DIR`: everything the tour shows as DIR/index.html,
+// self-contained (inline SVG, CSS and script; no network), light on a phone:
+// each example with its output, its verdict against its Python twin and its
+// timeline; the cpu table and the timelines that make concurrency versus
+// parallelism visible (one loop thread interleaving, pool threads side by
+// side, worker processes). Each timeline is also written as DIR/NAME.svg.
+//
+// The page's script sets `data-report-ready="<number of timelines>"` on <html>
+// once it has laid the page out: the headless-browser test reads that flag.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cpu.hpp"
+#include "examples_cmd.hpp"
+
+namespace tour {
+
+struct ReportOptions {
+  std::string out_dir;
+  std::vector<std::string> examples;  // empty: all
+  bool cpu = true;                    // the cpu table (sizes below) and its timelines
+  CpuOptions cpu_options{.n = 4000, .count = 60, .threads = 0, .processes = 0, .python = true,
+                         .python_exe = "python3"};
+  int timeline_n = 20000;  // factorial size of each job in the cpu timelines
+  int timeline_jobs = 8;   // jobs in each cpu timeline
+};
+
+/// The three cpu timelines, as SVG documents.
+struct CpuTimelines {
+  std::string loop;       // asyncio alone: tasks interleave on the loop's thread
+  std::string threads;    // run_in_executor with a thread pool: threads side by side
+  std::string processes;  // run_in_executor with a process pool: worker processes
+};
+CpuTimelines trace_cpu_timelines(int n, int jobs, std::size_t workers);
+
+/// What the report shows; the tour fills it once and prints it too.
+struct ReportData {
+  std::vector<ExampleRun> examples;
+  std::optional<CpuReport> cpu;
+  std::optional<CpuTimelines> cpu_timelines;
+};
+
+/// Writes DIR/index.html and the SVGs; returns the path of index.html.
+std::string write_report(const std::string& dir, const ReportData& data);
+
+void add_report_command(CLI::App& app, std::function<void(const ReportOptions&)>& run);
+/// Runs everything, writes the report, prints its path; returns 0, or 1 when an
+/// example differs from its twin.
+int run_report(const ReportOptions& options);
+
+}  // namespace tour

@@ -1,0 +1,73 @@
+// The cpu demonstration's timelines for the report (report.hpp): the same
+// factorial jobs on the loop's thread, in a thread pool and in a process pool,
+// each run traced (trace.hpp) and drawn (tools/timeline).
+#include <asyncio/executors.hpp>
+#include <asyncio/runners.hpp>
+#include <gmpxx.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "report.hpp"
+#include "timeline/timeline.hpp"
+
+namespace fs = std::filesystem;
+
+namespace tour {
+namespace {
+
+// The same product in a task, giving the loop back every `n / slices` steps:
+// CPU-bound work in coroutines interleaves but never runs in parallel.
+asyncio::Coro<std::size_t> factorial_in_task(int n, int slices) {
+  mpz_class f = 1;
+  int every = std::max(1, n / slices);
+  for (int i = 1; i < n; ++i) {
+    f = f * i;
+    if (i % every == 0) co_await asyncio::sleep(std::chrono::seconds(0));
+  }
+  co_return mpz_sizeinbase(f.get_mpz_t(), 2);
+}
+
+template <class Executor>
+asyncio::Coro<> jobs_in(Executor& pool, int n, int jobs) {
+  auto& loop = asyncio::get_running_loop();
+  std::vector<asyncio::Future<mpz_class>> futures;
+  for (int j = 0; j < jobs; ++j) futures.push_back(loop.run_in_executor(pool, slow_factorial, n));
+  co_await asyncio::gather(std::move(futures));
+}
+
+asyncio::Coro<> tasks_on_loop(int n, int jobs) {
+  std::vector<asyncio::Coro<std::size_t>> coros;
+  for (int j = 0; j < jobs; ++j) coros.push_back(factorial_in_task(n, 6));
+  co_await asyncio::gather(std::move(coros));
+}
+
+std::string traced_svg(asyncio::Coro<> main, const std::string& title) {
+  std::string path = (fs::temp_directory_path() / ("asyncio-tour-cpu-" + std::to_string(getpid()) + ".json")).string();
+  asyncio::run(std::move(main), asyncio::RunOptions{.debug = false, .virtual_time = false, .trace_path = path});
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  fs::remove(path);
+  return timeline::render_svg(timeline::parse_trace(s.str(), path), {.width = 960, .max_task_lanes = 200, .title = title});
+}
+
+}  // namespace
+
+CpuTimelines trace_cpu_timelines(int n, int jobs, std::size_t workers) {
+  CpuTimelines t;
+  t.loop = traced_svg(tasks_on_loop(n, jobs), "asyncio alone: the tasks take turns on one thread");
+  {
+    asyncio::ThreadPoolExecutor pool(workers);
+    t.threads = traced_svg(jobs_in(pool, n, jobs), "run_in_executor, thread pool: threads side by side");
+  }
+  {
+    asyncio::ProcessPoolExecutor pool(workers);
+    t.processes = traced_svg(jobs_in(pool, n, jobs), "run_in_executor, process pool: one process per core");
+  }
+  return t;
+}
+
+}  // namespace tour
