@@ -213,19 +213,7 @@ void flush_output() {
       if (reader.get<std::uint8_t>() != kCall) throw std::runtime_error("process pool: bad request");
       id = reader.get<std::uint64_t>();
       auto name = reader.get_string();
-      RegisteredFunction entry{};
-      {
-        auto& r = registry();
-        std::lock_guard lock(r.mutex);
-        auto it = r.by_name.find(name);
-        if (it == r.by_name.end())
-          throw std::invalid_argument(fmt::format(
-              "function '{}' is not registered in the worker process (register it at namespace "
-              "scope with ASYNCIO_REGISTER_PROCESS_FUNCTION, not inside main)",
-              name));
-        entry = it->second;
-      }
-      result = entry.invoker(entry.fn, reader.rest());
+      result = detail::run_registered_function(name, reader.rest());
       if (result.size() > kMaxPayload)
         throw std::length_error(fmt::format("the result of '{}' is too large to send ({} bytes)",
                                             name, result.size()));
@@ -272,12 +260,7 @@ __attribute__((constructor)) void asyncio_process_pool_worker_entry(int argc, ch
   if (!value) return;
   const int fd = std::atoi(value);
   ::unsetenv(asyncio::kWorkerVariable);  // a pool created by a worker's call spawns normally
-  if (__init_array_start && __init_array_end) {
-    AsyncioInitFunction self = &asyncio_process_pool_worker_entry;
-    AsyncioInitFunction* it = std::find(__init_array_start, __init_array_end, self);
-    if (it != __init_array_end)
-      for (++it; it != __init_array_end; ++it) (*it)(argc, argv, envp);
-  }
+  asyncio::detail::run_later_constructors(&asyncio_process_pool_worker_entry, argc, argv, envp);
   asyncio::serve(fd);
 }
 
@@ -286,6 +269,29 @@ __attribute__((constructor)) void asyncio_process_pool_worker_entry(int argc, ch
 namespace asyncio {
 
 namespace detail {
+
+void run_later_constructors(void (*self)(int, char**, char**), int argc, char** argv, char** envp) {
+  if (!__init_array_start || !__init_array_end) return;
+  AsyncioInitFunction* it = std::find(__init_array_start, __init_array_end, self);
+  if (it != __init_array_end)
+    for (++it; it != __init_array_end; ++it) (*it)(argc, argv, envp);
+}
+
+std::string run_registered_function(std::string_view name, std::string_view args) {
+  RegisteredFunction entry{};
+  {
+    auto& r = registry();
+    std::lock_guard lock(r.mutex);
+    auto it = r.by_name.find(name);
+    if (it == r.by_name.end())
+      throw std::invalid_argument(fmt::format(
+          "function '{}' is not registered in the worker process (register it at namespace "
+          "scope with ASYNCIO_REGISTER_PROCESS_FUNCTION, not inside main)",
+          name));
+    entry = it->second;
+  }
+  return entry.invoker(entry.fn, args);
+}
 
 bool register_process_function_erased(std::string_view name, ErasedFunction fn,
                                       ProcessInvoker invoker) {

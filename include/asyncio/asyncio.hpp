@@ -14,3 +14,4 @@
 #include "asyncio/tasks.hpp"
 #include "asyncio/timeouts.hpp"
 #include "asyncio/trace.hpp"
+#include "asyncio/version.hpp"
