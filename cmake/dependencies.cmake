@@ -8,7 +8,7 @@
 # its first argument here and nothing else.
 #
 #   asyncio_dependency(<PUBLIC|PRIVATE> <target>
-#                      PACKAGE <name>                     # find_package(<name>)
+#                      PACKAGE <name> [PC <module>...]    # find_package(<name>); its pkg-config name
 #                    | PKG <prefix> MODULES <module>...  # pkg_check_modules(<prefix> IMPORTED_TARGET ...)
 #                      [PC_LIBS <flags>])                # what asyncio.pc's Libs gets instead of a module
 include_guard(GLOBAL)
@@ -22,13 +22,16 @@ set(ASYNCIO_PC_REQUIRES_PRIVATE "")   # asyncio.pc Requires.private
 set(ASYNCIO_PC_LIBS "")               # asyncio.pc Libs (beyond -lasyncio)
 
 macro(asyncio_dependency scope target)
-  cmake_parse_arguments(_dep "" "PACKAGE;PKG;PC_LIBS" "MODULES" ${ARGN})
+  cmake_parse_arguments(_dep "" "PACKAGE;PKG;PC_LIBS" "MODULES;PC" ${ARGN})
+  set(_dep_pc "")
   list(APPEND ASYNCIO_${scope}_TARGETS ${target})
   if(_dep_PACKAGE)
     find_package(${_dep_PACKAGE} REQUIRED)
     string(APPEND ASYNCIO_CONFIG_DEPENDENCIES "find_dependency(${_dep_PACKAGE})\n")
+    set(_dep_pc ${_dep_PC})
   else()
     pkg_check_modules(${_dep_PKG} REQUIRED IMPORTED_TARGET ${_dep_MODULES})
+    set(_dep_pc ${_dep_MODULES})
     list(JOIN _dep_MODULES " " _dep_modules)
     string(APPEND ASYNCIO_CONFIG_DEPENDENCIES
            "if(NOT TARGET ${target})\n"
@@ -39,10 +42,13 @@ macro(asyncio_dependency scope target)
            "    return()\n"
            "  endif()\n"
            "endif()\n")
-    if(scope STREQUAL "PUBLIC")
-      string(APPEND ASYNCIO_PC_REQUIRES " ${_dep_modules}")
+  endif()
+  if(_dep_pc)
+    list(JOIN _dep_pc " " _dep_pc)
+    if("${scope}" STREQUAL "PUBLIC")
+      string(APPEND ASYNCIO_PC_REQUIRES " ${_dep_pc}")
     else()
-      string(APPEND ASYNCIO_PC_REQUIRES_PRIVATE " ${_dep_modules}")
+      string(APPEND ASYNCIO_PC_REQUIRES_PRIVATE " ${_dep_pc}")
     endif()
   endif()
   if(_dep_PC_LIBS)
@@ -51,7 +57,7 @@ macro(asyncio_dependency scope target)
 endmacro()
 
 # cereal has no pkg-config file: header-only, found in the default include path.
-asyncio_dependency(PUBLIC  fmt::fmt                       PACKAGE fmt)
+asyncio_dependency(PUBLIC  fmt::fmt                       PACKAGE fmt PC fmt)
 asyncio_dependency(PUBLIC  Threads::Threads               PACKAGE Threads PC_LIBS -pthread)
 asyncio_dependency(PUBLIC  cereal::cereal                 PACKAGE cereal)
 asyncio_dependency(PUBLIC  PkgConfig::GMP                 PKG GMP MODULES gmpxx gmp)

@@ -42,5 +42,6 @@ install(FILES ${PROJECT_BINARY_DIR}/asyncioConfig.cmake ${PROJECT_BINARY_DIR}/as
         DESTINATION ${ASYNCIO_CMAKE_DIR})
 
 file(RELATIVE_PATH ASYNCIO_PC_UP /root/${CMAKE_INSTALL_LIBDIR}/pkgconfig /root)
+string(REGEX REPLACE "/$" "" ASYNCIO_PC_UP "${ASYNCIO_PC_UP}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/asyncio.pc.in ${PROJECT_BINARY_DIR}/asyncio.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/asyncio.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

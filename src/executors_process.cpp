@@ -9,6 +9,7 @@
 // One call is in flight per worker. A worker exits when its socket reaches end of file (the
 // pool shut down, or the parent died); the parent sees a worker's death as end of file.
 #include <fcntl.h>
+#include <link.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -270,11 +271,59 @@ namespace asyncio {
 
 namespace detail {
 
+namespace {
+
+struct InitArray {
+  AsyncioInitFunction* begin = nullptr;
+  AsyncioInitFunction* end = nullptr;
+};
+
+/// The main program's constructor table, from its dynamic section (the first object
+/// dl_iterate_phdr reports). Empty for a static executable.
+InitArray main_program_constructors() {
+  InitArray found;
+  ::dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) -> int {
+        auto* out = static_cast<InitArray*>(data);
+        const ElfW(Dyn)* dynamic = nullptr;
+        for (int i = 0; i < info->dlpi_phnum; ++i)
+          if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            dynamic = reinterpret_cast<const ElfW(Dyn)*>(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+        std::size_t bytes = 0;
+        for (auto* d = dynamic; d && d->d_tag != DT_NULL; ++d) {
+          if (d->d_tag == DT_INIT_ARRAY)
+            out->begin = reinterpret_cast<AsyncioInitFunction*>(info->dlpi_addr + d->d_un.d_ptr);
+          if (d->d_tag == DT_INIT_ARRAYSZ) bytes = d->d_un.d_val;
+        }
+        out->end = out->begin ? out->begin + bytes / sizeof(AsyncioInitFunction) : nullptr;
+        return 1;  // the main program only
+      },
+      &found);
+  return found;
+}
+
+/// Runs the entries after `self` in [begin, end); false if `self` is not there.
+bool run_after(AsyncioInitFunction self, InitArray table, int argc, char** argv, char** envp) {
+  if (!table.begin) return false;
+  AsyncioInitFunction* it = std::find(table.begin, table.end, self);
+  if (it == table.end) return false;
+  for (++it; it != table.end; ++it) (*it)(argc, argv, envp);
+  return true;
+}
+
+}  // namespace
+
+// When the library is libasyncio.so, its constructors run before the program's: an entry point
+// in the library then runs the rest of the library's table and the whole of the program's
+// (whose registrations it needs). Libraries initialised after libasyncio.so are not run.
 void run_later_constructors(void (*self)(int, char**, char**), int argc, char** argv, char** envp) {
-  if (!__init_array_start || !__init_array_end) return;
-  AsyncioInitFunction* it = std::find(__init_array_start, __init_array_end, self);
-  if (it != __init_array_end)
-    for (++it; it != __init_array_end; ++it) (*it)(argc, argv, envp);
+  const InitArray program = main_program_constructors();
+  if (run_after(self, program, argc, argv, envp)) return;
+  // `self` is in a shared library: the rest of its table (when the linker gave us its bounds),
+  // then all of the program's.
+  if (__init_array_start && __init_array_end && __init_array_start != program.begin)
+    run_after(self, InitArray{__init_array_start, __init_array_end}, argc, argv, envp);
+  for (auto* it = program.begin; it != program.end; ++it) (*it)(argc, argv, envp);
 }
 
 std::string run_registered_function(std::string_view name, std::string_view args) {

@@ -388,6 +388,12 @@ namespace {
 __attribute__((constructor)) void asyncio_mpi_entry(int argc, char** argv, char** envp) {
   using asyncio::world;
   if (!asyncio::launcher_rank()) return;
+  // A ProcessPoolExecutor worker started by a rank inherits mpirun's environment, but it is not
+  // a rank: the process pool starts it with this argument (and the variable, which its own
+  // entry point may already have removed).
+  if (std::getenv("ASYNCIO_PROCESS_POOL_WORKER") ||
+      (argc > 1 && std::strcmp(argv[1], "--asyncio-process-pool-worker") == 0))
+    return;
   auto& w = world();
   int provided = 0;
   if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) return;
