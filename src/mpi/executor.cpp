@@ -130,8 +130,7 @@ void wait_fds(std::vector<pollfd>& fds, const timespec* timeout) {
 }
 
 /// Completes `request`, polling, as long as the peer on liveness socket `peer_fd` lives. False
-/// if the peer died first (the request is then abandoned: `keep_alive` is leaked with it, as
-/// MPI may still touch the buffer).
+/// if the peer died first (the request is then abandoned, and `keep_alive`'s buffer kept).
 bool wait_request(MPI_Request& request, int peer_fd, std::string* keep_alive) {
   Backoff backoff;
   std::vector<pollfd> fds;
@@ -140,7 +139,13 @@ bool wait_request(MPI_Request& request, int peer_fd, std::string* keep_alive) {
     if (MPI_Test(&request, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return false;
     if (done) return true;
     if (peer_gone(peer_fd)) {
-      if (keep_alive) new std::string(std::move(*keep_alive));  // deliberately leaked
+      // MPI may still touch the buffer of an abandoned request: keep it for the process's life.
+      static std::mutex mutex;
+      static std::vector<std::string> abandoned;
+      if (keep_alive) {
+        std::lock_guard lock(mutex);
+        abandoned.push_back(std::move(*keep_alive));
+      }
       return false;
     }
     fds.assign(peer_fd >= 0 ? 1 : 0, pollfd{peer_fd, POLLIN, 0});
