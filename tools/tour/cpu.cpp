@@ -255,7 +255,7 @@ void measure_mpi(const CpuOptions& o, std::size_t processes, const std::vector<m
   mpz_class total = 0;
   for (const auto& x : r0) total += x;
   if (mpz_class(total % 1'000'000'007).get_str() != checksum) report.results_equal = false;
-  report.rows.push_back({fmt::format("MPI pool, {} worker ranks (mpirun)", processes), *seconds, {}});
+  report.rows.push_back({fmt::format("MPI pool, {} ranks (excl. start-up)", processes), *seconds, {}});
 }
 
 }  // namespace
