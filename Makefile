@@ -3,8 +3,9 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
+PREFIX     ?= /usr/local
 
-.PHONY: all deps build tour test twins bench soak sanitize tsan clean
+.PHONY: all deps build tour test twins bench soak sanitize tsan install clean
 
 all: build
 
@@ -51,6 +52,11 @@ tsan: deps
 	  -DASYNCIO_ENABLE_TSAN=ON -DASYNCIO_BUILD_BENCH=OFF -DASYNCIO_BUILD_EXAMPLES=OFF >/dev/null
 	@cmake --build $(TSAN_BUILD) -j $(JOBS)
 	@ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -L threads
+
+# Headers, libasyncio.a/.so, the CMake package and asyncio.pc under $(PREFIX)
+# (`make install PREFIX=$$HOME/.local`); the build tree's libraries are installed as they are.
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

@@ -9,6 +9,7 @@
 // One call is in flight per worker. A worker exits when its socket reaches end of file (the
 // pool shut down, or the parent died); the parent sees a worker's death as end of file.
 #include <fcntl.h>
+#include <link.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -213,19 +214,7 @@ void flush_output() {
       if (reader.get<std::uint8_t>() != kCall) throw std::runtime_error("process pool: bad request");
       id = reader.get<std::uint64_t>();
       auto name = reader.get_string();
-      RegisteredFunction entry{};
-      {
-        auto& r = registry();
-        std::lock_guard lock(r.mutex);
-        auto it = r.by_name.find(name);
-        if (it == r.by_name.end())
-          throw std::invalid_argument(fmt::format(
-              "function '{}' is not registered in the worker process (register it at namespace "
-              "scope with ASYNCIO_REGISTER_PROCESS_FUNCTION, not inside main)",
-              name));
-        entry = it->second;
-      }
-      result = entry.invoker(entry.fn, reader.rest());
+      result = detail::run_registered_function(name, reader.rest());
       if (result.size() > kMaxPayload)
         throw std::length_error(fmt::format("the result of '{}' is too large to send ({} bytes)",
                                             name, result.size()));
@@ -272,12 +261,7 @@ __attribute__((constructor)) void asyncio_process_pool_worker_entry(int argc, ch
   if (!value) return;
   const int fd = std::atoi(value);
   ::unsetenv(asyncio::kWorkerVariable);  // a pool created by a worker's call spawns normally
-  if (__init_array_start && __init_array_end) {
-    AsyncioInitFunction self = &asyncio_process_pool_worker_entry;
-    AsyncioInitFunction* it = std::find(__init_array_start, __init_array_end, self);
-    if (it != __init_array_end)
-      for (++it; it != __init_array_end; ++it) (*it)(argc, argv, envp);
-  }
+  asyncio::detail::run_later_constructors(&asyncio_process_pool_worker_entry, argc, argv, envp);
   asyncio::serve(fd);
 }
 
@@ -286,6 +270,77 @@ __attribute__((constructor)) void asyncio_process_pool_worker_entry(int argc, ch
 namespace asyncio {
 
 namespace detail {
+
+namespace {
+
+struct InitArray {
+  AsyncioInitFunction* begin = nullptr;
+  AsyncioInitFunction* end = nullptr;
+};
+
+/// The main program's constructor table, from its dynamic section (the first object
+/// dl_iterate_phdr reports). Empty for a static executable.
+InitArray main_program_constructors() {
+  InitArray found;
+  ::dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) -> int {
+        auto* out = static_cast<InitArray*>(data);
+        const ElfW(Dyn)* dynamic = nullptr;
+        for (int i = 0; i < info->dlpi_phnum; ++i)
+          if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            dynamic = reinterpret_cast<const ElfW(Dyn)*>(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+        std::size_t bytes = 0;
+        for (auto* d = dynamic; d && d->d_tag != DT_NULL; ++d) {
+          if (d->d_tag == DT_INIT_ARRAY)
+            out->begin = reinterpret_cast<AsyncioInitFunction*>(info->dlpi_addr + d->d_un.d_ptr);
+          if (d->d_tag == DT_INIT_ARRAYSZ) bytes = d->d_un.d_val;
+        }
+        out->end = out->begin ? out->begin + bytes / sizeof(AsyncioInitFunction) : nullptr;
+        return 1;  // the main program only
+      },
+      &found);
+  return found;
+}
+
+/// Runs the entries after `self` in [begin, end); false if `self` is not there.
+bool run_after(AsyncioInitFunction self, InitArray table, int argc, char** argv, char** envp) {
+  if (!table.begin) return false;
+  AsyncioInitFunction* it = std::find(table.begin, table.end, self);
+  if (it == table.end) return false;
+  for (++it; it != table.end; ++it) (*it)(argc, argv, envp);
+  return true;
+}
+
+}  // namespace
+
+// When the library is libasyncio.so, its constructors run before the program's: an entry point
+// in the library then runs the rest of the library's table and the whole of the program's
+// (whose registrations it needs). Libraries initialised after libasyncio.so are not run.
+void run_later_constructors(void (*self)(int, char**, char**), int argc, char** argv, char** envp) {
+  const InitArray program = main_program_constructors();
+  if (run_after(self, program, argc, argv, envp)) return;
+  // `self` is in a shared library: the rest of its table (when the linker gave us its bounds),
+  // then all of the program's.
+  if (__init_array_start && __init_array_end && __init_array_start != program.begin)
+    run_after(self, InitArray{__init_array_start, __init_array_end}, argc, argv, envp);
+  for (auto* it = program.begin; it != program.end; ++it) (*it)(argc, argv, envp);
+}
+
+std::string run_registered_function(std::string_view name, std::string_view args) {
+  RegisteredFunction entry{};
+  {
+    auto& r = registry();
+    std::lock_guard lock(r.mutex);
+    auto it = r.by_name.find(name);
+    if (it == r.by_name.end())
+      throw std::invalid_argument(fmt::format(
+          "function '{}' is not registered in the worker process (register it at namespace "
+          "scope with ASYNCIO_REGISTER_PROCESS_FUNCTION, not inside main)",
+          name));
+    entry = it->second;
+  }
+  return entry.invoker(entry.fn, args);
+}
 
 bool register_process_function_erased(std::string_view name, ErasedFunction fn,
                                       ProcessInvoker invoker) {

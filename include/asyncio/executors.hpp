@@ -693,6 +693,16 @@ bool register_process_function_erased(std::string_view name, ErasedFunction fn,
                                       ProcessInvoker invoker);
 /// The name `fn` was registered under; throws std::invalid_argument if it was not.
 std::string_view process_function_name(ErasedFunction fn);
+/// Runs the function registered as `name` on serialized arguments and returns its serialized
+/// result (what a worker does with a request). Throws std::invalid_argument if nothing is
+/// registered under `name`, and what the function throws.
+std::string run_registered_function(std::string_view name, std::string_view args);
+
+/// For a library entry point that takes over a worker process during static initialisation
+/// (the process pool's, MpiPoolExecutor's): runs every constructor of the executable that
+/// comes after `self` in its constructor table, so that all registrations and globals are
+/// ready whatever the link order. Does nothing if `self` is not in the table.
+void run_later_constructors(void (*self)(int, char**, char**), int argc, char** argv, char** envp);
 
 /// A read-only streambuf over bytes, so cereal can read a message in place.
 class MemoryBuffer : public std::streambuf {
@@ -1045,8 +1055,8 @@ auto submit_to(EventLoop& loop, E&& executor, F&& fn, Args&&... args) {
     return submit_to(loop, *executor, std::forward<F>(fn), std::forward<Args>(args)...);
   } else {
     using Executor = std::remove_cvref_t<E>;
-    if constexpr (std::is_base_of_v<ThreadPoolExecutor, Executor> ||
-                  std::is_base_of_v<ProcessPoolExecutor, Executor>) {
+    if constexpr (requires { executor.submit(std::forward<F>(fn), std::forward<Args>(args)...); }) {
+      // A concrete pool (thread, process, MPI): its own submit.
       return executor.submit(std::forward<F>(fn), std::forward<Args>(args)...);
     } else {
       static_assert(std::is_base_of_v<AbstractExecutor, Executor>,

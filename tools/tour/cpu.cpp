@@ -218,6 +218,46 @@ void measure_python(const CpuOptions& o, std::size_t threads, std::size_t proces
   fs::remove(errors);
 }
 
+/// `--mpi`: the same calls through MpiPoolExecutor, in examples/factorial_mpi started by
+/// mpirun (rank 0 plus one worker rank per process-pool worker). Its own timing of the pool
+/// (MPI start-up excluded) becomes a row; its sum must match ours.
+void measure_mpi(const CpuOptions& o, std::size_t processes, const std::vector<mpz_class>& r0,
+                 CpuReport& report, Progress& progress) {
+  const std::string mpirun = find_on_path("mpirun");
+  const auto exe = fs::path(ASYNCIO_BUILD_DIR) / "examples" / "factorial_mpi";
+  if (mpirun.empty() || !fs::exists(exe)) {
+    report.mpi_note = mpirun.empty() ? "mpirun is not on PATH: MPI not measured"
+                                     : exe.string() + " was not built: MPI not measured";
+    return;
+  }
+  progress.stage("C++: MPI pool (mpirun)", 0);
+  // As root, mpirun wants to be told; --oversubscribe: more ranks than cores is fine here.
+  std::string cmd = fmt::format("'{}' {} --oversubscribe -np {} '{}' {} {} 1 mpi-only 2>&1", mpirun,
+                                ::geteuid() == 0 ? "--allow-run-as-root" : "", processes + 1,
+                                exe.string(), o.n, o.count);
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::optional<double> seconds;
+  std::string checksum, output;
+  char line[512];
+  while (p && std::fgets(line, sizeof line, p)) {
+    output += line;
+    std::string text(line);
+    if (auto at = text.find("Duration: "); text.starts_with("MPI pool") && at != std::string::npos)
+      seconds = std::stod(text.substr(at + 10));
+    if (auto at = text.find("mod 1000000007 = "); at != std::string::npos)
+      checksum = text.substr(at + 17, text.find_last_not_of(" \n") - at - 16);
+  }
+  const int status = p ? ::pclose(p) : -1;
+  if (status != 0 || !seconds) {
+    report.mpi_note = fmt::format("mpirun failed (exit status {}):\n{}", status, output);
+    return;
+  }
+  mpz_class total = 0;
+  for (const auto& x : r0) total += x;
+  if (mpz_class(total % 1'000'000'007).get_str() != checksum) report.results_equal = false;
+  report.rows.push_back({fmt::format("MPI pool, {} ranks (excl. start-up)", processes), *seconds, {}});
+}
+
 }  // namespace
 
 void add_cpu_command(CLI::App& app, std::function<void(const CpuOptions&)>& run) {
@@ -234,6 +274,7 @@ void add_cpu_command(CLI::App& app, std::function<void(const CpuOptions&)>& run)
       ->capture_default_str();
   cmd->add_flag("!--no-python", opts->python, "Do not measure CPython");
   cmd->add_option("--python", opts->python_exe, "The Python interpreter to compare with")->capture_default_str();
+  cmd->add_flag("--mpi", opts->mpi, "Also run the calls on MPI ranks (examples/factorial_mpi under mpirun)");
   cmd->callback([opts, &run] { run(*opts); });
 }
 
@@ -293,6 +334,8 @@ CpuReport measure_cpu(const CpuOptions& o) {
   }
   report.rows.push_back({fmt::format("asyncio + process pool, {} proc.", processes), seconds_since(t), {}});
 
+  if (o.mpi) measure_mpi(o, processes, r0, report, progress);
+
   if (o.python) {
     measure_python(o, o.threads, o.processes, report, progress);
   } else {
@@ -342,6 +385,7 @@ std::string format_cpu_report(const CpuReport& r) {
   line("asyncio + executor: the loop hands the calls to the pool and awaits their futures; the");
   line("figures follow the pool underneath, since the loop itself computes nothing.");
   if (py && !r.python_note.empty()) line("({})", r.python_note);
+  if (!r.mpi_note.empty()) line("({})", r.mpi_note);
   if (r.load_average > 0.5)
     line("Note: the load average was {:.1f} before the run: other programs shared the {} cores,\n"
          "so the speed-ups are lower than they would be on an idle machine.",

@@ -25,6 +25,7 @@ struct CpuOptions {
   std::size_t processes = 0;    // process pool size; 0: the number of cores
   bool python = true;           // also measure CPython, when python3 is on PATH
   std::string python_exe = "python3";
+  bool mpi = false;             // also run build/examples/factorial_mpi under mpirun, when present
 };
 
 /// One line of the table: a way of running the work, in C++ and (when measured) in CPython.
@@ -42,6 +43,7 @@ struct CpuReport {
   std::vector<CpuRow> rows;
   std::string python_version;  // empty when CPython was not measured
   std::string python_note;     // why CPython was not measured, or what went wrong
+  std::string mpi_note;        // --mpi: why MPI was not measured, or what went wrong
   bool results_equal = true;   // every C++ row computed the same numbers (and CPython the same bits)
 };
 
