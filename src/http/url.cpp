@@ -68,7 +68,9 @@ ParseResult urlparse(std::string_view url) {
   }
   if (uri.has_authority()) {
     const char* netloc_start = path_start + 2;  // past "//"
-    const char* pos = std::max(u.hostText.afterLast, netloc_start);  // an empty host may point before
+    // An empty host ("file:///x") may point outside the text: it ends at once.
+    bool empty_host = u.hostText.first == u.hostText.afterLast && u.userInfo.first == nullptr;
+    const char* pos = empty_host ? netloc_start : u.hostText.afterLast;
     if (pos < end && *pos == ']') ++pos;  // an IP literal's bracket
     if (u.portText.first != nullptr) {
       pos = u.portText.afterLast;

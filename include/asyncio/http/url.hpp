@@ -19,13 +19,15 @@
 /// against CPython's on a table of cases (tests/data/url_cases.json, made by
 /// tests/data/url_cases.py).
 ///
-/// Where they differ from Python, deliberately:
-/// - Python never rejects anything; here text that is not a URI reference
-///   by RFC 3986 (spaces, a bad percent escape, a bad IPv6 literal) throws
-///   ValueError("Invalid URL: '...'"), the nearest of Python's own errors
-///   (`urlparse('http://[::1')` raises ValueError too).
-/// - urljoin removes dot segments of the result in every case, as RFC 3986
-///   §5.2 says (Python leaves them in a reference that has its own netloc).
+/// urljoin follows Python's rules around RFC 3986 §5.2: a reference with
+/// another scheme, or with its own netloc, is returned as written; the rest
+/// is resolved by uriparser (dot segments removed).
+///
+/// Where they differ from Python, deliberately: Python never rejects
+/// anything; here text that is not a URI reference by RFC 3986 (spaces, a bad
+/// percent escape, a bad IPv6 literal) throws ValueError("Invalid URL:
+/// '...'"), the nearest of Python's own errors (`urlparse('http://[::1')`
+/// raises ValueError too).
 ///
 /// Thread safety: pure functions.
 #include <optional>
