@@ -11,6 +11,7 @@
 #include "asyncio/runners.hpp"
 #include "asyncio/tasks.hpp"
 #include "raw_http_server.hpp"
+#include "watchdog.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
