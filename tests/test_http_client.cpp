@@ -339,6 +339,33 @@ TEST(ClientSession, TwoHundredConcurrentRequestsStayWithinTheLimit) {
   EXPECT_EQ(most_waiting, 200u - limit);
 }
 
+TEST(ClientSession, ARequestQueuedForASlotTimesOutAndLeavesTheQueue) {
+  // limit=1: the first request holds the only slot; the second waits in the
+  // queue until its own total timeout passes (aiohttp counts the wait for a
+  // connection in `total` too).
+  test::RawServer server([](test::RawConnection& c) {
+    test::RawRequest r;
+    if (c.read_request(r)) c.wait_for_eof();
+  });
+  run_real([&]() -> asyncio::Coro<> {
+    http::ClientSession session({.limit = 1});
+    auto first = asyncio::create_task(error_of(session.get(server.url("/hang"))));
+    while (session.in_flight() == 0) co_await asyncio::sleep(1ms);
+    auto second = asyncio::create_task(
+        error_of(session.get(server.url("/queued"), {.timeout = http::ClientTimeout{.total = 100ms}})));
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(session.waiting(), 1u);
+    auto e = co_await second;
+    EXPECT_NE(message_of<asyncio::TimeoutError>(e), "<another exception type>");
+    EXPECT_EQ(session.waiting(), 0u);
+    EXPECT_EQ(session.in_flight(), 1u);
+    co_await session.close();
+    auto closed = co_await first;
+    EXPECT_NE(message_of<http::ClientConnectionError>(closed), "<another exception type>");
+  });
+  EXPECT_EQ(server.accepted(), 1);  // the queued request never reached the server
+}
+
 TEST(ClientSession, CancellingRequestsInFlightRemovesThemFromCurlAtOnce) {
   constexpr int n = 20;
   test::RawServer server([&](test::RawConnection& c) {
