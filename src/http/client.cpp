@@ -25,6 +25,12 @@ ClientResponseError::ClientResponseError(int status, std::string message, std::s
 
 namespace detail {
 
+/// How a request fills its response's body.
+struct ResponseBody {
+  static std::string& body(ClientResponse& r) noexcept { return r.body_; }
+  static void fail(ClientResponse& r, std::exception_ptr e) noexcept { r.payload_error_ = std::move(e); }
+};
+
 /// What a session and its requests share; requests hold a reference, so a
 /// request that outlives its ClientSession object still finds it (closed).
 struct SessionState {
@@ -157,8 +163,8 @@ class Request final : public Transfer {
       case CURLE_BAD_CONTENT_ENCODING:
         if (headers_complete_) {  // the body was cut short: read() tells (as aiohttp)
           fill_final_url();
-          response_.payload_error_ = std::make_exception_ptr(
-              ClientPayloadError("Response payload is not completed" + url_suffix(url), url));
+          ResponseBody::fail(response_, std::make_exception_ptr(ClientPayloadError(
+                                            "Response payload is not completed" + url_suffix(url), url)));
           return std::move(response_);
         }
         if (code_ == CURLE_RECV_ERROR) throw ClientOSError(curl_message + url_suffix(url), url, os_errno());
@@ -231,7 +237,7 @@ class Request final : public Transfer {
     ClientResponse& r = response_;
     if (line.substr(0, 5) == "HTTP/") {
       r.headers.clear();
-      r.body_.clear();
+      ResponseBody::body(r).clear();
       headers_complete_ = false;
       auto sp = line.find(' ');
       std::string_view rest = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
@@ -253,7 +259,7 @@ class Request final : public Transfer {
   static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* self_p) {
     auto* self = static_cast<Request*>(self_p);
     try {
-      self->response_.body_.append(data, size * n);
+      ResponseBody::body(self->response_).append(data, size * n);
     } catch (...) {
       return 0;
     }

@@ -127,7 +127,11 @@ class UnicodeDecodeError : public std::invalid_argument {
 /// `text()` returns holds `len(text)` characters and `text.size()` bytes).
 std::size_t len(std::string_view utf8) noexcept;
 
-/// A received response (`aiohttp.ClientResponse`). Move-only value.
+namespace detail {
+struct ResponseBody;  // the session's access to a response's body (client.cpp)
+}
+
+/// A received response (`aiohttp.ClientResponse`): a plain value, its body included.
 class ClientResponse {
  public:
   std::string method;
@@ -156,9 +160,10 @@ class ClientResponse {
 
   friend std::ostream& operator<<(std::ostream& os, const ClientResponse& r);
 
-  // Filled by the session.
+ private:
+  friend struct detail::ResponseBody;
   std::string body_;
-  std::exception_ptr payload_error_;
+  std::exception_ptr payload_error_;  // the body was cut short: read() throws it
 };
 
 namespace detail {
