@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build tour test bench sanitize tsan clean
+.PHONY: all deps build tour test bench soak sanitize tsan clean
 
 all: build
 
@@ -23,6 +23,12 @@ test: build
 
 bench: build
 	@bench/compare --build $(BUILD)
+
+# The loop under a mixed load on the real clock for SOAK_SECONDS (not in `make test`):
+# RSS must stay flat and the loop must never stall longer than 100 ms.
+SOAK_SECONDS ?= 60
+soak: build
+	@./$(BUILD)/asyncio-soak $(SOAK_SECONDS)
 
 # ASan + UBSan with clang 14 (g++ 12 makes no tail call for symmetric transfer
 # under ASan: see DESIGN.md's measured design notes).

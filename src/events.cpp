@@ -18,6 +18,25 @@ namespace {
 // Loops alive on this thread: reports for a loop that is gone go to stderr.
 thread_local std::vector<LoopCore*> t_live_loops;
 
+// Loops of any thread that are not closed: a done future of a loop that is
+// gone must not push onto it (FutureCore::schedule_done_callback). A new loop
+// allocated where a destroyed one was would pass for it; the future then
+// schedules its callback there, which is safe but not CPython's error.
+std::mutex g_open_loops_mutex;
+std::vector<const LoopCore*>& open_loops() {
+  static auto* loops = new std::vector<const LoopCore*>();  // never destroyed: used at exit
+  return *loops;
+}
+void set_open(const LoopCore* loop, bool open) {
+  std::lock_guard lock(g_open_loops_mutex);
+  auto& v = open_loops();
+  if (open) {
+    v.push_back(loop);
+  } else {
+    v.erase(std::remove(v.begin(), v.end(), loop), v.end());
+  }
+}
+
 // uv_loop_alive() without the call through the PLT (it runs once per
 // iteration while callbacks are ready): the same three public fields.
 inline bool uv_alive(const uv_loop_t& loop) noexcept {
@@ -53,6 +72,12 @@ void report(LoopCore* loop, const ExceptionContext& context) noexcept {
   }
 }
 
+bool loop_is_open(const LoopCore* loop) noexcept {
+  std::lock_guard lock(g_open_loops_mutex);
+  auto& v = open_loops();
+  return std::find(v.begin(), v.end(), loop) != v.end();
+}
+
 LoopCore& running_loop_core() {
   if (t_running_loop == nullptr) throw RuntimeError("no running event loop");
   return *t_running_loop;
@@ -64,6 +89,8 @@ void report_never_awaited(const char* coro_name) {
   report(loop, ExceptionContext{std::string("coroutine '") + coro_name + "' was never awaited", nullptr,
                                 {}, {}});
 }
+
+void throw_nan_delay() { throw ValueError("Invalid delay: NaN (not a number)"); }
 
 void HandleBase::run(Runnable* r) {
   auto* h = static_cast<HandleBase*>(r);
@@ -97,6 +124,7 @@ EventLoop::EventLoop(bool virtual_time) : virtual_time_(virtual_time), uv_(std::
   virtual_now_ = real_now_ns();
   last_poll_ns_ = virtual_now_;
   detail::t_live_loops.push_back(this);
+  detail::set_open(this, true);
 }
 
 EventLoop::~EventLoop() {
@@ -106,6 +134,7 @@ EventLoop::~EventLoop() {
     } catch (...) {
     }
   }
+  detail::set_open(this, false);
   auto& live = detail::t_live_loops;
   live.erase(std::remove(live.begin(), live.end(), this), live.end());
 }
@@ -148,12 +177,13 @@ bool EventLoop::external_pending() const noexcept {
 
 void EventLoop::run_once() {
   if (ts_pending_.load(std::memory_order_acquire)) [[unlikely]] drain_threadsafe();
-  pop_cancelled_timers();
+  if (detail::t_cancelled_timers > 0) [[unlikely]] pop_cancelled_timers();
 
   if (ready_.empty() && !stopping_) {
     // Nothing to run: wait for I/O until the first timer is due.
     std::int64_t timeout = -1;
-    if (!timers_.empty()) timeout = std::max<std::int64_t>(0, timers_.front()->when_ - now_ns());
+    if (!timers_.empty() && timers_.front()->when_ != detail::kNoDeadline)
+      timeout = std::max<std::int64_t>(0, timers_.front()->when_ - now_ns());
     if (virtual_time_ && !external_pending()) {
       if (timeout > 0) {
         virtual_now_ = timers_.front()->when_;  // autojump
@@ -176,7 +206,9 @@ void EventLoop::run_once() {
       std::pop_heap(timers_.begin(), timers_.end(), detail::later);
       detail::HandleBase* h = timers_.back();
       timers_.pop_back();
+      h->in_heap_ = false;
       if (h->cancelled()) {
+        uncount_cancelled();
         h->release();
         continue;
       }
@@ -221,9 +253,19 @@ void EventLoop::poll_io(std::int64_t timeout_ns) {
   std::int64_t t0 = virtual_time_ ? real_now_ns() : 0;
   if (timeout_ns != 0) {
     if (timeout_ns > 0) {
+      // At most a day at a time, as CPython's MAXIMUM_SELECT_TIMEOUT: the loop
+      // then looks again (and the arithmetic below cannot overflow).
+      timeout_ns = std::min<std::int64_t>(timeout_ns, 86'400'000'000'000);
       // libuv counts milliseconds: round up, so we never wake before the deadline.
       auto ms = static_cast<std::uint64_t>((timeout_ns + 999'999) / 1'000'000);
-      uv_timer_start(&uv_->wakeup, [](uv_timer_t*) {}, ms, 0);
+      // Arm against a fresh clock: libuv's cached time dates from the last
+      // uv_run, and a busy step since then would make the timer already due
+      // (issue 8, defect 1). Should it fire before the poll all the same
+      // (preempted between here and uv_run), its callback stops the loop,
+      // which makes libuv poll with a zero timeout: the poll never blocks
+      // without a wake-up armed while a timer is pending.
+      uv_update_time(&uv_->loop);
+      uv_timer_start(&uv_->wakeup, [](uv_timer_t* t) { uv_stop(t->loop); }, ms, 0);
     }
     uv_ref(reinterpret_cast<uv_handle_t*>(&uv_->async));
     uv_run(&uv_->loop, UV_RUN_ONCE);
@@ -243,28 +285,39 @@ detail::HandleBase* EventLoop::schedule_timer(std::int64_t when, detail::HandleB
   h->when_ = when;
   h->seq_ = ++timer_seq_;
   h->add_ref();  // the heap's
+  h->in_heap_ = true;
   timers_.push_back(h);
   std::push_heap(timers_.begin(), timers_.end(), detail::later);
-  // Cancelled timers stay in the heap until due (as CPython's); sweep them when
-  // the heap has grown much since the last sweep, so it stays bounded.
-  if (timers_.size() >= 1024 && timers_.size() >= 2 * timers_after_sweep_) {
+  return h;
+}
+
+void EventLoop::uncount_cancelled() noexcept {
+  if (detail::t_cancelled_timers > 0) --detail::t_cancelled_timers;
+}
+
+void EventLoop::pop_cancelled_timers() noexcept {
+  // CPython's _run_once: when cancelled timers are more than half of a heap of
+  // more than 100, rebuild it without them (their callbacks and what they
+  // capture go now, not at their deadline: issue 8, defect 10); otherwise drop
+  // the cancelled ones at the head.
+  if (timers_.size() > 100 && 2 * detail::t_cancelled_timers > timers_.size()) {
     auto it = std::remove_if(timers_.begin(), timers_.end(), [](detail::HandleBase* t) {
       if (!t->cancelled()) return false;
+      t->in_heap_ = false;
       t->release();
       return true;
     });
     timers_.erase(it, timers_.end());
     std::make_heap(timers_.begin(), timers_.end(), detail::later);
-    timers_after_sweep_ = timers_.size();  // next sweep when the heap doubles
+    detail::t_cancelled_timers = 0;
+    return;
   }
-  return h;
-}
-
-void EventLoop::pop_cancelled_timers() noexcept {
   while (!timers_.empty() && timers_.front()->cancelled()) {
     std::pop_heap(timers_.begin(), timers_.end(), detail::later);
+    timers_.back()->in_heap_ = false;
     timers_.back()->release();
     timers_.pop_back();
+    uncount_cancelled();
   }
 }
 
@@ -281,8 +334,10 @@ detail::HandleBase* EventLoop::schedule_threadsafe(detail::HandleBase* h) {
     }
     ts_queue_.push_back(h);
     ts_pending_.store(true, std::memory_order_release);
+    // Under the mutex: close() closes the async handle only after it has set
+    // closed_ under the same mutex, so the handle is alive here (issue 8, defect 3).
+    uv_async_send(&uv_->async);
   }
-  uv_async_send(&uv_->async);
   return h;
 }
 
@@ -297,6 +352,8 @@ void EventLoop::drain_threadsafe() {
 }
 
 void EventLoop::check_thread_slow(const char* what) const {
+  if (closed_) throw RuntimeError("Event loop is closed");
+  if (!debug_) return;
   if (running_ && std::this_thread::get_id() != thread_id_)
     throw RuntimeError(std::string("Non-thread-safe operation invoked on an event loop other than the "
                                    "current one (") +
@@ -351,6 +408,7 @@ void EventLoop::shutdown_default_executor() {
 void EventLoop::close() {
   if (running_) throw RuntimeError("Cannot close a running event loop");
   if (closed_) return;
+  detail::set_open(this, false);
   {
     std::lock_guard lock(ts_mutex_);
     closed_ = true;
@@ -366,7 +424,11 @@ void EventLoop::close() {
       delete static_cast<detail::UserCallback*>(static_cast<detail::DoneCallback*>(r));
     }  // a task: abandoned below
   }
-  for (auto* h : timers_) h->release();
+  for (auto* h : timers_) {
+    if (h->cancelled()) uncount_cancelled();
+    h->in_heap_ = false;
+    h->release();
+  }
   timers_.clear();
   // Tasks that never finished: CPython reports them when they are collected.
   std::vector<detail::TaskCore*> pending;
@@ -383,10 +445,7 @@ void EventLoop::close() {
     else if (r->run_ == &detail::UserCallback::invoke)
       delete static_cast<detail::UserCallback*>(static_cast<detail::DoneCallback*>(r));
   }
-  if (tracer_owner_) {
-    tracer_owner_->write();
-    tracer_ = nullptr;
-  }
+  tracer_ = nullptr;  // written below, once libuv is closed (issue 8, defect 9)
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->wakeup), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->async), nullptr);
   uv_run(&uv_->loop, UV_RUN_DEFAULT);
@@ -400,6 +459,15 @@ void EventLoop::close() {
         nullptr);
     uv_run(&uv_->loop, UV_RUN_DEFAULT);
     uv_loop_close(&uv_->loop);
+  }
+  // Last, and never throwing: a trace that cannot be written must not lose
+  // run()'s result nor leave the loop half closed.
+  if (tracer_owner_) {
+    try {
+      tracer_owner_->write();
+    } catch (...) {
+      detail::print_context(ExceptionContext{"Failed to write the trace file", std::current_exception(), {}, {}});
+    }
   }
 }
 

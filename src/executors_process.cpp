@@ -348,7 +348,21 @@ int reap(pid_t pid) {
   }
 }
 
-/// Starts /proc/self/exe in worker mode; returns the worker with the parent's end of its socket.
+/// This program's path, resolved once: spawning "/proc/self/exe" itself would
+/// start whatever the kernel runs, valgrind's tool under valgrind, whereas
+/// valgrind answers readlink for its client (issue 8, defect 14).
+const std::string& self_executable() {
+  static const std::string path = [] {
+    std::string buf(4096, '\0');
+    ssize_t n = ::readlink("/proc/self/exe", buf.data(), buf.size());
+    if (n <= 0 || static_cast<std::size_t>(n) >= buf.size()) return std::string("/proc/self/exe");
+    buf.resize(static_cast<std::size_t>(n));
+    return buf;
+  }();
+  return path;
+}
+
+/// Starts this program (self_executable()) in worker mode; returns the worker with the parent's end of its socket.
 Worker spawn_worker() {
   if (std::getenv(kWorkerVariable))  // never recurse if worker mode was somehow not entered
     throw BrokenProcessPool("a process pool worker cannot start workers before serving");
@@ -385,13 +399,14 @@ Worker spawn_worker() {
   char* argv[] = {arg0.data(), arg1.data(), nullptr};
 
   pid_t pid = -1;
-  int err = ::posix_spawn(&pid, "/proc/self/exe", &actions, &attr, argv, envp.data());
+  const std::string& exe = self_executable();
+  int err = ::posix_spawn(&pid, exe.c_str(), &actions, &attr, argv, envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(sv[1]);
   if (err != 0) {
     ::close(sv[0]);
-    throw std::system_error(err, std::generic_category(), "posix_spawn /proc/self/exe");
+    throw std::system_error(err, std::generic_category(), "posix_spawn " + exe);
   }
   Worker w;
   w.pid = pid;

@@ -6,6 +6,7 @@
 // (free lists, slabs, bump region) is parked in a global list and adopted whole
 // by the next thread that needs a slab, so a program that runs loops in many
 // short-lived threads reuses memory instead of growing.
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <vector>
@@ -23,6 +24,7 @@ struct Parked {
 };
 
 std::mutex g_parked_mutex;
+std::atomic<std::size_t> g_slab_count{0};
 std::vector<Parked>* g_parked = new std::vector<Parked>();  // never destroyed: see above
 
 struct SlabOwner {
@@ -38,6 +40,8 @@ struct SlabOwner {
 thread_local SlabOwner t_slabs;
 
 }  // namespace
+
+std::size_t pool_slab_count() noexcept { return g_slab_count.load(std::memory_order_relaxed); }
 
 void* FramePool::refill(std::size_t cls) {
   if (!t_slabs.adopted) {
@@ -59,6 +63,7 @@ void* FramePool::refill(std::size_t cls) {
     void* slab = std::malloc(kSlabSize);
     if (slab == nullptr) throw std::bad_alloc();
     t_slabs.slabs.push_back(slab);
+    g_slab_count.fetch_add(1, std::memory_order_relaxed);
     bump = static_cast<char*>(slab);
     bump_end = bump + kSlabSize;
   }

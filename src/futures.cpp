@@ -27,6 +27,16 @@ void FutureCore::free_callbacks() noexcept {
   }
 }
 
+void FutureCore::schedule_done_callback(DoneCallback* cb) {
+  // A done future of a loop that was closed or destroyed: CPython's call_soon
+  // raises; pushing onto the dead loop's queue would be a use after free.
+  if (loop_ == nullptr || (loop_ != t_running_loop && !loop_is_open(loop_))) [[unlikely]] {
+    if (cb->run_ == &UserCallback::invoke) delete static_cast<UserCallback*>(cb);
+    throw RuntimeError("Event loop is closed");
+  }
+  loop_->push_ready(cb);
+}
+
 bool FutureCore::cancel(std::string msg) {
   log_traceback_ = false;
   if (state_ != FutureState::pending) return false;
@@ -151,6 +161,13 @@ TaskCore& suspend_on(FutureCore& fut, std::coroutine_handle<> h) {
   TaskCore& task = current_task_for_await();
   if (&fut == static_cast<FutureCore*>(&task))
     throw RuntimeError("Task cannot await on itself: " + task_repr(task));
+  if (fut.loop() != task.loop() && fut.loop() != nullptr) [[unlikely]] {
+    // Task.__step: the future would complete on its own loop, if ever, and
+    // wake us there: never. (Issue 8, defect 4.)
+    std::string what = fut.is_task_core() ? task_repr(static_cast<const TaskCore&>(fut))
+                                          : "<Future " + fut.state_name() + ">";
+    throw RuntimeError("Task " + task_repr(task) + " got Future " + what + " attached to a different loop");
+  }
   task.set_resume_point(h);
   task.wait_on(fut);
   return task;

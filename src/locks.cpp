@@ -150,7 +150,7 @@ std::ostream& operator<<(std::ostream& os, const Semaphore& s) {
   return os << "]>";
 }
 
-void BoundedSemaphore::throw_too_many() {
+void Semaphore::throw_too_many() {
   throw ValueError("BoundedSemaphore released too many times");
 }
 

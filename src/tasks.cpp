@@ -206,7 +206,7 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
     return;
   }
   fut = new SleepFuture(&loop);
-  loop.schedule_timer(loop.now_ns() + delay_ns, fut);
+  loop.schedule_timer(deadline_after(loop.now_ns(), delay_ns), fut);
   task = &suspend_on(fut->fut, h);
 }
 

@@ -23,6 +23,16 @@ void GatherNode::fire(Runnable* r) {
   n->owner->on_child_done(*n);
 }
 
+void GatherCore::abort_children() noexcept {
+  for (std::size_t i = 0; i < nfuts_; ++i) {
+    if (nodes_[i].child != nullptr) nodes_[i].child->remove_callback(&nodes_[i]);
+  }
+}
+
+void GatherCore::throw_different_loop() {
+  throw ValueError("The future belongs to a different loop than the one specified as the loop argument");
+}
+
 void GatherCore::start() {
   if (nfuts_ == 0) {  // gather(): a future already done with no results
     set_results();
@@ -120,7 +130,7 @@ std::shared_ptr<WaitState> make_wait_state(ReturnWhen rw, std::size_t n, std::op
   auto& loop = get_running_loop();
   auto st = std::make_shared<WaitState>(loop.create_future<void>(), rw, n);
   if (timeout_ns) {
-    st->timeout_handle = Handle(loop.schedule_timer(loop.now_ns() + *timeout_ns, release_waiter_handle(st->waiter)));
+    st->timeout_handle = Handle(loop.schedule_timer(deadline_after(loop.now_ns(), *timeout_ns), release_waiter_handle(st->waiter)));
   }
   return st;
 }
@@ -198,7 +208,7 @@ void arm_as_completed_timeout(const std::shared_ptr<AsCompletedCore>& s, std::in
     if (auto st = weak.lock()) st->on_timeout();
   });
   h->what_ = "as_completed._on_timeout";
-  s->timeout_handle = Handle(loop.schedule_timer(loop.now_ns() + timeout_ns, h));
+  s->timeout_handle = Handle(loop.schedule_timer(deadline_after(loop.now_ns(), timeout_ns), h));
 }
 
 }  // namespace asyncio::detail

@@ -10,7 +10,7 @@ namespace {
 
 std::optional<std::int64_t> to_ns(std::optional<double> when) {
   if (!when) return std::nullopt;
-  return static_cast<std::int64_t>(std::llround(*when * 1e9));
+  return detail::when_to_ns(*when);
 }
 
 const char* state_value(Timeout::State s) {
@@ -46,13 +46,12 @@ Timeout::Timeout(std::optional<double> when) : when_ns_(to_ns(when)) {}
 Timeout::~Timeout() { handle_.cancel(); }
 
 Timeout timeout(double seconds) {
-  return Timeout(Timeout::Nanoseconds{get_running_loop().now_ns() +
-                                      static_cast<std::int64_t>(std::llround(seconds * 1e9))});
+  return Timeout(Timeout::Nanoseconds{detail::deadline_after(get_running_loop().now_ns(), detail::delay_to_ns(seconds))});
 }
 
 std::optional<double> Timeout::when() const noexcept {
   if (!when_ns_) return std::nullopt;
-  return static_cast<double>(*when_ns_) * 1e-9;
+  return detail::ns_to_seconds(*when_ns_);
 }
 
 void Timeout::reschedule(std::optional<double> when) { reschedule_ns(to_ns(when)); }

@@ -56,7 +56,8 @@ bool Tracer::write() const {
   f << nlohmann::json{{"traceEvents", out},
                       {"displayTimeUnit", "ms"},
                       {"otherData", {{"clock", virtual_clock_ ? "virtual" : "real"}}}}
-           .dump(1) << '\n';
+           .dump(1, ' ', false, nlohmann::json::error_handler_t::replace)
+    << '\n';  // a name that is not UTF-8 (a task name is any bytes) gets U+FFFD, never an exception
   if (!f) {
     std::fprintf(stderr, "asyncio: cannot write trace file %s\n", path_.c_str());
     return false;

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "asyncio/tasks.hpp"
 #include "support.hpp"
 
 namespace {
@@ -64,6 +65,34 @@ asyncio::Coro<> named_coroutine(const char* label) {
 TEST(Coro, KnowsTheNameOfItsFunction) {
   auto c = named_coroutine("not the name");
   EXPECT_STREQ(c.name(), "named_coroutine");
+}
+
+// Issue 8, defect 7: a loop closing on a deep chain of suspended inline
+// coroutines destroyed it by recursion (one C++ level per coroutine) and
+// overflowed the stack from ~150k levels. Running and unwinding such a chain
+// worked; tearing it down unresumed must too, and free every frame.
+asyncio::Coro<int> deep_chain(int n, asyncio::Future<int>& never) {
+  if (n == 0) co_return co_await never;
+  co_return 1 + co_await deep_chain(n - 1, never);
+}
+
+TEST(Coro, ADeepSuspendedChainIsTornDownAtLoopCloseWithoutOverflowingTheStack) {
+  constexpr int kDepth = 300'000;
+  {
+    asyncio::EventLoop loop(true);
+    auto never = loop.create_future<int>();
+    auto task = loop.create_task(deep_chain(kDepth, never));
+    auto until_suspended = loop.create_task([]() -> asyncio::Coro<> {
+      co_await asyncio::sleep(0);  // the deep task runs down to `never` meanwhile
+      co_await asyncio::sleep(0);
+    }());
+    loop.run_until_complete(until_suspended);
+    EXPECT_FALSE(task.done());
+    EXPECT_GT(asyncio::detail::t_live_frames, kDepth);
+    task = {};
+    loop.close();  // "Task was destroyed but it is pending!", then the chain goes
+  }
+  test::expect_no_frames();
 }
 
 }  // namespace

@@ -4,9 +4,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <limits>
+#include <memory>
+#include <sstream>
 #include <thread>
 
 #include "asyncio/tasks.hpp"
+#include "asyncio/timeouts.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -217,6 +222,324 @@ TEST(EventLoop, PrintsItsState) {
   std::ostringstream os;
   os << loop;
   EXPECT_EQ(os.str(), "<EventLoop running=False closed=False debug=False ready=1 timers=0 tasks=0 virtual_time>");
+}
+
+// ---- misuse must raise, not hang or crash (issue 8) ---------------------------
+
+/// "Type: message" of what `fn` throws, or "no exception".
+template <class F>
+std::string what_throws(F&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    return asyncio::exception_type_name(std::current_exception()) + ": " + e.what();
+  }
+  return "no exception";
+}
+
+asyncio::Coro<int> forty_two() { co_return 42; }
+
+// Python (3.11-3.13):
+//   loop = asyncio.new_event_loop(); loop.close()
+//   loop.call_soon(print)            # RuntimeError: Event loop is closed
+//   loop.call_later(1, print)        # same; call_at, call_soon_threadsafe, create_task too
+TEST(EventLoop, SchedulingOnAClosedLoopRaisesEventLoopIsClosed) {
+  asyncio::EventLoop loop(true);
+  loop.close();
+  const std::string closed = "RuntimeError: Event loop is closed";
+  EXPECT_EQ(what_throws([&] { loop.call_soon([] {}); }), closed);
+  EXPECT_EQ(what_throws([&] { loop.call_later(1s, [] {}); }), closed);
+  EXPECT_EQ(what_throws([&] { loop.call_at(1.0, [] {}); }), closed);
+  EXPECT_EQ(what_throws([&] { loop.call_soon_threadsafe([] {}); }), closed);
+  EXPECT_EQ(what_throws([&] { (void)loop.create_task(forty_two()); }), closed);
+  test::expect_no_frames();
+}
+
+// Defect 3: call_soon_threadsafe racing close() sent to the async handle after
+// close() had closed it (abort inside libuv). Now each call is either accepted
+// (and dropped by close) or raises "Event loop is closed"; TSan checks the rest.
+TEST(EventLoop, CallSoonThreadsafeRacingCloseEitherLandsOrRaises) {
+  for (int round = 0; round < 200; ++round) {
+    asyncio::EventLoop loop;
+    std::atomic<bool> started{false};
+    std::string outcome;
+    std::thread sender([&] {
+      for (;;) {
+        try {
+          loop.call_soon_threadsafe([] {});
+        } catch (const asyncio::RuntimeError& e) {
+          outcome = e.what();
+          return;
+        }
+        started = true;
+      }
+    });
+    while (!started) std::this_thread::yield();
+    loop.call_soon([&] { loop.stop(); });
+    loop.run_forever();
+    loop.close();
+    sender.join();
+    ASSERT_EQ(outcome, "Event loop is closed");
+  }
+}
+
+// Defect 4. Python:
+//   other = asyncio.new_event_loop(); t = other.create_task(coro()); f = other.create_future()
+//   async def main(): await t   # RuntimeError: Task <...> got Future <Task ...> attached to a different loop
+//   await f                     # the same with <Future pending>
+//   await asyncio.gather(asyncio.sleep(0), f)
+//       # ValueError: The future belongs to a different loop than the one specified as the loop argument
+TEST(EventLoop, AwaitingATaskOrFutureOfAnotherLoopRaises) {
+  asyncio::EventLoop other(true);
+  auto t = other.create_task(forty_two());
+  auto f = other.create_future<int>();
+  std::vector<std::string> got;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    try {
+      co_await t;
+    } catch (const asyncio::RuntimeError& e) {
+      got.push_back(e.what());
+    }
+    try {
+      co_await f;
+    } catch (const asyncio::RuntimeError& e) {
+      got.push_back(e.what());
+    }
+    try {
+      co_await asyncio::wait_for(f, 1s);
+    } catch (const asyncio::RuntimeError& e) {
+      got.push_back(e.what());
+    }
+    try {
+      co_await asyncio::gather(asyncio::sleep(0), f);
+    } catch (const asyncio::ValueError& e) {
+      got.push_back(e.what());
+    }
+  }());
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_THAT(got[0], testing::MatchesRegex("Task <Task pending name='Task-[0-9]+' coro=<.*>> got Future "
+                                            "<Task pending name='Task-[0-9]+' coro=<forty_two\\(\\)>> "
+                                            "attached to a different loop"));
+  EXPECT_THAT(got[1], testing::MatchesRegex("Task <Task pending .*> got Future <Future pending> attached to a "
+                                            "different loop"));
+  EXPECT_THAT(got[2], testing::HasSubstr("got Future <Future pending> attached to a different loop"));
+  EXPECT_EQ(got[3], "The future belongs to a different loop than the one specified as the loop argument");
+  other.close();  // t never ran: "Task was destroyed but it is pending!"
+  t = {};
+  test::expect_no_frames();
+}
+
+// A future of a loop closed meanwhile: the same error, no hang.
+TEST(EventLoop, AwaitingAFutureOfAClosedLoopRaises) {
+  auto other = std::make_unique<asyncio::EventLoop>(true);
+  auto f = other->create_future<int>();
+  other->close();
+  std::string got;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    try {
+      co_await f;
+    } catch (const asyncio::RuntimeError& e) {
+      got = e.what();
+    }
+  }());
+  EXPECT_THAT(got, testing::HasSubstr("attached to a different loop"));
+  test::expect_no_frames();
+}
+
+// Defect 5: a done task outliving its loop. Python:
+//   loop = asyncio.new_event_loop(); t = loop.create_task(coro()); loop.run_until_complete(t); loop.close()
+//   t.add_done_callback(print)   # RuntimeError: Event loop is closed
+//   asyncio.run(asyncio.wait([t]))   # RuntimeError: Event loop is closed
+TEST(EventLoop, ADoneTaskWhoseLoopIsGoneRaisesEventLoopIsClosed) {
+  asyncio::Task<int> t;
+  asyncio::Future<int> f;
+  {
+    asyncio::EventLoop loop(true);
+    t = loop.create_task(forty_two());
+    f = loop.create_future<int>();
+    f.set_result(1);
+    EXPECT_EQ(loop.run_until_complete(t), 42);
+    loop.close();
+    EXPECT_EQ(what_throws([&] { t.add_done_callback([] {}); }), "RuntimeError: Event loop is closed");
+  }  // the loop is destroyed: its memory must not be touched
+  const std::string closed = "RuntimeError: Event loop is closed";
+  EXPECT_EQ(what_throws([&] { t.add_done_callback([] {}); }), closed);
+  EXPECT_EQ(what_throws([&] { f.add_done_callback([] {}); }), closed);
+  std::string in_wait;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    std::vector<asyncio::AnyTask> fs{t};
+    try {
+      co_await asyncio::wait(fs);
+    } catch (const asyncio::RuntimeError& e) {
+      in_wait = e.what();
+    }
+  }());
+  EXPECT_EQ(in_wait, "Event loop is closed");
+  t = {};
+  test::expect_no_frames();
+}
+
+// ---- numeric edge cases of delays (issue 8, defect 8) --------------------------
+// Python 3.13:
+//   async def main():
+//       t = asyncio.create_task(asyncio.sleep(1e300))     # also inf, and timedelta.max-like
+//       await asyncio.sleep(1); print(t.done())            # False: no deadline
+//       t.cancel()
+//       h = loop.call_later(float('inf'), print); print(h.when())   # inf
+//       print(await asyncio.wait_for(asyncio.sleep(0.5, 5), 1e300))  # 5
+//       async with asyncio.timeout(1e300): await asyncio.sleep(1)    # no TimeoutError
+//       await asyncio.sleep(float('nan'))   # ValueError: Invalid delay: NaN (not a number)
+
+TEST(Delays, HugeDelaysMeanNoDeadlineNotAtOnce) {
+  std::vector<std::string> log;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    std::vector<asyncio::Task<void>> sleepers;
+    sleepers.push_back(asyncio::create_task(asyncio::sleep(1e300)));
+    sleepers.push_back(asyncio::create_task(asyncio::sleep(std::numeric_limits<double>::infinity())));
+    sleepers.push_back(asyncio::create_task(asyncio::sleep(std::chrono::hours::max())));
+    sleepers.push_back(asyncio::create_task(asyncio::sleep(std::chrono::duration<double>(1e300))));
+    int fired = 0;
+    auto h1 = loop.call_later(std::chrono::hours::max(), [&] { ++fired; });
+    auto h2 = loop.call_later(1e300, [&] { ++fired; });
+    auto h3 = loop.call_at(std::numeric_limits<double>::infinity(), [&] { ++fired; });
+    EXPECT_EQ(h1.when(), std::numeric_limits<double>::infinity());
+    EXPECT_EQ(h3.when(), std::numeric_limits<double>::infinity());
+    co_await asyncio::sleep(3600.0);
+    for (auto& t : sleepers) log.push_back(t.done() ? "done" : "pending");
+    log.push_back("fired " + std::to_string(fired));
+    log.push_back(std::to_string(co_await asyncio::wait_for(asyncio::sleep(0.5s, 5), 1e300)));
+    log.push_back(std::to_string(co_await asyncio::wait_for(asyncio::sleep(0.5s, 6), std::chrono::hours::max())));
+    co_await asyncio::timeout(1e300, [&]() -> asyncio::Coro<> {
+      co_await asyncio::sleep(1s);
+      log.push_back("timeout(1e300) body ran to its end");
+    });
+    co_await asyncio::timeout(std::chrono::hours::max(), [&]() -> asyncio::Coro<> {
+      co_await asyncio::sleep(1s);
+      log.push_back("timeout(hours::max()) body ran to its end");
+    });
+    for (auto& t : sleepers) t.cancel();
+    for (auto& t : sleepers) {
+      try {
+        co_await t;
+      } catch (const asyncio::CancelledError&) {
+        log.push_back("cancelled");
+      }
+    }
+    h1.cancel();
+    h2.cancel();
+    h3.cancel();
+  }());
+  EXPECT_THAT(log, ElementsAre("pending", "pending", "pending", "pending", "fired 0", "5", "6",
+                               "timeout(1e300) body ran to its end", "timeout(hours::max()) body ran to its end",
+                               "cancelled", "cancelled", "cancelled", "cancelled"));
+  test::expect_no_frames();
+}
+
+TEST(Delays, NegativeInfinityIsDueAtOnce) {
+  std::vector<std::string> log;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    loop.call_later(-std::numeric_limits<double>::infinity(), [&] { log.push_back("-inf ran"); });
+    loop.call_later(std::chrono::hours::min(), [&] { log.push_back("hours::min ran"); });
+    co_await asyncio::sleep(-1e300);  // a bare yield, as sleep(0)
+    co_await asyncio::sleep(0);
+    log.push_back("main");
+  }());
+  EXPECT_THAT(log, ElementsAre("-inf ran", "hours::min ran", "main"));
+}
+
+TEST(Delays, NaNIsAValueError) {
+  std::vector<std::string> got;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    auto record = [&](auto&& fn) {
+      try {
+        fn();
+        got.push_back("no exception");
+      } catch (const asyncio::ValueError& e) {
+        got.push_back(e.what());
+      }
+    };
+    try {
+      co_await asyncio::sleep(nan);
+    } catch (const asyncio::ValueError& e) {
+      got.push_back(e.what());
+    }
+    record([&] { loop.call_later(nan, [] {}); });
+    record([&] { loop.call_later(std::chrono::duration<double>(nan), [] {}); });
+    record([&] { loop.call_at(nan, [] {}); });
+    record([&] { (void)asyncio::timeout(nan); });
+    try {
+      co_await asyncio::wait_for(asyncio::sleep(0), nan);
+    } catch (const asyncio::ValueError& e) {
+      got.push_back(e.what());
+    }
+  }());
+  ASSERT_EQ(got.size(), 6u);
+  for (auto& g : got) EXPECT_EQ(g, "Invalid delay: NaN (not a number)");
+  test::expect_no_frames();
+}
+
+// ---- memory (issue 8, defects 2 and 10) ----------------------------------------
+
+// Defect 2: each call_soon_threadsafe handle came from the sending thread's
+// frame pool and went back to the loop thread's, so the sender carved new
+// slabs for ever (98 bytes a call). A steady stream of calls now carves none.
+TEST(EventLoop, ThreadsafeCallsDoNotGrowTheFramePools) {
+#ifdef ASYNCIO_POOL_DISABLED
+  GTEST_SKIP() << "the frame pool is bypassed under AddressSanitizer";
+#else
+  constexpr int kWarmUp = 20'000, kCalls = 200'000;
+  std::size_t slabs_after_warm_up = 0;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    for (int phase = 0; phase < 2; ++phase) {
+      int n = phase == 0 ? kWarmUp : kCalls;
+      std::atomic<int> ran{0};
+      std::thread sender([&] {
+        for (int i = 0; i < n; ++i) loop.call_soon_threadsafe([&ran] { ran.fetch_add(1); });
+      });
+      while (ran.load() < n) co_await asyncio::sleep(0);
+      sender.join();
+      if (phase == 0) slabs_after_warm_up = asyncio::detail::pool_slab_count();
+    }
+  }());
+  // 200,000 handles of 100 bytes would be some 300 slabs of 64 KiB.
+  EXPECT_LE(asyncio::detail::pool_slab_count(), slabs_after_warm_up + 2);
+#endif
+}
+
+// Defect 10. Python: cancelled timers go once they are more than half the
+// heap (base_events._run_once), with what they hold:
+//   token = object(); hs = [loop.call_later(3600, f, token) for _ in range(1000)]
+//   for h in hs: h.cancel()
+//   await asyncio.sleep(0); sys.getrefcount(token)   # back to its base count
+TEST(EventLoop, CancelledTimersAreDroppedWithWhatTheyHoldLongBeforeTheirDeadline) {
+  auto token = std::make_shared<int>(0);
+  std::string repr_after;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    auto first = loop.call_later(30min, [] {});  // a live timer at the head of the heap
+    std::vector<asyncio::TimerHandle> hs;
+    for (int i = 0; i < 1000; ++i) hs.push_back(loop.call_later(1h, [token] {}));
+    for (auto& h : hs) h.cancel();
+    hs.clear();
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(token.use_count(), 1);
+    // Finished wait_for and timeout blocks leave no dead timers behind either.
+    for (int i = 0; i < 1000; ++i) co_await asyncio::wait_for(asyncio::sleep(0), 1h);
+    for (int i = 0; i < 1000; ++i) co_await asyncio::timeout(1h, asyncio::sleep(0));
+    co_await asyncio::sleep(0);
+    std::ostringstream os;
+    os << loop;
+    repr_after = os.str();
+    first.cancel();
+  }());
+  EXPECT_EQ(token.use_count(), 1);
+  EXPECT_THAT(repr_after, testing::MatchesRegex(".* timers=([0-9]|[1-9][0-9]) .*"));  // not ~2000
+  test::expect_no_frames();
 }
 
 }  // namespace

@@ -128,4 +128,26 @@ TEST(Future, PrintsItsState) {
   }());
 }
 
+// Issue 8, defect 6: awaiting an empty (default or moved-from) Future handle
+// raised nothing and dereferenced null. Python has no empty future; the nearest
+// form is the InvalidStateError every other member of an empty handle throws.
+TEST(Future, AwaitingAnEmptyHandleThrowsInvalidStateError) {
+  std::vector<std::string> got;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    asyncio::Future<int> empty;
+    auto f = asyncio::get_running_loop().create_future<int>();
+    auto moved = std::move(f);
+    moved.set_result(1);
+    for (asyncio::Future<int>* p : {&empty, &f}) {
+      try {
+        co_await *p;
+      } catch (const asyncio::InvalidStateError& e) {
+        got.push_back(e.what());
+      }
+    }
+  }());
+  EXPECT_THAT(got, ElementsAre("empty Future handle", "empty Future handle"));
+  test::expect_no_frames();
+}
+
 }  // namespace

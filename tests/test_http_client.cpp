@@ -25,7 +25,7 @@ namespace {
 /// leaked: frames, easy handles, curl's sockets.
 template <class F>
 void run_real(F&& main) {
-  test::Watchdog dog(60s);
+  test::Watchdog dog(::testing::UnitTest::GetInstance()->current_test_info()->name(), 60s);
   asyncio::run(main());
   test::expect_no_frames();
   EXPECT_EQ(http::detail::live_easy_handles(), 0);
@@ -423,7 +423,7 @@ TEST(ClientSession, VirtualTimeDoesNotJumpWhileARequestIsInFlight) {
       c.respond(200, "OK", "late");
     }
   });
-  test::Watchdog dog(60s);
+  test::Watchdog dog(::testing::UnitTest::GetInstance()->current_test_info()->name(), 60s);
   test::run_virtual([&]() -> asyncio::Coro<> {
     http::ClientSession session({.timeout = {.total = 5s}});
     auto r = co_await session.get(server.url());

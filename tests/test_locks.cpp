@@ -4,16 +4,22 @@
 // twin is quoted above each expected text).
 #include "asyncio/locks.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "scenario.hpp"
+#include "support.hpp"
+#include "watchdog.hpp"
 
 using namespace std::chrono_literals;
+using testing::ElementsAre;
 using scenario::note;
 using scenario::r;
 using scenario::say;
@@ -958,5 +964,89 @@ asyncio::Coro<void> acquire_under_wait_for() {
 }
 
 TEST(Lock, AcquireUnderWaitForTimesOutAndLeavesTheLockUsable) { scenario::run(acquire_under_wait_for()); }
+
+// Issue 8, defect 12: the bound held only when release() was called on a
+// BoundedSemaphore, not through a Semaphore& (Python dispatches dynamically):
+//   b = asyncio.BoundedSemaphore(1); s: asyncio.Semaphore = b
+//   s.release()   # ValueError: BoundedSemaphore released too many times
+TEST(BoundedSemaphore, TheBoundHoldsThroughASemaphoreReference) {
+  std::vector<std::string> got;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    asyncio::BoundedSemaphore b(1);
+    asyncio::Semaphore& s = b;
+    try {
+      s.release();
+    } catch (const asyncio::ValueError& e) {
+      got.push_back(e.what());
+    }
+    {
+      auto guard = co_await s;  // a LockGuard<Semaphore> on the bounded one
+      got.push_back("value " + std::to_string(b.value()));
+    }
+    got.push_back("value " + std::to_string(b.value()));
+    co_return;
+  }());
+  EXPECT_THAT(got, ElementsAre("BoundedSemaphore released too many times", "value 0", "value 1"));
+  test::expect_no_frames();
+}
+
+// Issue 8, defect 13: an Event waited on by a task of one loop and set by a
+// task of another loop running at the same time on another thread raced on
+// the waiters. Misuse must raise (CPython: "... is bound to a different event
+// loop"); the waiting loop is then woken the right way.
+TEST(Event, SetFromALoopRunningOnAnotherThreadRaisesInsteadOfRacing) {
+  asyncio::Event ev;
+  std::atomic<bool> waiting{false};
+  std::string error;
+  asyncio::EventLoop* waiting_loop = nullptr;
+  std::thread other([&] {
+    while (!waiting.load()) std::this_thread::yield();
+    asyncio::run([&]() -> asyncio::Coro<> {
+      try {
+        ev.set();
+      } catch (const asyncio::RuntimeError& e) {
+        error = e.what();
+      }
+      waiting_loop->call_soon_threadsafe([&] { ev.set(); });
+      co_return;
+    }());
+  });
+  bool woke = test::run_real("event bound to one loop", [&]() -> asyncio::Coro<bool> {
+    waiting_loop = &asyncio::get_running_loop();
+    asyncio::get_running_loop().call_soon([&] { waiting = true; });
+    co_return co_await ev.wait();
+  }());
+  other.join();
+  EXPECT_TRUE(woke);
+  EXPECT_THAT(error, testing::MatchesRegex("<asyncio.locks.Event object at 0x[0-9a-f]+ \\[unset, waiters:1\\]> is "
+                                          "bound to a different event loop"));
+  test::expect_no_frames();
+}
+
+// Two loops on two threads waiting on one Event: exactly one binds it, the
+// other gets the error (the binding is atomic).
+TEST(Event, TwoLoopsWaitingAtOnceOneBindsTheOtherRaises) {
+  for (int round = 0; round < 50; ++round) {
+    asyncio::Event ev;
+    std::atomic<int> errors{0}, ready{0};
+    auto contender = [&] {
+      asyncio::run([&]() -> asyncio::Coro<> {
+        ready.fetch_add(1);
+        while (ready.load() < 2) std::this_thread::yield();
+        try {
+          co_await asyncio::wait_for(ev.wait(), 0.01);
+        } catch (const asyncio::RuntimeError&) {
+          errors.fetch_add(1);
+        } catch (const asyncio::TimeoutError&) {
+        }
+      }());
+    };
+    std::thread a(contender), b(contender);
+    a.join();
+    b.join();
+    ASSERT_EQ(errors.load(), 1);
+  }
+  test::expect_no_frames();
+}
 
 }  // namespace

@@ -61,4 +61,29 @@ TEST(Trace, IsOffByDefault) {
   EXPECT_FALSE(tracing);
 }
 
+// Issue 8, defect 9: a task name that is not valid UTF-8 made the trace
+// writer throw inside close(), after main had returned: run() lost main's
+// result and left libuv open. The name is now written with U+FFFD for the
+// bad bytes, after the loop's teardown.
+TEST(Trace, ATaskNameThatIsNotUtf8DoesNotLoseTheResult) {
+  std::string path = testing::TempDir() + "asyncio_trace_utf8_test.json";
+  int result = asyncio::run(
+      []() -> asyncio::Coro<int> {
+        auto t = asyncio::create_task(worker(), "bad \xff\xfe name");
+        co_await t;
+        co_return 7;
+      }(),
+      asyncio::RunOptions{.debug = false, .virtual_time = true, .trace_path = path});
+  EXPECT_EQ(result, 7);
+  std::ifstream f(path);
+  ASSERT_TRUE(f.good());
+  auto j = nlohmann::json::parse(f);
+  bool found = false;
+  for (auto& e : j["traceEvents"]) {
+    if (e["ph"] == "M" && e["args"]["name"] == "bad \xef\xbf\xbd\xef\xbf\xbd name worker()") found = true;
+  }
+  EXPECT_TRUE(found);
+  std::remove(path.c_str());
+}
+
 }  // namespace

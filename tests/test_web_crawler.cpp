@@ -86,14 +86,14 @@ std::string expected() {
 }
 
 TEST(WebCrawler, PrintsWhatThePythonTwinPrintsOnTheRealClock) {
-  test::Watchdog dog(60s);
+  test::Watchdog dog(::testing::UnitTest::GetInstance()->current_test_info()->name(), 60s);
   SiteServer site;
   ASSERT_GT(site.port(), 0) << "the site server did not start";
   EXPECT_EQ(sorted_lines(crawl(site.port(), "ASYNCIO_VIRTUAL_TIME=0")), expected());
 }
 
 TEST(WebCrawler, PrintsWhatThePythonTwinPrintsInVirtualTime) {
-  test::Watchdog dog(60s);
+  test::Watchdog dog(::testing::UnitTest::GetInstance()->current_test_info()->name(), 60s);
   SiteServer site;
   ASSERT_GT(site.port(), 0) << "the site server did not start";
   EXPECT_EQ(sorted_lines(crawl(site.port(), "ASYNCIO_VIRTUAL_TIME=1")), expected());

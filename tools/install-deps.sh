@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev
   libuv1-dev libgtest-dev libgmock-dev libbenchmark-dev libgmp-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev libcereal-dev libhttp-parser-dev libgumbo-dev
-  libssl-dev libboost-dev python3 python3-uvloop
+  libssl-dev libboost-dev python3 python3-uvloop valgrind
   libcurl4-openssl-dev liburiparser-dev libmd4c-dev libmd4c-html0-dev
   openssl curl wrk openmpi-bin libopenmpi-dev chromium doxygen
   python3-requests python3-aiohttp python3-bs4

@@ -149,6 +149,34 @@ class Promise<void> : public PromiseBase<void> {
 /// Reports a coroutine destroyed without being awaited (debug mode only).
 void report_never_awaited(const char* coro_name);
 
+/// Destroying a suspended coroutine destroys the `Coro` it awaits, which
+/// destroys its frame, and so on down the chain: one C++ call level per
+/// coroutine level. Past `kMaxDestroyDepth` nested levels the frames are put
+/// on a list and destroyed one after the other by the outermost destroy
+/// instead, so that tearing down a chain of any depth (a loop closing on a
+/// million-deep suspended recursion) cannot overflow the stack (issue 8,
+/// defect 7). Below that depth the order is C++'s (innermost frame first);
+/// beyond it, a frame is destroyed after its parent.
+inline constexpr int kMaxDestroyDepth = 1000;
+inline constinit thread_local int t_destroy_depth = 0;
+/// Queues `h` for destruction by the outermost destroy on this thread.
+void defer_destroy(std::coroutine_handle<> h) noexcept;
+/// Destroys the queued frames (and what they queue in turn); at depth 0 only.
+void destroy_deferred() noexcept;
+inline constinit thread_local bool t_destroy_deferred = false;
+
+/// Destroys a coroutine frame, iteratively past kMaxDestroyDepth levels.
+inline void destroy_frame_bounded(std::coroutine_handle<> h) noexcept {
+  if (t_destroy_depth >= kMaxDestroyDepth) [[unlikely]] {
+    defer_destroy(h);
+    return;
+  }
+  ++t_destroy_depth;
+  h.destroy();
+  --t_destroy_depth;
+  if (t_destroy_depth == 0 && t_destroy_deferred) [[unlikely]] destroy_deferred();
+}
+
 }  // namespace detail
 
 /// A coroutine object: lazy, move-only; see the file comment.
@@ -212,8 +240,7 @@ class [[nodiscard]] Coro {
     if (h_) {
       if (!h_.promise().was_awaited()) [[unlikely]]
         detail::report_never_awaited(h_.promise().coro_name());
-      h_.destroy();
-      h_ = nullptr;
+      detail::destroy_frame_bounded(std::exchange(h_, nullptr));
     }
   }
   handle_type h_;

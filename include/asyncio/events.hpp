@@ -31,6 +31,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <ostream>
@@ -49,6 +50,12 @@ struct RunOptions;
 
 namespace detail {
 
+/// Timers cancelled while in a loop's heap, on this thread (the loop's):
+/// the loop rebuilds its heap when they are more than half of it, as
+/// CPython's `_timer_cancelled_count`. Several loops of one thread share the
+/// count; it only decides when to sweep.
+inline constinit thread_local std::size_t t_cancelled_timers = 0;
+
 /// A scheduled callback [events.Handle / TimerHandle]. Reference counted
 /// (atomically: call_soon_threadsafe hands one to another thread).
 class HandleBase : public Runnable, public Pooled {
@@ -60,7 +67,10 @@ class HandleBase : public Runnable, public Pooled {
   void release() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) drop_(this);
   }
-  void cancel() noexcept { cancelled_ = true; }
+  void cancel() noexcept {
+    if (in_heap_ && !cancelled_) ++t_cancelled_timers;
+    cancelled_ = true;
+  }
   bool cancelled() const noexcept { return cancelled_; }
   /// Runs the callback unless cancelled, then drops the ready queue's reference.
   static void run(Runnable* r);
@@ -74,6 +84,9 @@ class HandleBase : public Runnable, public Pooled {
   DropFn drop_;
   std::atomic<std::uint32_t> refs_{1};
   bool cancelled_ = false;
+
+ public:
+  bool in_heap_ = false;  // timers: in the loop's heap (counted by cancel())
 };
 
 /// A handle owning a callable.
@@ -88,16 +101,85 @@ class FnHandle final : public HandleBase {
   F fn_;
 };
 
-template <class F, class... Args>
+/// A handle made on another thread (call_soon_threadsafe) and freed on the
+/// loop's: from the heap, not from a thread's frame pool, whose free lists
+/// would then grow on one thread and be carved anew on the other without
+/// bound (issue 8, defect 2).
+template <class F>
+class HeapFnHandle final : public HandleBase {
+ public:
+  explicit HeapFnHandle(F fn) : HandleBase(&HeapFnHandle::invoke, &HeapFnHandle::drop), fn_(std::move(fn)) {}
+  static void* operator new(std::size_t size) { return ::operator new(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
+
+ private:
+  static void invoke(HandleBase* h) { static_cast<HeapFnHandle*>(h)->fn_(); }
+  static void drop(HandleBase* h) noexcept { delete static_cast<HeapFnHandle*>(h); }
+  F fn_;
+};
+
+template <template <class> class H = FnHandle, class F, class... Args>
 HandleBase* make_handle(F&& fn, Args&&... args) {
   if constexpr (sizeof...(Args) == 0) {
-    return new FnHandle<std::decay_t<F>>(std::forward<F>(fn));
+    return new H<std::decay_t<F>>(std::forward<F>(fn));
   } else {
     auto bound = [fn = std::forward<F>(fn), ... args = std::forward<Args>(args)]() mutable {
       std::invoke(fn, args...);
     };
-    return new FnHandle<decltype(bound)>(std::move(bound));
+    return new H<decltype(bound)>(std::move(bound));
   }
+}
+
+// ---- delays and deadlines: the one conversion (issue 8, defect 8) ----------
+//
+// Every delay (sleep, call_later, wait_for, timeout, wait, as_completed) becomes
+// a loop deadline by CPython's rule `call_at(self.time() + delay)`, computed in
+// integer loop nanoseconds. Delays too large for it (1e300, inf,
+// hours::max()) saturate to `kNoDeadline`: a timer there never fires, as a
+// CPython timer a thousand years away never does. Negative ones saturate the
+// other way (due at once). NaN raises ValueError("Invalid delay: NaN (not a
+// number)"), as 3.13's sleep does (CPython's call_later/call_at accept NaN and
+// corrupt their heap's order; we raise there too).
+
+/// The loop time of "no deadline".
+inline constexpr std::int64_t kNoDeadline = std::numeric_limits<std::int64_t>::max();
+inline constexpr std::int64_t kPastDeadline = std::numeric_limits<std::int64_t>::min();
+
+[[noreturn]] void throw_nan_delay();
+
+/// Seconds (a double, as Python's numbers) to nanoseconds, saturating.
+inline std::int64_t delay_to_ns(double seconds) {
+  if (std::isnan(seconds)) [[unlikely]] throw_nan_delay();
+  double ns = seconds * 1e9;
+  if (ns >= 9.2e18) return kNoDeadline;
+  if (ns <= -9.2e18) return kPastDeadline;
+  return std::llround(ns);
+}
+/// A std::chrono duration to nanoseconds, saturating (exact when it fits).
+template <class Rep, class Period>
+std::int64_t delay_to_ns(std::chrono::duration<Rep, Period> delay) {
+  if constexpr (std::is_floating_point_v<Rep>) {
+    return delay_to_ns(std::chrono::duration<double>(delay).count());
+  } else {
+    double seconds = std::chrono::duration<double>(delay).count();
+    if (seconds >= 9.2e9) return kNoDeadline;
+    if (seconds <= -9.2e9) return kPastDeadline;
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count();
+  }
+}
+/// `now + delay` in loop nanoseconds, saturating (CPython's `self.time() + delay`).
+inline std::int64_t deadline_after(std::int64_t now_ns, std::int64_t delay_ns) noexcept {
+  std::int64_t when;
+  if (__builtin_add_overflow(now_ns, delay_ns, &when)) return delay_ns > 0 ? kNoDeadline : kPastDeadline;
+  return when;
+}
+/// A loop time in seconds (`call_at(when)`, `timeout_at(when)`) to loop nanoseconds.
+inline std::int64_t when_to_ns(double when) { return delay_to_ns(when); }
+/// Loop nanoseconds to loop seconds; "no deadline" reads as inf.
+inline double ns_to_seconds(std::int64_t ns) noexcept {
+  if (ns == kNoDeadline) return std::numeric_limits<double>::infinity();
+  if (ns == kPastDeadline) return -std::numeric_limits<double>::infinity();
+  return static_cast<double>(ns) * 1e-9;
 }
 
 }  // namespace detail
@@ -136,7 +218,7 @@ class TimerHandle : public Handle {
  public:
   using Handle::Handle;
   /// The scheduled time, in loop seconds (as `loop.time()`).
-  double when() const noexcept { return p_ ? static_cast<double>(p_->when_) * 1e-9 : 0.0; }
+  double when() const noexcept { return p_ ? detail::ns_to_seconds(p_->when_) : 0.0; }
 };
 
 /// What the loop needs of an executor (concurrent.futures.Executor), so that
@@ -166,7 +248,7 @@ class EventLoop final : public detail::LoopCore {
   /// Stops after the current iteration (`loop.stop()`).
   void stop() noexcept { stopping_ = true; }
   bool is_running() const noexcept { return running_; }
-  bool is_closed() const noexcept { return closed_; }
+  bool is_closed() const noexcept override { return closed_; }
   /// Closes the loop: destroys tasks that never finished ("Task was destroyed
   /// but it is pending!"), closes libuv. RuntimeError while running.
   void close();
@@ -190,25 +272,35 @@ class EventLoop final : public detail::LoopCore {
     check_thread("call_soon");
     return Handle(schedule_soon(detail::make_handle(std::forward<F>(fn), std::forward<Args>(args)...)));
   }
-  /// Schedules `fn(args...)` after `delay` (`loop.call_later`).
+  /// Schedules `fn(args...)` after `delay` (`loop.call_later`): at loop time
+  /// `time() + delay`. A huge delay (hours::max()) means never.
   template <class Rep, class Period, class F, class... Args>
   TimerHandle call_later(std::chrono::duration<Rep, Period> delay, F&& fn, Args&&... args) {
     check_thread("call_later");
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count();
-    return TimerHandle(schedule_timer(now_ns() + ns, detail::make_handle(std::forward<F>(fn),
-                                                                         std::forward<Args>(args)...)));
+    auto when = detail::deadline_after(now_ns(), detail::delay_to_ns(delay));
+    return TimerHandle(schedule_timer(when, detail::make_handle(std::forward<F>(fn), std::forward<Args>(args)...)));
   }
-  /// Schedules `fn(args...)` at loop time `when` seconds (`loop.call_at`).
+  /// `loop.call_later(seconds, fn, *args)` with the delay in seconds, as Python's:
+  /// inf or 1e300 mean never; NaN throws ValueError("Invalid delay: NaN (not a number)").
+  template <class F, class... Args>
+  TimerHandle call_later(double delay_seconds, F&& fn, Args&&... args) {
+    check_thread("call_later");
+    auto when = detail::deadline_after(now_ns(), detail::delay_to_ns(delay_seconds));
+    return TimerHandle(schedule_timer(when, detail::make_handle(std::forward<F>(fn), std::forward<Args>(args)...)));
+  }
+  /// Schedules `fn(args...)` at loop time `when` seconds (`loop.call_at`);
+  /// `inf` means never; NaN throws ValueError.
   template <class F, class... Args>
   TimerHandle call_at(double when, F&& fn, Args&&... args) {
     check_thread("call_at");
-    return TimerHandle(schedule_timer(std::llround(when * 1e9),
+    return TimerHandle(schedule_timer(detail::when_to_ns(when),
                                       detail::make_handle(std::forward<F>(fn), std::forward<Args>(args)...)));
   }
   /// Thread-safe call_soon: wakes the loop if it is waiting.
   template <class F, class... Args>
   Handle call_soon_threadsafe(F&& fn, Args&&... args) {
-    return Handle(schedule_threadsafe(detail::make_handle(std::forward<F>(fn), std::forward<Args>(args)...)));
+    return Handle(schedule_threadsafe(
+        detail::make_handle<detail::HeapFnHandle>(std::forward<F>(fn), std::forward<Args>(args)...)));
   }
 
   // ---- futures and tasks ----
@@ -264,8 +356,10 @@ class EventLoop final : public detail::LoopCore {
 
   // Internals used by tasks.hpp/runners.hpp.
   void run_once();
+  /// Before scheduling: RuntimeError("Event loop is closed") on a closed
+  /// loop (CPython's `_check_closed`), and in debug mode the thread check.
   void check_thread(const char* what) const {
-    if (debug_) [[unlikely]] check_thread_slow(what);
+    if (debug_ | closed_) [[unlikely]] check_thread_slow(what);
   }
   /// Takes a reference-owning handle and puts it on the ready queue.
   detail::HandleBase* schedule_soon(detail::HandleBase* h) {
@@ -287,11 +381,11 @@ class EventLoop final : public detail::LoopCore {
   bool external_pending() const noexcept;
   void drain_threadsafe();
   void pop_cancelled_timers() noexcept;
+  static void uncount_cancelled() noexcept;
   void run_debug(detail::Runnable* r);
 
   std::vector<detail::HandleBase*> timers_;  // binary min-heap on (when_, seq_)
   std::uint64_t timer_seq_ = 0;
-  std::size_t timers_after_sweep_ = 0;
   std::int64_t virtual_now_ = 0;
   std::int64_t last_poll_ns_ = 0;
   unsigned iterations_since_poll_ = 0;

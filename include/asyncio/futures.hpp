@@ -183,7 +183,8 @@ class Future {
   /// Removes the callback with this id if not yet scheduled; returns how many were removed.
   std::size_t remove_done_callback(std::uint64_t id) { return impl().remove_user_callback(id); }
 
-  auto operator co_await() const noexcept { return detail::FutureAwaiter<T>{p_}; }
+  /// `await fut`; InvalidStateError("empty Future handle") for an empty handle.
+  auto operator co_await() const { return detail::FutureAwaiter<T>{&impl()}; }
 
   explicit operator bool() const noexcept { return p_ != nullptr; }
   friend bool operator==(const Future& a, const Future& b) noexcept { return a.p_ == b.p_; }

@@ -230,8 +230,10 @@ class Event {
   Event& operator=(const Event&) = delete;
 
   bool is_set() const noexcept { return value_; }
-  /// Sets the flag; wakes every waiter that is not done yet.
-  void set() noexcept {
+  /// Sets the flag; wakes every waiter that is not done yet. RuntimeError
+  /// from a task of another loop than the one its waiters wait in.
+  void set() {
+    binding_.check_bound(*this);
     if (value_) return;
     value_ = true;
     for (detail::WaitEntry* e = waiters_.front(); e != nullptr; e = detail::WaitList::next(e)) {
@@ -395,8 +397,11 @@ class Semaphore {
   };
   AcquireAwaiter acquire() noexcept { return AcquireAwaiter(this); }
 
-  /// Gives a permit back and wakes the first waiter.
-  void release() noexcept {
+  /// Gives a permit back and wakes the first waiter. For a BoundedSemaphore,
+  /// even through a `Semaphore&` (Python dispatches dynamically): ValueError
+  /// when that would pass its initial value.
+  void release() {
+    if (value_ >= bound_value_) [[unlikely]] throw_too_many();
     ++value_;
     wake_up_next();
   }
@@ -418,9 +423,12 @@ class Semaphore {
 
  protected:
   std::ptrdiff_t value_;
+  /// A count release() never passes (BoundedSemaphore's initial value).
+  std::ptrdiff_t bound_value_ = PTRDIFF_MAX;
   const char* kind_ = "Semaphore";
 
  private:
+  [[noreturn]] static void throw_too_many();
   void finish_wait(AcquireAwaiter& a);
   /// Hands a permit to the first waiter not yet woken; false when there is none.
   bool wake_up_next() noexcept {
@@ -445,13 +453,9 @@ class Semaphore {
 /// Thread safety: one loop's tasks only.
 class BoundedSemaphore : public Semaphore {
  public:
-  explicit BoundedSemaphore(std::ptrdiff_t value = 1) : Semaphore(value), bound_value_(value) {
+  explicit BoundedSemaphore(std::ptrdiff_t value = 1) : Semaphore(value) {
+    bound_value_ = value;
     kind_ = "BoundedSemaphore";
-  }
-
-  void release() {
-    if (value_ >= bound_value_) throw_too_many();
-    Semaphore::release();
   }
 
   struct [[nodiscard]] GuardAwaiter : AcquireAwaiter {
@@ -465,9 +469,6 @@ class BoundedSemaphore : public Semaphore {
   /// `co_await sem`: acquires, returns the guard that releases (with the bound check).
   GuardAwaiter operator co_await() noexcept { return GuardAwaiter(this); }
 
- private:
-  [[noreturn]] static void throw_too_many();
-  std::ptrdiff_t bound_value_;
 };
 
 // ---- Barrier -----------------------------------------------------------------------

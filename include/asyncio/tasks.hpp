@@ -231,18 +231,19 @@ struct SleepResultAwaiter : SleepAwaiter {
 /// A cancellation during the sleep throws CancelledError here.
 template <class Rep, class Period>
 [[nodiscard]] detail::SleepAwaiter sleep(std::chrono::duration<Rep, Period> delay) {
-  return detail::SleepAwaiter(std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count());
+  return detail::SleepAwaiter(detail::delay_to_ns(delay));
 }
-/// Sleeps `seconds` (a number, as in Python: `sleep(0.5)`).
+/// Sleeps `seconds` (a number, as in Python: `sleep(0.5)`). `inf` (or any
+/// delay too large for the loop's clock) sleeps until cancelled; NaN throws
+/// ValueError("Invalid delay: NaN (not a number)"), as Python 3.13.
 [[nodiscard]] inline detail::SleepAwaiter sleep(double seconds) {
-  return detail::SleepAwaiter(static_cast<std::int64_t>(seconds * 1e9));
+  return detail::SleepAwaiter(detail::delay_to_ns(seconds));
 }
 /// `await asyncio.sleep(delay, result)`: returns `result` after the delay.
 template <class Rep, class Period, class T>
 [[nodiscard]] detail::SleepResultAwaiter<std::decay_t<T>> sleep(std::chrono::duration<Rep, Period> delay,
                                                                  T&& result) {
-  return {detail::SleepAwaiter(std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count()),
-          std::forward<T>(result)};
+  return {detail::SleepAwaiter(detail::delay_to_ns(delay)), std::forward<T>(result)};
 }
 
 // ---- EventLoop::run_until_complete ----
@@ -535,14 +536,20 @@ class GatherCore {
   GatherCore& operator=(const GatherCore&) = delete;
   /// Takes child `i` (a counted reference) and registers its callback, or
   /// notes it done; one pass over the children, as gather's loop.
+  /// ValueError when the child belongs to another loop (ensure_future's
+  /// "The future belongs to a different loop ..."): it would never wake us.
   void add_child(std::size_t i, FutureCore* child) {
     nodes_[i].child = child;
+    if (child->loop() != outer_->loop()) [[unlikely]] throw_different_loop();
     if (child->done()) {
       ++ndone_at_start_;
     } else {
       child->add_callback(&nodes_[i]);
     }
   }
+  /// When gather fails half-way: unregisters the nodes added so far, before
+  /// the state is deleted.
+  void abort_children() noexcept;
   /// After add_child for every child: runs `_done_callback` at once for the
   /// children already done, in order, as 3.12's gather does for `done_futs`
   /// (so a gather of done futures is done without yielding).
@@ -571,6 +578,7 @@ class GatherCore {
   virtual void drop_children_ref() noexcept = 0;
   /// The last child is done and the gather is still pending.
   void on_all_done();
+  [[noreturn]] static void throw_different_loop();
 
   FutureCore* outer_;
   GatherNode* nodes_ = nullptr;
@@ -774,6 +782,7 @@ auto gather_args(A&&... aws) {
   try {
     ((st->add_child(i, HandleTraits<future_handle_t<A>>::acquire(ensure_future(std::forward<A>(aws)))), ++i), ...);
   } catch (...) {
+    st->abort_children();
     delete st;
     throw;
   }
@@ -818,6 +827,7 @@ auto gather_range(Range&& aws) {
         }
       }
     } catch (...) {
+      st->abort_children();
       delete st;
       throw;
     }
@@ -932,9 +942,9 @@ Coro<WaitResult<F>> wait_impl(std::vector<F> fs, std::optional<std::int64_t> tim
 
 template <class Rep, class Period>
 std::int64_t to_ns(std::chrono::duration<Rep, Period> d) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  return delay_to_ns(d);
 }
-inline std::int64_t seconds_to_ns(double s) { return static_cast<std::int64_t>(s * 1e9); }
+inline std::int64_t seconds_to_ns(double s) { return delay_to_ns(s); }
 
 }  // namespace detail
 
@@ -1012,7 +1022,7 @@ Coro<await_value_t<A>> wait_for_impl(A aw, std::optional<std::int64_t> timeout_n
     }
   }
   std::optional<std::int64_t> when;
-  if (timeout_ns) when = get_running_loop().now_ns() + *timeout_ns;
+  if (timeout_ns) when = deadline_after(get_running_loop().now_ns(), *timeout_ns);
   co_return co_await timeout_scope(Timeout::Nanoseconds{when}, std::move(aw));
 }
 

@@ -120,8 +120,7 @@ class Timeout {
 /// form. RuntimeError outside a running loop.
 template <class Rep, class Period>
 [[nodiscard]] Timeout timeout(std::chrono::duration<Rep, Period> delay) {
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count();
-  return Timeout(Timeout::Nanoseconds{get_running_loop().now_ns() + ns});
+  return Timeout(Timeout::Nanoseconds{detail::deadline_after(get_running_loop().now_ns(), detail::delay_to_ns(delay))});
 }
 /// `asyncio.timeout(seconds)`.
 [[nodiscard]] Timeout timeout(double seconds);
@@ -150,8 +149,7 @@ Coro<body_result_t<Body, Timeout>> timeout_scope(Timeout::Nanoseconds when, Body
 /// ```
 template <class Rep, class Period, class Body>
 Coro<detail::body_result_t<Body, Timeout>> timeout(std::chrono::duration<Rep, Period> delay, Body body) {
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count();
-  return detail::timeout_scope(Timeout::Nanoseconds{get_running_loop().now_ns() + ns}, std::move(body));
+  return detail::timeout_scope(timeout(delay).nanoseconds(), std::move(body));
 }
 /// `async with asyncio.timeout(seconds): <body>`.
 template <class Body>

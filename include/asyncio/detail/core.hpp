@@ -145,7 +145,9 @@ class FutureCore {
   /// pending or cancelled.
   std::exception_ptr exception();
 
-  /// Registers a node; if already done, schedules it at once.
+  /// Registers a node; if already done, schedules it at once. Then, when the
+  /// future's loop is closed or gone: RuntimeError("Event loop is closed")
+  /// (as `loop.call_soon` raises), and a user callback node is freed.
   inline void add_callback(DoneCallback* cb);
   /// Unlinks a node if still registered; returns whether it was.
   bool remove_callback(DoneCallback* cb) noexcept;
@@ -163,6 +165,8 @@ class FutureCore {
 
   /// `<Future pending>`-style description (result printing is the typed part's).
   std::string state_name() const;
+  /// True when this is a task's state (a TaskCore).
+  bool is_task_core() const noexcept { return is_task_; }
 
  protected:
   ~FutureCore() {
@@ -173,6 +177,7 @@ class FutureCore {
   [[noreturn]] void rethrow_slow();
   [[noreturn]] void throw_not_pending(const char* what) const;
   void free_callbacks() noexcept;
+  void schedule_done_callback(DoneCallback* cb);
 
   LoopCore* loop_;
   std::exception_ptr exc_;
@@ -333,6 +338,8 @@ class LoopCore {
   Tracer* tracer() const noexcept { return tracer_; }
 
   virtual void call_exception_handler(const ExceptionContext& context) = 0;
+  /// True once close() began: nothing may be scheduled any more.
+  virtual bool is_closed() const noexcept = 0;
   /// Loop time in nanoseconds (virtual or monotonic).
   virtual std::int64_t now_ns() const = 0;
 
@@ -364,7 +371,7 @@ class LoopCore {
 // FutureCore's hot paths, inline (they need LoopCore).
 inline void FutureCore::add_callback(DoneCallback* cb) {
   if (state_ != FutureState::pending) {
-    loop_->push_ready(cb);
+    schedule_done_callback(cb);
     return;
   }
   cb->next_ = nullptr;
@@ -385,6 +392,8 @@ inline void FutureCore::schedule_callbacks() noexcept {
 
 /// The running loop, or throws RuntimeError("no running event loop").
 LoopCore& running_loop_core();
+/// True while `loop` exists and is not closed (any thread's loops; a mutex: slow paths only).
+bool loop_is_open(const LoopCore* loop) noexcept;
 
 /// Passes `context` to `loop`'s exception handler if that loop still exists
 /// on this thread, else prints it as the default handler does.

@@ -37,6 +37,8 @@ struct FramePool {
 };
 
 inline constinit thread_local FramePool t_frame_pool{};
+/// Slabs carved so far by all threads (for tests: a steady state carves none).
+std::size_t pool_slab_count() noexcept;
 /// Coroutine frames alive on this thread (for tests: none may outlive the loop).
 inline constinit thread_local std::int64_t t_live_frames = 0;
 

@@ -20,6 +20,7 @@
 ///   destroyed while a task was waiting on it"). The awaiter checks
 ///   `orphaned()` before touching its primitive again, so this misuse gives the
 ///   waiting task an exception instead of undefined behaviour.
+#include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <optional>
@@ -143,17 +144,28 @@ inline TaskCore& suspend_on_entry(WaitEntry& entry, std::coroutine_handle<> h,
 /// wait on it (CPython's `mixins._LoopBoundMixin`; the fast paths bind
 /// nothing). A task of another loop that has to wait on it gets
 /// RuntimeError("<repr> is bound to a different event loop").
+///
+/// A primitive is for one loop's tasks; two loops running at once on two
+/// threads must get that error, not a data race (issue 8, defect 13): the
+/// binding is atomic (the first loop to wait wins), and the operations that
+/// wake waiters (`Event.set`) check it with `check_bound` before touching them.
 class LoopBinding {
  public:
   template <class P>
   void check(const P& self) {
     LoopCore* loop = t_running_loop;
     if (loop == nullptr) return;  // not in a task: suspending throws anyway
-    if (loop_ == 0) {
-      loop_ = loop->serial();
-    } else if (loop->serial() != loop_) [[unlikely]] {
-      throw_bound_elsewhere(self);
-    }
+    std::uint64_t bound = loop_.load(std::memory_order_acquire);
+    if (bound == 0 && loop_.compare_exchange_strong(bound, loop->serial(), std::memory_order_acq_rel)) return;
+    if (bound != loop->serial()) [[unlikely]] throw_bound_elsewhere(self);
+  }
+  /// RuntimeError when bound to a loop other than the running one (binds nothing).
+  template <class P>
+  void check_bound(const P& self) const {
+    std::uint64_t bound = loop_.load(std::memory_order_acquire);
+    if (bound == 0) return;
+    LoopCore* loop = t_running_loop;
+    if (loop != nullptr && loop->serial() != bound) [[unlikely]] throw_bound_elsewhere(self);
   }
 
  private:
@@ -163,7 +175,7 @@ class LoopBinding {
     os << self;
     throw RuntimeError(os.str() + " is bound to a different event loop");
   }
-  std::uint64_t loop_ = 0;  // LoopCore::serial(), 0 while unbound
+  std::atomic<std::uint64_t> loop_{0};  // LoopCore::serial(), 0 while unbound
 };
 
 /// Base of the awaiters that wait on a WaitEntry in a primitive's WaitList.
