@@ -1,0 +1,384 @@
+// ClientSession: requests on the session's curl multi handle (aiohttp's
+// client.py). The curl/libuv glue is in curl_multi.cpp; the response's
+// decoding in client_response.cpp.
+#include "asyncio/http/client.hpp"
+
+#include <curl/curl.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "asyncio/events.hpp"
+#include "asyncio/locks.hpp"
+#include "asyncio/timeouts.hpp"
+#include "asyncio/http/url.hpp"
+#include "http/curl_multi.hpp"
+
+namespace asyncio::http {
+
+std::string url_suffix(const std::string& url) { return ", url=URL(" + asyncio::detail::py_str_repr(url) + ")"; }
+
+ClientResponseError::ClientResponseError(int status, std::string message, std::string url)
+    : ClientError(std::to_string(status) + ", message=" + asyncio::detail::py_str_repr(message) + url_suffix(url), url),
+      status_(status),
+      message_(std::move(message)) {}
+
+namespace detail {
+
+/// How a request fills its response's body.
+struct ResponseBody {
+  static std::string& body(ClientResponse& r) noexcept { return r.body_; }
+  static void fail(ClientResponse& r, std::exception_ptr e) noexcept { r.payload_error_ = std::move(e); }
+};
+
+/// What a session and its requests share; requests hold a reference, so a
+/// request that outlives its ClientSession object still finds it (closed).
+struct SessionState {
+  SessionState(EventLoop& loop, SessionOptions o)
+      : options(std::move(o)),
+        slots(static_cast<std::ptrdiff_t>(options.limit)),
+        multi(std::in_place, loop, static_cast<long>(options.limit), static_cast<long>(options.limit_per_host)) {}
+  SessionOptions options;
+  Semaphore slots;  // one permit per request in flight, when options.limit > 0
+  std::size_t waiting = 0;
+  std::optional<CurlMulti> multi;  // empty once closed
+};
+
+namespace {
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+/// The target of a URL, checked as curl will read it.
+struct Target {
+  std::string host;
+  int port = 0;
+};
+
+/// InvalidURL unless `url` is an absolute http(s) URL with a host (aiohttp
+/// checks the same with yarl before connecting).
+Target check_url(const std::string& url) {
+  // As written (uriparser, strict RFC 3986), then as curl reads it.
+  try {
+    ParseResult p = urlparse(url);
+    if ((p.scheme != "http" && p.scheme != "https") || !p.hostname()) throw InvalidURL(url);
+  } catch (const ValueError&) {
+    throw InvalidURL(url);
+  }
+  CURLU* u = curl_url();
+  if (u == nullptr) throw std::bad_alloc();
+  Target target;
+  bool ok = curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK;
+  char* part = nullptr;
+  if (ok && curl_url_get(u, CURLUPART_SCHEME, &part, 0) == CURLUE_OK) {
+    ok = std::strcmp(part, "http") == 0 || std::strcmp(part, "https") == 0;
+    curl_free(part);
+  }
+  if (ok && curl_url_get(u, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
+    target.host = part;
+    curl_free(part);
+  } else {
+    ok = false;
+  }
+  if (ok && curl_url_get(u, CURLUPART_PORT, &part, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+    target.port = std::atoi(part);
+    curl_free(part);
+  }
+  curl_url_cleanup(u);
+  if (!ok || target.host.empty()) throw InvalidURL(url);
+  return target;
+}
+
+std::string trim(std::string_view s) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return std::string(s);
+}
+
+/// One request in curl: the easy handle's options, the header and body
+/// callbacks, and the mapping of curl's result to a response or an error.
+class Request final : public Transfer {
+ public:
+  Request(SessionState& state, const std::string& method, std::string url, const Target& target,
+          const RequestOptions& options)
+      : target_(target), done_(get_running_loop().create_future<void>()) {
+    response_.method = method;
+    response_.url = std::move(url);
+    CURL* e = easy();
+    curl_easy_setopt(e, CURLOPT_URL, response_.url.c_str());
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf_);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, options.allow_redirects ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(options.max_redirects));
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");  // aiohttp's, decoded by curl
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Request::on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Request::on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
+    if (method == "HEAD") {
+      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (method != "GET") {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
+    if (options.data) {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(options.data->size()));
+      curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, options.data->c_str());
+      if (method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
+    CIMultiDict headers = options.headers;
+    headers.merge_missing(state.options.headers);
+    if (!headers.contains("User-Agent")) headers.add("User-Agent", "asyncio-cpp/0.1 libcurl/" LIBCURL_VERSION);
+    if (!headers.contains("Expect")) headers.add("Expect", "");  // no 100-continue round trip, as aiohttp
+    for (const auto& [k, v] : headers) {
+      std::string line = v.empty() ? k + ":" : k + ": " + v;  // "Name:" removes curl's own header
+      curl_slist* next = curl_slist_append(header_list_, line.c_str());
+      if (next == nullptr) throw std::bad_alloc();
+      header_list_ = next;
+    }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, header_list_);
+  }
+  ~Request() override {
+    stop();  // out of curl before the header list goes
+    curl_slist_free_all(header_list_);
+  }
+
+  Future<void>& done() noexcept { return done_; }
+
+  /// The response, or the error the transfer ended with.
+  ClientResponse take_response() {
+    const std::string& url = response_.url;
+    if (session_closed_) throw ClientConnectionError("Session is closed" + url_suffix(url), url);
+    std::string curl_message = errbuf_[0] != '\0' ? errbuf_ : curl_easy_strerror(code_);
+    if (code_ == CURLE_OK) {
+      fill_final_url();
+      return std::move(response_);
+    }
+    switch (code_) {
+      case CURLE_PARTIAL_FILE:
+      case CURLE_RECV_ERROR:
+      case CURLE_BAD_CONTENT_ENCODING:
+        if (headers_complete_) {  // the body was cut short: read() tells (as aiohttp)
+          fill_final_url();
+          ResponseBody::fail(response_, std::make_exception_ptr(ClientPayloadError(
+                                            "Response payload is not completed" + url_suffix(url), url)));
+          return std::move(response_);
+        }
+        if (code_ == CURLE_RECV_ERROR) throw ClientOSError(curl_message + url_suffix(url), url, os_errno());
+        throw ClientPayloadError("Response payload is not completed" + url_suffix(url), url);
+      case CURLE_COULDNT_RESOLVE_HOST:
+      case CURLE_COULDNT_RESOLVE_PROXY:
+      case CURLE_COULDNT_CONNECT:
+      case CURLE_SSL_CONNECT_ERROR:
+      case CURLE_PEER_FAILED_VERIFICATION: {
+        int err = os_errno();
+        std::string why = code_ == CURLE_COULDNT_CONNECT && err != 0 ? std::strerror(err) : curl_message;
+        throw ClientConnectorError("Cannot connect to host " + target_.host + ":" + std::to_string(target_.port) +
+                                       " ssl:default [" + why + "]" + url_suffix(url),
+                                   url, target_.host, target_.port, err);
+      }
+      case CURLE_GOT_NOTHING:
+        throw ServerDisconnectedError("Server disconnected" + url_suffix(url), url);
+      case CURLE_SEND_ERROR:
+        throw ClientOSError(curl_message + url_suffix(url), url, os_errno());
+      case CURLE_TOO_MANY_REDIRECTS:
+        throw TooManyRedirects(status_code(), curl_message, url);
+      case CURLE_WEIRD_SERVER_REPLY:
+      case CURLE_UNSUPPORTED_PROTOCOL:  // the URL was checked: this is an HTTP/0.9 (status-less) reply
+        throw ClientResponseError(400, curl_message, url);
+      case CURLE_OPERATION_TIMEDOUT:
+        throw TimeoutError();
+      case CURLE_URL_MALFORMAT:
+        throw InvalidURL(url);
+      default:
+        throw ClientError(curl_message + url_suffix(url), url);
+    }
+  }
+
+ private:
+  void finished(CURLcode code, bool session_closed) noexcept override {
+    code_ = code;
+    session_closed_ = session_closed;
+    if (!done_.done()) done_.set_result();
+  }
+
+  int os_errno() const noexcept {
+    long err = 0;
+    curl_easy_getinfo(easy(), CURLINFO_OS_ERRNO, &err);
+    return static_cast<int>(err);
+  }
+  int status_code() const noexcept {
+    long status = 0;
+    curl_easy_getinfo(easy(), CURLINFO_RESPONSE_CODE, &status);
+    return static_cast<int>(status);
+  }
+  void fill_final_url() {
+    char* effective = nullptr;
+    if (curl_easy_getinfo(easy(), CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK && effective != nullptr)
+      response_.url = effective;
+    if (response_.status == 0) response_.status = status_code();
+  }
+
+  // A header block per response (several with redirects or 1xx): the last one wins.
+  static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self_p) {
+    auto* self = static_cast<Request*>(self_p);
+    std::string_view line(data, size * n);
+    try {
+      self->header_line(line);
+    } catch (...) {
+      return 0;  // out of memory: curl fails the transfer
+    }
+    return size * n;
+  }
+  void header_line(std::string_view line) {
+    ClientResponse& r = response_;
+    if (line.substr(0, 5) == "HTTP/") {
+      r.headers.clear();
+      ResponseBody::body(r).clear();
+      headers_complete_ = false;
+      auto sp = line.find(' ');
+      std::string_view rest = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
+      r.status = std::atoi(std::string(rest.substr(0, 3)).c_str());
+      r.reason = rest.size() > 4 ? trim(rest.substr(4)) : std::string();
+      if (r.reason.empty()) r.reason = reason_phrase(r.status);
+    } else if (line == "\r\n" || line == "\n") {
+      headers_complete_ = true;
+    } else if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) {
+      if (!r.headers.empty()) {  // obsolete line folding: continues the last value
+        auto last = *(r.headers.end() - 1);
+        r.headers.erase(last.first);
+        r.headers.add(last.first, last.second + " " + trim(line));
+      }
+    } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
+      r.headers.add(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+    }
+  }
+  static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* self_p) {
+    auto* self = static_cast<Request*>(self_p);
+    try {
+      ResponseBody::body(self->response_).append(data, size * n);
+    } catch (...) {
+      return 0;
+    }
+    return size * n;
+  }
+  static std::string reason_phrase(int status);
+
+  Target target_;
+  Future<void> done_;
+  ClientResponse response_;
+  curl_slist* header_list_ = nullptr;
+  CURLcode code_ = CURLE_OK;
+  bool session_closed_ = false;
+  bool headers_complete_ = false;
+  char errbuf_[CURL_ERROR_SIZE] = {};
+};
+
+std::string Request::reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";
+  }
+}
+
+/// Counts a request waiting for a slot (ClientSession::waiting()).
+struct WaitingCount {
+  std::size_t& n;
+  explicit WaitingCount(std::size_t& c) : n(c) { ++n; }
+  ~WaitingCount() { --n; }
+};
+
+/// The request itself, inside the total timeout.
+Coro<ClientResponse> perform(std::shared_ptr<SessionState> state, std::string method, std::string url, Target target,
+                             RequestOptions options) {
+  LockGuard<Semaphore> slot;
+  if (state->options.limit > 0 && state->multi) {
+    WaitingCount counted(state->waiting);
+    slot = co_await state->slots;  // FIFO, as aiohttp's connector queues for a connection
+  }
+  if (!state->multi) throw RuntimeError("Session is closed");
+  Request request(*state, method, std::move(url), target, options);
+  request.start(*state->multi);
+  co_await request.done();  // cancellation: ~Request removes the transfer from curl
+  co_return request.take_response();
+}
+
+}  // namespace
+
+}  // namespace detail
+
+// ---- ClientSession ---------------------------------------------------------------
+
+ClientSession::ClientSession(SessionOptions options) {
+  detail::global_init();
+  state_ = std::make_shared<detail::SessionState>(get_running_loop(), std::move(options));
+}
+ClientSession::ClientSession(ClientSession&&) noexcept = default;
+ClientSession& ClientSession::operator=(ClientSession&&) noexcept = default;
+ClientSession::~ClientSession() {
+  if (state_) state_->multi.reset();
+}
+
+Coro<ClientResponse> ClientSession::request(std::string method, std::string url, RequestOptions options) {
+  std::shared_ptr<detail::SessionState> state = state_;
+  if (!state || !state->multi) throw RuntimeError("Session is closed");
+  detail::Target target = detail::check_url(url);
+  std::optional<std::chrono::duration<double>> total =
+      options.timeout ? options.timeout->total : state->options.timeout.total;
+  if (total) {
+    co_return co_await asyncio::timeout(*total, detail::perform(state, std::move(method), std::move(url),
+                                                                std::move(target), std::move(options)));
+  }
+  co_return co_await detail::perform(state, std::move(method), std::move(url), std::move(target), std::move(options));
+}
+
+Coro<ClientResponse> ClientSession::get(std::string url, RequestOptions options) {
+  return request("GET", std::move(url), std::move(options));
+}
+
+Coro<ClientResponse> ClientSession::post(std::string url, RequestOptions options) {
+  return request("POST", std::move(url), std::move(options));
+}
+
+Coro<void> ClientSession::close() {
+  if (state_) state_->multi.reset();
+  co_return;
+}
+
+bool ClientSession::closed() const noexcept { return !state_ || !state_->multi; }
+
+std::size_t ClientSession::in_flight() const noexcept {
+  return state_ && state_->multi ? state_->multi->running() : 0;
+}
+
+std::size_t ClientSession::waiting() const noexcept { return state_ ? state_->waiting : 0; }
+
+std::ostream& operator<<(std::ostream& os, const ClientSession& s) {
+  if (s.closed()) return os << "<ClientSession closed>";
+  return os << "<ClientSession in_flight=" << s.in_flight() << " waiting=" << s.waiting()
+            << " limit=" << s.state_->options.limit << ">";
+}
+
+}  // namespace asyncio::http
