@@ -1,7 +1,7 @@
 // examples/web_crawler against the test site (tests/data/site/, served by
 // tests/data/site_server.py): its output lines, sorted, equal the Python
 // twin's (tests/data/web_crawler.expected, made by
-// tests/data/web_crawler_expected.sh with examples/web_crawler.py), on the
+// tests/data/web_crawler_expected.sh with examples/python/web_crawler.py), on the
 // real clock and in virtual time (where the 5 s timeout must still wait for
 // the slow page in real time: virtual time never jumps over a request).
 #include <gtest/gtest.h>

@@ -28,6 +28,9 @@ struct ExampleRun {
   std::string trace_json;
 };
 
+/// Why example `name` cannot run on its own (it waits for a signal, needs mpirun or a
+/// URL), or "" when it can; `asyncio-tour examples` and the report skip those.
+std::string not_standalone(const std::string& name);
 /// Every example with a program in examples/ (sorted), or `options.names`.
 std::vector<std::string> example_names(const ExamplesOptions& options);
 /// Runs one example with tracing on (virtual time unless options.real_time).

@@ -193,6 +193,7 @@ int run_report(const ReportOptions& options) {
   ExamplesOptions eo;
   eo.names = options.examples;
   for (const auto& name : example_names(eo)) {
+    if (eo.names.empty() && !not_standalone(name).empty()) continue;
     fmt::print(stderr, "report: running example {}\n", name);
     data.examples.push_back(run_example(name, eo));
   }
