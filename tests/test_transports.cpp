@@ -315,6 +315,11 @@ TEST(Server, RunningOutOfDescriptorsOnAcceptDropsTheConnectionAndTheServerKeepsS
   // closes it at once (the client sees its connection closed), and the server
   // goes on listening. CPython leaves the connection in the backlog and
   // retries after a second; both keep serving once descriptors are free.
+#if defined(ASYNCIO_UBSAN)
+  // UBSan checks each dynamic type through a pipe (two descriptors); with none
+  // left it reports a false "invalid vptr" in shared_ptr's control block.
+  GTEST_SKIP() << "UBSan's vptr check needs descriptors this test uses up (runs in make test)";
+#endif
   auto main = []() -> Coro<void> {
     auto& loop = asyncio::get_running_loop();
     std::vector<std::string> reported;
