@@ -63,3 +63,5 @@ asyncio_dependency(PUBLIC  cereal::cereal                 PACKAGE cereal)
 asyncio_dependency(PUBLIC  PkgConfig::GMP                 PKG GMP MODULES gmpxx gmp)
 asyncio_dependency(PRIVATE PkgConfig::LIBUV               PKG LIBUV MODULES libuv)
 asyncio_dependency(PRIVATE nlohmann_json::nlohmann_json   PACKAGE nlohmann_json)
+# TLS (ssl.hpp): CPython's sslproto model on OpenSSL's memory BIOs.
+asyncio_dependency(PRIVATE OpenSSL::SSL                    PACKAGE OpenSSL PC openssl)

@@ -6,8 +6,11 @@
 
 #include <cstring>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 #include "asyncio/exceptions.hpp"
+#include "asyncio/ssl.hpp"
 
 namespace asyncio {
 
@@ -25,9 +28,19 @@ std::string SocketAddress::repr() const {
 }
 
 std::ostream& operator<<(std::ostream& os, const ExtraInfo& e) {
-  if (e.is_address()) return os << e.address();
-  if (e) return os << e.fd();
-  return os << "None";
+  std::visit(
+      [&os](const auto& v) {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, std::monostate>) {
+          os << "None";
+        } else if constexpr (std::is_same_v<V, SocketAddress> || std::is_same_v<V, int>) {
+          os << v;
+        } else {
+          os << *v;  // the TLS values of ssl.hpp
+        }
+      },
+      e.v_);
+  return os;
 }
 
 namespace detail {

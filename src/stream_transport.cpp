@@ -1,6 +1,8 @@
 // The transport over a libuv stream: TCP, Unix sockets, pipes (see the header).
 #include "stream_transport.hpp"
 
+#include <tuple>
+
 #include <cstdio>
 #include <sstream>
 
@@ -251,16 +253,20 @@ void StreamTransport::write_eof() {
 }
 
 void StreamTransport::set_write_buffer_limits(std::optional<std::size_t> high, std::optional<std::size_t> low) {
-  // CPython _set_write_buffer_limits.
-  if (!high) high = low ? 4 * *low : 64 * 1024;
+  std::tie(high_, low_) = flow_control_limits(high, low, 64 * 1024);
+  maybe_pause_protocol();
+}
+
+std::pair<std::size_t, std::size_t> flow_control_limits(std::optional<std::size_t> high,
+                                                        std::optional<std::size_t> low, std::size_t default_high) {
+  // CPython transports.add_flowcontrol_defaults.
+  if (!high) high = low ? 4 * *low : default_high;
   if (!low) low = *high / 4;
   if (*high < *low) {
     throw ValueError("high (" + std::to_string(*high) + ") must be >= low (" + std::to_string(*low) +
                      ") must be >= 0");
   }
-  high_ = *high;
-  low_ = *low;
-  maybe_pause_protocol();
+  return {*high, *low};
 }
 
 void StreamTransport::maybe_pause_protocol() {

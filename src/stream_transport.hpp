@@ -29,6 +29,12 @@
 
 namespace asyncio::detail {
 
+/// CPython's `add_flowcontrol_defaults(high, low, kb)`: (high, low) with high
+/// defaulting to `default_high` (4 * low when only low is given) and low to
+/// high / 4; ValueError unless high >= low.
+std::pair<std::size_t, std::size_t> flow_control_limits(std::optional<std::size_t> high,
+                                                        std::optional<std::size_t> low, std::size_t default_high);
+
 class StreamTransport final : public Transport {
  public:
   enum class Kind { tcp, unix_socket, pipe };

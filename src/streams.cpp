@@ -280,6 +280,7 @@ Future<void> StreamReaderProtocol::closed() {
 
 void StreamReaderProtocol::connection_made(Transport& transport) {
   transport_ = std::dynamic_pointer_cast<Transport>(transport.shared_from_this());
+  over_ssl_ = static_cast<bool>(transport.get_extra_info("sslcontext"));
   if (reader_) reader_.set_transport(std::dynamic_pointer_cast<ReadTransport>(transport_));
   closed();  // the future exists before anyone can lose the connection
   if (client_connected_cb_) {
@@ -340,7 +341,13 @@ void StreamReaderProtocol::data_received(std::string_view data) {
 
 bool StreamReaderProtocol::eof_received() {
   if (reader_) reader_.feed_eof();
-  return true;  // keep the transport open for writing (half-close)
+  // Keep the transport open for writing (half-close); TLS cannot half-close.
+  return !over_ssl_;
+}
+
+void StreamReaderProtocol::replace_transport(std::shared_ptr<Transport> transport) {
+  transport_ = std::move(transport);
+  over_ssl_ = static_cast<bool>(transport_->get_extra_info("sslcontext"));
 }
 
 void StreamReaderProtocol::pause_writing() { paused_ = true; }
@@ -387,6 +394,19 @@ Coro<void> StreamWriter::drain() const {
   co_await protocol->drain_helper();
 }
 
+Coro<void> StreamWriter::start_tls(std::shared_ptr<ssl::SSLContext> sslcontext, std::string server_hostname,
+                                   std::optional<std::chrono::duration<double>> ssl_handshake_timeout) {
+  auto protocol = protocol_;
+  co_await drain();
+  StartTLSOptions options;
+  options.server_side = protocol->server_side();
+  options.server_hostname = std::move(server_hostname);
+  options.ssl_handshake_timeout = ssl_handshake_timeout;
+  auto transport = co_await get_running_loop().start_tls(transport_, protocol, std::move(sslcontext), options);
+  transport_ = transport;
+  protocol->replace_transport(std::move(transport));
+}
+
 Coro<void> StreamWriter::wait_closed() const {
   auto protocol = protocol_;
   co_await protocol->closed();
@@ -424,6 +444,14 @@ Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, in
   co_return make_streams(std::move(conn));
 }
 
+Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port, ConnectionOptions options,
+                                                            std::size_t limit) {
+  auto& loop = get_running_loop();
+  auto conn = co_await loop.create_connection(reader_protocol_factory(limit, {}), std::move(host), port,
+                                              std::move(options));
+  co_return make_streams(std::move(conn));
+}
+
 Coro<std::shared_ptr<Server>> start_server(StreamReaderProtocol::ClientConnected client_connected_cb,
                                            std::string host, int port, ServerOptions options, std::size_t limit) {
   auto& loop = get_running_loop();
@@ -450,6 +478,22 @@ Coro<std::shared_ptr<Server>> start_unix_server(StreamReaderProtocol::ClientConn
   auto& loop = get_running_loop();
   co_return co_await loop.create_unix_server(reader_protocol_factory(limit, std::move(client_connected_cb)),
                                              std::move(path), options);
+}
+
+// Plain functions (not coroutines): see events.hpp.
+Coro<std::shared_ptr<Server>> start_server(StreamReaderProtocol::ClientConnected client_connected_cb,
+                                           std::string host, int port) {
+  return start_server(std::move(client_connected_cb), std::move(host), port, ServerOptions{});
+}
+
+Coro<std::shared_ptr<Server>> start_server(StreamReaderProtocol::ClientConnected client_connected_cb,
+                                           std::vector<std::string> hosts, int port) {
+  return start_server(std::move(client_connected_cb), std::move(hosts), port, ServerOptions{});
+}
+
+Coro<std::shared_ptr<Server>> start_unix_server(StreamReaderProtocol::ClientConnected client_connected_cb,
+                                                std::string path) {
+  return start_unix_server(std::move(client_connected_cb), std::move(path), ServerOptions{});
 }
 
 }  // namespace asyncio

@@ -14,6 +14,7 @@
 #include "asyncio/tasks.hpp"
 #include "server_state.hpp"
 #include "sockaddr.hpp"
+#include "sslproto.hpp"
 #include "stream_transport.hpp"
 
 namespace asyncio {
@@ -84,13 +85,24 @@ Coro<UvHandle> tcp_connect(EventLoop& loop, SocketAddress addr) {
   throw OSError(msg);
 }
 
-/// Starts a transport with its protocol and waits for connection_made.
+/// Starts a transport with its protocol and waits for connection_made, or
+/// with `tls`, for the TLS handshake (CPython _create_connection_transport).
 Coro<EventLoop::Connection<Protocol>> start_connection(EventLoop& loop, UvHandle h, StreamTransport::Kind kind,
-                                                       const EventLoop::ProtocolFactory& factory) {
+                                                       const EventLoop::ProtocolFactory& factory,
+                                                       const ConnectionOptions* tls) {
   std::shared_ptr<Protocol> protocol = factory();
   if (!protocol) throw TypeError("protocol_factory returned no protocol");
   auto waiter = loop.create_future<void>();
-  auto transport = StreamTransport::start(loop, std::move(h), kind, protocol, {}, waiter);
+  std::shared_ptr<Transport> transport;
+  if (tls != nullptr) {
+    auto ssl_protocol = SSLProtocol::create(loop, protocol, tls->ssl, waiter,
+                                            {false, tls->server_hostname, true, tls->ssl_handshake_timeout,
+                                             tls->ssl_shutdown_timeout});
+    StreamTransport::start(loop, std::move(h), kind, ssl_protocol, {});
+    transport = ssl_protocol->app_transport();
+  } else {
+    transport = StreamTransport::start(loop, std::move(h), kind, protocol, {}, waiter);
+  }
   std::exception_ptr exc;
   try {
     co_await waiter;
@@ -101,13 +113,40 @@ Coro<EventLoop::Connection<Protocol>> start_connection(EventLoop& loop, UvHandle
     transport->close();
     std::rethrow_exception(exc);
   }
-  co_return EventLoop::Connection<Protocol>{std::shared_ptr<Transport>(transport), protocol};
+  co_return EventLoop::Connection<Protocol>{std::move(transport), protocol};
+}
+
+void check_tls_options(bool ssl, bool server_hostname, bool handshake_timeout, bool shutdown_timeout) {
+  if (ssl) return;
+  if (server_hostname) throw ValueError("server_hostname is only meaningful with ssl");
+  if (handshake_timeout) throw ValueError("ssl_handshake_timeout is only meaningful with ssl");
+  if (shutdown_timeout) throw ValueError("ssl_shutdown_timeout is only meaningful with ssl");
+}
+
+EventLoop::ProtocolFactory tls_server_factory(EventLoop& loop, EventLoop::ProtocolFactory factory,
+                                              const ServerOptions& options) {
+  check_tls_options(options.ssl != nullptr, false, options.ssl_handshake_timeout.has_value(),
+                    options.ssl_shutdown_timeout.has_value());
+  if (!options.ssl) return factory;
+  SSLProtocol::Settings settings{true, {}, true, options.ssl_handshake_timeout, options.ssl_shutdown_timeout};
+  SSLProtocol::validate(options.ssl, settings);  // now rather than on the first connection
+  return [&loop, factory = std::move(factory), ctx = options.ssl, settings]() -> std::shared_ptr<Protocol> {
+    std::shared_ptr<Protocol> app = factory();
+    if (!app) return nullptr;
+    return SSLProtocol::create(loop, std::move(app), ctx, {}, settings);
+  };
 }
 
 }  // namespace detail
 
 Coro<EventLoop::Connection<Protocol>> EventLoop::create_connection(ProtocolFactory protocol_factory, std::string host,
-                                                                   int port) {
+                                                                   int port, ConnectionOptions options) {
+  detail::check_tls_options(options.ssl != nullptr, !options.server_hostname.empty(),
+                            options.ssl_handshake_timeout.has_value(), options.ssl_shutdown_timeout.has_value());
+  if (options.ssl && options.server_hostname.empty()) {
+    if (host.empty()) throw ValueError("You must set server_hostname when using ssl without a host");
+    options.server_hostname = host;
+  }
   std::vector<SocketAddress> addrs;
   if (auto a = detail::numeric(host, port)) {
     addrs.push_back(*a);
@@ -128,7 +167,7 @@ Coro<EventLoop::Connection<Protocol>> EventLoop::create_connection(ProtocolFacto
   }
   if (!h) detail::raise_connect_errors(errors);
   co_return co_await detail::start_connection(*this, std::move(h), detail::StreamTransport::Kind::tcp,
-                                              protocol_factory);
+                                              protocol_factory, options.ssl ? &options : nullptr);
 }
 
 Coro<std::shared_ptr<Server>> EventLoop::create_server(ProtocolFactory protocol_factory, std::string host, int port,
@@ -161,7 +200,7 @@ Coro<std::shared_ptr<Server>> EventLoop::create_server(ProtocolFactory protocol_
   }
   auto state = std::make_unique<detail::ServerState>();
   state->loop = this;
-  state->factory = std::move(protocol_factory);
+  state->factory = detail::tls_server_factory(*this, std::move(protocol_factory), options);
   state->kind = detail::StreamTransport::Kind::tcp;
   state->options = options;
   for (const auto& a : addrs) {
@@ -186,6 +225,21 @@ Coro<std::shared_ptr<Server>> EventLoop::create_server(ProtocolFactory protocol_
   auto server = detail::make_server(std::move(state));
   if (options.start_serving) co_await sleep(std::chrono::seconds(0));
   co_return server;
+}
+
+// Plain functions (not coroutines): see events.hpp.
+Coro<EventLoop::Connection<Protocol>> EventLoop::create_connection(ProtocolFactory protocol_factory, std::string host,
+                                                                   int port) {
+  return create_connection(std::move(protocol_factory), std::move(host), port, ConnectionOptions{});
+}
+
+Coro<std::shared_ptr<Server>> EventLoop::create_server(ProtocolFactory protocol_factory, std::string host, int port) {
+  return create_server(std::move(protocol_factory), std::move(host), port, ServerOptions{});
+}
+
+Coro<std::shared_ptr<Server>> EventLoop::create_server(ProtocolFactory protocol_factory,
+                                                       std::vector<std::string> hosts, int port) {
+  return create_server(std::move(protocol_factory), std::move(hosts), port, ServerOptions{});
 }
 
 }  // namespace asyncio

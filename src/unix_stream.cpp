@@ -12,13 +12,15 @@
 #include "asyncio/tasks.hpp"
 #include "server_state.hpp"
 #include "sockaddr.hpp"
+#include "sslproto.hpp"
 #include "stream_transport.hpp"
 
 namespace asyncio {
 
 namespace detail {
 Coro<EventLoop::Connection<Protocol>> start_connection(EventLoop& loop, UvHandle h, StreamTransport::Kind kind,
-                                                       const EventLoop::ProtocolFactory& factory);
+                                                       const EventLoop::ProtocolFactory& factory,
+                                                       const ConnectionOptions* tls);
 
 namespace {
 
@@ -36,7 +38,11 @@ void check_path(const std::string& path) {
 }  // namespace detail
 
 Coro<EventLoop::Connection<Protocol>> EventLoop::create_unix_connection(ProtocolFactory protocol_factory,
-                                                                        std::string path) {
+                                                                        std::string path, ConnectionOptions options) {
+  detail::check_tls_options(options.ssl != nullptr, !options.server_hostname.empty(),
+                            options.ssl_handshake_timeout.has_value(), options.ssl_shutdown_timeout.has_value());
+  if (options.ssl && options.server_hostname.empty())
+    throw ValueError("you have to pass server_hostname when using ssl");
   detail::check_path(path);
   detail::UvHandle h = detail::UvHandle::make("pipe");
   if (int rc = uv_pipe_init(uv_loop(), h.pipe(), 0); rc != 0) std::rethrow_exception(detail::uv_error(rc));
@@ -50,7 +56,7 @@ Coro<EventLoop::Connection<Protocol>> EventLoop::create_unix_connection(Protocol
   int st = co_await status;
   if (st != 0) std::rethrow_exception(detail::uv_error(st, {}, path));
   co_return co_await detail::start_connection(*this, std::move(h), detail::StreamTransport::Kind::unix_socket,
-                                              protocol_factory);
+                                              protocol_factory, options.ssl ? &options : nullptr);
 }
 
 Coro<std::shared_ptr<Server>> EventLoop::create_unix_server(ProtocolFactory protocol_factory, std::string path,
@@ -61,7 +67,7 @@ Coro<std::shared_ptr<Server>> EventLoop::create_unix_server(ProtocolFactory prot
   if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
   auto state = std::make_unique<detail::ServerState>();
   state->loop = this;
-  state->factory = std::move(protocol_factory);
+  state->factory = detail::tls_server_factory(*this, std::move(protocol_factory), options);
   state->kind = detail::StreamTransport::Kind::unix_socket;
   state->options = options;
   detail::UvHandle h = detail::UvHandle::make("pipe");
@@ -83,6 +89,16 @@ Coro<std::shared_ptr<Server>> EventLoop::create_unix_server(ProtocolFactory prot
   auto server = detail::make_server(std::move(state));
   if (options.start_serving) co_await sleep(std::chrono::seconds(0));
   co_return server;
+}
+
+// Plain functions (not coroutines): see events.hpp.
+Coro<EventLoop::Connection<Protocol>> EventLoop::create_unix_connection(ProtocolFactory protocol_factory,
+                                                                        std::string path) {
+  return create_unix_connection(std::move(protocol_factory), std::move(path), ConnectionOptions{});
+}
+
+Coro<std::shared_ptr<Server>> EventLoop::create_unix_server(ProtocolFactory protocol_factory, std::string path) {
+  return create_unix_server(std::move(protocol_factory), std::move(path), ServerOptions{});
 }
 
 }  // namespace asyncio

@@ -413,7 +413,8 @@ TEST(Streams, DrainWaitsWhileThePeerDoesNotRead) {
 
 TEST(Streams, AThousandSimultaneousConnectionsAreAllServed) {
   auto main = []() -> Coro<void> {
-    auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0, asyncio::ServerOptions{.backlog = 1024});
+    asyncio::ServerOptions options{.backlog = 1024};  // named: g++ 12 (events.hpp)
+    auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0, options);
     int port = server->sockets()[0].port;
     auto client = [](int port, int i) -> Coro<int> {
       auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port);

@@ -267,8 +267,9 @@ TEST(Server, WaitClosedWaitsForTheConnectionsAndCloseClientsEndsThem) {
 TEST(Server, ServeForeverEndsWithCancelledErrorWhenClosedAndAsyncWithCloses) {
   auto main = []() -> Coro<void> {
     auto& loop = asyncio::get_running_loop();
-    auto server = co_await loop.create_server([] { return std::make_shared<Echo>(); }, "127.0.0.1", 0,
-                                              asyncio::ServerOptions{.start_serving = false});
+    // Named, not a temporary in the co_await expression (g++ 12; events.hpp).
+    asyncio::ServerOptions options{.start_serving = false};
+    auto server = co_await loop.create_server([] { return std::make_shared<Echo>(); }, "127.0.0.1", 0, options);
     EXPECT_FALSE(server->is_serving());
     auto forever = asyncio::create_task(server->serve_forever());
     co_await asyncio::sleep(0s);

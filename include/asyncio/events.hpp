@@ -35,7 +35,9 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <ostream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -53,13 +55,47 @@ class Server;
 class Protocol;
 class DatagramProtocol;
 
+namespace ssl {
+class SSLContext;  // ssl.hpp
+}
+
 /// Options of `create_server` / `start_server` (the keyword arguments of
-/// `loop.create_server`).
+/// `loop.create_server`). g++ 12: name the options before the `co_await`
+/// (`ServerOptions o{.backlog = 10}; co_await loop.create_server(f, h, p, o)`),
+/// as for SocketAddress; the same for ConnectionOptions and StartTLSOptions.
 struct ServerOptions {
   int backlog = 100;           ///< listen() backlog
   bool reuse_address = true;   ///< SO_REUSEADDR (libuv always sets it on Unix)
   bool reuse_port = false;     ///< SO_REUSEPORT
   bool start_serving = true;   ///< accept at once; false: wait for start_serving()
+  /// `ssl=`: serve TLS with this (server) context (ssl.hpp); null: plain TCP.
+  std::shared_ptr<ssl::SSLContext> ssl = nullptr;
+  /// `ssl_handshake_timeout=` (60 s when unset); ValueError without `ssl`.
+  std::optional<std::chrono::duration<double>> ssl_handshake_timeout = std::nullopt;
+  /// `ssl_shutdown_timeout=` (30 s when unset); ValueError without `ssl`.
+  std::optional<std::chrono::duration<double>> ssl_shutdown_timeout = std::nullopt;
+};
+
+/// Options of `create_connection` / `open_connection` (the keyword arguments
+/// of `loop.create_connection`).
+struct ConnectionOptions {
+  /// `ssl=`: speak TLS with this (client) context (ssl.hpp); null: plain TCP.
+  std::shared_ptr<ssl::SSLContext> ssl = nullptr;
+  /// `server_hostname=`: the name to check the certificate against and send
+  /// (SNI); empty: the host connected to. ValueError without `ssl`.
+  std::string server_hostname = {};
+  /// `ssl_handshake_timeout=` (60 s when unset); ValueError without `ssl`.
+  std::optional<std::chrono::duration<double>> ssl_handshake_timeout = std::nullopt;
+  /// `ssl_shutdown_timeout=` (30 s when unset); ValueError without `ssl`.
+  std::optional<std::chrono::duration<double>> ssl_shutdown_timeout = std::nullopt;
+};
+
+/// Options of `loop.start_tls` (its keyword arguments).
+struct StartTLSOptions {
+  bool server_side = false;
+  std::string server_hostname = {};  ///< a client's host name to check and send (SNI)
+  std::optional<std::chrono::duration<double>> ssl_handshake_timeout = std::nullopt;  ///< 60 s when unset
+  std::optional<std::chrono::duration<double>> ssl_shutdown_timeout = std::nullopt;  ///< 30 s when unset
 };
 
 /// Options of `create_datagram_endpoint`.
@@ -437,29 +473,59 @@ class EventLoop final : public detail::LoopCore {
   using DatagramProtocolFactory = std::function<std::shared_ptr<DatagramProtocol>()>;
   template <class P>
   using Connection = std::pair<std::shared_ptr<Transport>, std::shared_ptr<P>>;
+  // The overloads without options are plain functions, not coroutines: g++ 12
+  // destroys a default argument of class type twice when the call is in a
+  // co_await expression, so the option structs have no default arguments.
 
   /// `loop.create_connection(protocol_factory, host, port)`: resolves `host`,
   /// connects to each address in turn, and returns (transport, protocol) once
   /// `connection_made` has been called. OSError (ConnectionRefusedError, ...)
   /// naming the address when every address failed; gaierror when `host` does
   /// not resolve.
+  /// With `options.ssl`, the connection speaks TLS (ssl.hpp): the transport
+  /// returned is the TLS layer's, returned once the handshake is done
+  /// (SSLError / SSLCertVerificationError when it fails).
+  [[nodiscard]] Coro<Connection<Protocol>> create_connection(ProtocolFactory protocol_factory, std::string host,
+                                                             int port, ConnectionOptions options);
   [[nodiscard]] Coro<Connection<Protocol>> create_connection(ProtocolFactory protocol_factory, std::string host,
                                                              int port);
   /// `loop.create_server(protocol_factory, host, port, ...)`: listens on every
   /// address of `host` ("" = all interfaces; port 0 picks a free port).
   /// OSError "error while attempting to bind on address ..." when taken.
   [[nodiscard]] Coro<std::shared_ptr<Server>> create_server(ProtocolFactory protocol_factory, std::string host,
-                                                            int port, ServerOptions options = {});
+                                                            int port, ServerOptions options);
+  [[nodiscard]] Coro<std::shared_ptr<Server>> create_server(ProtocolFactory protocol_factory, std::string host,
+                                                            int port);
   /// The same on a list of hosts (Python's `host=[...]`).
   [[nodiscard]] Coro<std::shared_ptr<Server>> create_server(ProtocolFactory protocol_factory,
                                                             std::vector<std::string> hosts, int port,
-                                                            ServerOptions options = {});
+                                                            ServerOptions options);
+  [[nodiscard]] Coro<std::shared_ptr<Server>> create_server(ProtocolFactory protocol_factory,
+                                                            std::vector<std::string> hosts, int port);
+  /// `loop.start_tls(transport, protocol, sslcontext, ...)`: upgrades an open
+  /// connection to TLS (ssl.hpp). `protocol` then receives the decrypted data;
+  /// the TLS transport returned replaces `transport` for the application
+  /// (`transport` must no longer be used directly). Returns once the handshake
+  /// is done; on failure or cancellation `transport` is closed and the error
+  /// thrown. TypeError when `sslcontext` is null.
+  [[nodiscard]] Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> transport,
+                                                           std::shared_ptr<Protocol> protocol,
+                                                           std::shared_ptr<ssl::SSLContext> sslcontext,
+                                                           StartTLSOptions options);
+  [[nodiscard]] Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> transport,
+                                                           std::shared_ptr<Protocol> protocol,
+                                                           std::shared_ptr<ssl::SSLContext> sslcontext);
   /// `loop.create_unix_connection(protocol_factory, path)`.
+  /// With `options.ssl`, TLS as create_connection's; `options.server_hostname`
+  /// is then required (ValueError "you have to pass server_hostname when using ssl").
+  [[nodiscard]] Coro<Connection<Protocol>> create_unix_connection(ProtocolFactory protocol_factory, std::string path,
+                                                                  ConnectionOptions options);
   [[nodiscard]] Coro<Connection<Protocol>> create_unix_connection(ProtocolFactory protocol_factory, std::string path);
   /// `loop.create_unix_server(protocol_factory, path, ...)`: an existing socket
   /// file at `path` is removed first, as CPython does.
   [[nodiscard]] Coro<std::shared_ptr<Server>> create_unix_server(ProtocolFactory protocol_factory, std::string path,
-                                                                 ServerOptions options = {});
+                                                                 ServerOptions options);
+  [[nodiscard]] Coro<std::shared_ptr<Server>> create_unix_server(ProtocolFactory protocol_factory, std::string path);
   /// `loop.create_datagram_endpoint(protocol_factory, local_addr, remote_addr)`:
   /// UDP. Addresses are numeric (resolve names with getaddrinfo first).
   [[nodiscard]] Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<DatagramProtocol>>>

@@ -40,6 +40,7 @@
 /// Thread safety: on the loop's thread only.
 #include <cstddef>
 #include <deque>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -138,6 +139,11 @@ class StreamReaderProtocol : public Protocol, public std::enable_shared_from_thi
   /// Completed when the connection is lost (`_get_close_waiter`).
   Future<void> closed();
   const StreamReader& reader() const noexcept { return reader_; }
+  /// True for a server's protocol (it runs client_connected_cb): start_tls
+  /// is then server side.
+  bool server_side() const noexcept { return static_cast<bool>(client_connected_cb_); }
+  /// After start_tls: the TLS transport replaces the plain one (`_replace_writer`).
+  void replace_transport(std::shared_ptr<Transport> transport);
 
  private:
   StreamReader reader_;
@@ -148,6 +154,7 @@ class StreamReaderProtocol : public Protocol, public std::enable_shared_from_thi
   AnyTask task_;
   bool paused_ = false;
   bool connection_lost_ = false;
+  bool over_ssl_ = false;  // eof_received() returns false over TLS, as CPython's
 };
 
 /// Writing to a stream (`asyncio.StreamWriter`): a transport plus drain().
@@ -173,6 +180,14 @@ class StreamWriter {
   /// Waits until the connection is closed (rethrows the error that closed it).
   [[nodiscard]] Coro<void> wait_closed() const;
   ExtraInfo get_extra_info(std::string_view name) const { return transport_->get_extra_info(name); }
+  /// `await writer.start_tls(sslcontext, server_hostname=..., ssl_handshake_timeout=...)`:
+  /// upgrades the connection to TLS once the write buffer is drained (server
+  /// side when this writer came from start_server). This handle then writes
+  /// through TLS and the reader reads decrypted data; other copies of the
+  /// writer made before keep the plain transport and must not be used.
+  /// Errors: loop.start_tls's (SSLError, ...); the connection is then closed.
+  [[nodiscard]] Coro<void> start_tls(std::shared_ptr<ssl::SSLContext> sslcontext, std::string server_hostname = {},
+                                     std::optional<std::chrono::duration<double>> ssl_handshake_timeout = {});
   const std::shared_ptr<Transport>& transport() const noexcept { return transport_; }
   explicit operator bool() const noexcept { return transport_ != nullptr; }
   /// `<StreamWriter transport=<...> reader=<...>>`.
@@ -188,23 +203,38 @@ class StreamWriter {
 /// (reader, writer) pair.
 [[nodiscard]] Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port,
                                                                           std::size_t limit = stream_default_limit);
+/// `asyncio.open_connection(host, port, ssl=..., server_hostname=..., ...)`: the
+/// keyword arguments of loop.create_connection (TLS: ssl.hpp).
+[[nodiscard]] Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port,
+                                                                          ConnectionOptions options,
+                                                                          std::size_t limit = stream_default_limit);
+// The overloads without options are plain functions (see events.hpp: g++ 12
+// and default arguments of class type in co_await expressions).
 /// `asyncio.start_server(client_connected_cb, host, port, ...)`: a TCP server;
 /// each connection runs `client_connected_cb(reader, writer)` as a task. An
-/// empty host listens on all interfaces; port 0 picks a free port.
+/// empty host listens on all interfaces; port 0 picks a free port. With
+/// `options.ssl` it serves TLS (ssl.hpp): the callback runs after the
+/// handshake; a client that fails it never reaches the callback.
 [[nodiscard]] Coro<std::shared_ptr<Server>> start_server(StreamReaderProtocol::ClientConnected client_connected_cb,
-                                                         std::string host, int port, ServerOptions options = {},
+                                                         std::string host, int port, ServerOptions options,
                                                          std::size_t limit = stream_default_limit);
+[[nodiscard]] Coro<std::shared_ptr<Server>> start_server(StreamReaderProtocol::ClientConnected client_connected_cb,
+                                                         std::string host, int port);
 /// The same on several hosts (Python's list of hosts).
 [[nodiscard]] Coro<std::shared_ptr<Server>> start_server(StreamReaderProtocol::ClientConnected client_connected_cb,
                                                          std::vector<std::string> hosts, int port,
-                                                         ServerOptions options = {},
+                                                         ServerOptions options,
                                                          std::size_t limit = stream_default_limit);
+[[nodiscard]] Coro<std::shared_ptr<Server>> start_server(StreamReaderProtocol::ClientConnected client_connected_cb,
+                                                         std::vector<std::string> hosts, int port);
 /// `asyncio.open_unix_connection(path)`.
 [[nodiscard]] Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(
     std::string path, std::size_t limit = stream_default_limit);
 /// `asyncio.start_unix_server(client_connected_cb, path)`.
 [[nodiscard]] Coro<std::shared_ptr<Server>> start_unix_server(StreamReaderProtocol::ClientConnected client_connected_cb,
-                                                              std::string path, ServerOptions options = {},
+                                                              std::string path, ServerOptions options,
                                                               std::size_t limit = stream_default_limit);
+[[nodiscard]] Coro<std::shared_ptr<Server>> start_unix_server(StreamReaderProtocol::ClientConnected client_connected_cb,
+                                                              std::string path);
 
 }  // namespace asyncio

@@ -51,6 +51,12 @@
 namespace asyncio {
 
 class BaseProtocol;
+namespace ssl {
+class SSLContext;
+class SSLObject;
+struct PeerCertificate;
+struct CipherInfo;
+}  // namespace ssl
 
 /// A socket address (Python's address tuple): host and port for IPv4/IPv6
 /// (`('127.0.0.1', 8888)`), or a path for a Unix socket (`port` is -1).
@@ -73,13 +79,28 @@ struct SocketAddress {
 };
 
 /// What `get_extra_info(name)` returns: nothing, an address ("peername",
-/// "sockname") or a descriptor ("socket", "pipe": the fd number, since C++ has no
-/// socket objects). `operator bool` is Python's `is not None`.
+/// "sockname"), a descriptor ("socket", "pipe": the fd number, since C++ has no
+/// socket objects), or on a TLS transport (ssl.hpp) the "ssl_object",
+/// "peercert", "cipher" and "sslcontext". `operator bool` is Python's `is not None`.
 class ExtraInfo {
  public:
   ExtraInfo() = default;
   ExtraInfo(SocketAddress a) : v_(std::move(a)) {}
   explicit ExtraInfo(int fd) : v_(fd) {}
+  ExtraInfo(std::shared_ptr<const ssl::SSLObject> o) : v_(std::move(o)) {}
+  ExtraInfo(std::shared_ptr<const ssl::PeerCertificate> c) : v_(std::move(c)) {}
+  ExtraInfo(std::shared_ptr<const ssl::CipherInfo> c) : v_(std::move(c)) {}
+  ExtraInfo(std::shared_ptr<ssl::SSLContext> c) : v_(std::move(c)) {}
+  /// "ssl_object"; std::bad_variant_access when this is not one.
+  const ssl::SSLObject& ssl_object() const { return *std::get<std::shared_ptr<const ssl::SSLObject>>(v_); }
+  /// "peercert" (Python's dict; empty when not verified).
+  const ssl::PeerCertificate& peercert() const { return *std::get<std::shared_ptr<const ssl::PeerCertificate>>(v_); }
+  /// "cipher" (Python's 3-tuple).
+  const ssl::CipherInfo& cipher() const { return *std::get<std::shared_ptr<const ssl::CipherInfo>>(v_); }
+  /// "sslcontext".
+  const std::shared_ptr<ssl::SSLContext>& sslcontext() const {
+    return std::get<std::shared_ptr<ssl::SSLContext>>(v_);
+  }
   explicit operator bool() const noexcept { return !std::holds_alternative<std::monostate>(v_); }
   /// The address; std::bad_variant_access when this is not one.
   const SocketAddress& address() const { return std::get<SocketAddress>(v_); }
@@ -89,7 +110,10 @@ class ExtraInfo {
   friend std::ostream& operator<<(std::ostream& os, const ExtraInfo& e);
 
  private:
-  std::variant<std::monostate, SocketAddress, int> v_;
+  std::variant<std::monostate, SocketAddress, int, std::shared_ptr<const ssl::SSLObject>,
+               std::shared_ptr<const ssl::PeerCertificate>, std::shared_ptr<const ssl::CipherInfo>,
+               std::shared_ptr<ssl::SSLContext>>
+      v_;
 };
 
 /// Base of all transports (`asyncio.BaseTransport`).
