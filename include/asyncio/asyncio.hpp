@@ -14,6 +14,7 @@
 #include "asyncio/repr.hpp"
 #include "asyncio/runners.hpp"
 #include "asyncio/server.hpp"
+#include "asyncio/ssl.hpp"
 #include "asyncio/streams.hpp"
 #include "asyncio/subprocess.hpp"
 #include "asyncio/taskgroups.hpp"
