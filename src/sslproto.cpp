@@ -151,7 +151,9 @@ void SSLProtocol::connection_lost(std::exception_ptr exc) {
   }
   state_ = State::UNWRAPPED;
   transport_.reset();
-  app_transport_.reset();  // breaks the protocol <-> app transport cycle
+  // Break the cycles: app transport -> this -> app protocol -> (its reader) -> app transport.
+  app_transport_.reset();
+  app_protocol_.reset();
   wakeup_waiter(exc);
   handshake_timer_.cancel();
   shutdown_timer_.cancel();
@@ -482,6 +484,7 @@ void SSLProtocol::set_write_buffer_limits(std::optional<std::size_t> high, std::
 }
 
 void SSLProtocol::control_app_writing() {
+  if (!app_protocol_) return;
   std::size_t size = get_write_buffer_size();
   if (size >= outgoing_high_ && !app_writing_paused_) {
     app_writing_paused_ = true;

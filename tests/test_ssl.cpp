@@ -130,13 +130,19 @@ TEST(SSL, HandshakeSucceedsAndTheConnectionCarriesData) {
   auto main = []() -> Coro<void> {
     auto server = co_await echo_server(server_context());
     int port = server->sockets()[0].port;
-    auto [reader, writer] = co_await asyncio::open_connection("localhost", port, tls(client_context()));
-    writer.write("hello over TLS");
-    co_await writer.drain();
-    EXPECT_EQ(co_await reader.readexactly(14), "hello over TLS");
-    EXPECT_TRUE(static_cast<bool>(writer.get_extra_info("peername")));  // the TCP transport's, through TLS
-    writer.close();
-    co_await writer.wait_closed();
+    std::weak_ptr<asyncio::Transport> weak;
+    {
+      auto [reader, writer] = co_await asyncio::open_connection("localhost", port, tls(client_context()));
+      weak = writer.transport();
+      writer.write("hello over TLS");
+      co_await writer.drain();
+      EXPECT_EQ(co_await reader.readexactly(14), "hello over TLS");
+      EXPECT_TRUE(static_cast<bool>(writer.get_extra_info("peername")));  // the TCP transport's, through TLS
+      writer.close();
+      co_await writer.wait_closed();
+    }
+    // Closed and let go: the TLS layer, its transport and the streams are freed (no cycle).
+    EXPECT_TRUE(weak.expired());
     server->close();
     co_await server->wait_closed();
   };
