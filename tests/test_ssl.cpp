@@ -527,6 +527,44 @@ TEST(SSL, AServerDropsAClientThatNeverHandshakes) {
   net::run(main());
 }
 
+TEST(SSL, AShutdownThePeerNeverAnswersTimesOut) {
+  // The server's application stops reading, so its TLS layer leaves the
+  // client's close_notify undecrypted and never answers it: the client's
+  // shutdown ends after ssl_shutdown_timeout with TimeoutError("SSL shutdown
+  // timed out"), which wait_closed() raises (CPython's _check_shutdown_timeout).
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    std::vector<std::shared_ptr<FlowRecorder>> made;
+    asyncio::ServerOptions server_options;
+    server_options.ssl = server_context();
+    auto server = co_await loop.create_server(
+        [&] {
+          made.push_back(std::make_shared<FlowRecorder>());
+          return made.back();
+        },
+        "127.0.0.1", 0, server_options);
+    auto options = tls(client_context());
+    options.ssl_shutdown_timeout = 0.2s;
+    auto [reader, writer] = co_await asyncio::open_connection("localhost", server->sockets()[0].port, options);
+    while (made.empty() || made[0]->transport == nullptr) co_await asyncio::sleep(1ms);
+    made[0]->transport->pause_reading();
+    writer.close();
+    bool caught = false;
+    try {
+      co_await writer.wait_closed();
+    } catch (const asyncio::TimeoutError& e) {
+      caught = true;
+      EXPECT_STREQ(e.what(), "SSL shutdown timed out");
+    }
+    EXPECT_TRUE(caught);
+    made[0]->transport->resume_reading();  // the server sees the end now
+    co_await made[0]->lost;
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
 // ---- misuse -----------------------------------------------------------------------
 
 TEST(SSL, MisuseGetsPythonsErrors) {

@@ -10,6 +10,7 @@
 #   noverify {}
 #   ConnectionAbortedError('SSL handshake is taking longer than 0.2 seconds: aborting the connection')
 #   last words b'' (a peer without close_notify: EOF, no error)
+#   TimeoutError('SSL shutdown timed out')
 #   ValueError('Cannot set verify_mode to CERT_NONE when check_hostname is enabled.')
 #   ValueError('server_hostname is only meaningful with ssl')
 #   ValueError('ssl_handshake_timeout is only meaningful with ssl')
@@ -88,6 +89,19 @@ async def main():
     print(data.decode(), await r.read())
     w.close()
     srv.close(); await srv.wait_closed()
+
+    class Deaf(asyncio.Protocol):  # never reads: the client's close_notify stays unanswered
+        def connection_made(self, transport):
+            transport.pause_reading()
+    srv = await asyncio.get_running_loop().create_server(Deaf, "127.0.0.1", 0, ssl=server_context())
+    r, w = await asyncio.open_connection("localhost", srv.sockets[0].getsockname()[1],
+                                         ssl=ssl.create_default_context(cafile=cert), ssl_shutdown_timeout=0.2)
+    w.close()
+    try:
+        await w.wait_closed()
+    except TimeoutError as e:
+        print(repr(e))
+    srv.close()
 
     try:
         ssl.create_default_context().verify_mode = ssl.CERT_NONE
