@@ -107,6 +107,13 @@ TEST(TourReport, ShowsTheCpuTableWithTheLoopThreadsAndProcessesTimelines) {
   const Element* cpu = by_id(*doc, "cpu");
   ASSERT_NE(cpu, nullptr);
   EXPECT_GE(all(*cpu, "tr").size(), 5u);  // header and one row per way of running
+  // The same table as Markdown for the tutorial (tools/docs.py --figures): a header,
+  // its rule and the same rows, one Markdown row per HTML row.
+  std::string md = read_file(kDir / "cpu.md");
+  std::size_t md_rows = 0;
+  for (std::size_t i = 0; (i = md.find("\n|", i)) != std::string::npos; ++i) ++md_rows;
+  EXPECT_EQ(md_rows, all(*cpu, "tr").size() + 1) << md;
+  EXPECT_NE(md.find("| way | C++ seconds | speed-up |"), std::string::npos) << md;
   auto figures = all(*cpu, "figure", "timeline");
   ASSERT_EQ(figures.size(), 3u);
   EXPECT_EQ(lane_kinds(*figures[0]), (std::set<std::string>{"task"}));

@@ -18,7 +18,8 @@ fenced block: its region NAME when it marks one, else the whole file
   <!-- end figure -->
 
 Figures are machine-dependent, so only `--figures DIR` rewrites them (from the
-report directory DIR, stamped with the date and the machine); `--check` only
+report directory DIR, stamped with the time the report wrote each file and this
+machine's name and CPU: run it where the report ran); `--check` only
 verifies that each figure marker names a known figure and that the files the
 generated text points to exist.
 
@@ -149,11 +150,14 @@ def figure_files(name: str) -> list[str]:
     return []
 
 
-def render_figure(root: Path, chapter: Path, name: str, report: Path, stamp: str) -> list[str]:
+def render_figure(root: Path, chapter: Path, name: str, report: Path) -> list[str]:
     files = figure_files(name)
     for f in files:
         if not (report / f).is_file():
             raise DocsError(chapter.relative_to(root), 0, f"figure {name}: {report / f} is not in the report")
+    # Measured when the report wrote the file; on this machine (run --figures where the report ran).
+    stamp = machine_stamp(datetime.datetime.fromtimestamp((report / files[0]).stat().st_mtime,
+                                                          datetime.timezone.utc))
     figures = root / "docs" / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     out: list[str] = []
@@ -176,7 +180,7 @@ class Result:
     included: set[str]
 
 
-def process(root: Path, chapter: Path, figures_from: Path | None = None, stamp: str = "") -> Result:
+def process(root: Path, chapter: Path, figures_from: Path | None = None) -> Result:
     lines = chapter.read_text().splitlines()
     rel = chapter.relative_to(root)
     out: list[str] = []
@@ -216,7 +220,7 @@ def process(root: Path, chapter: Path, figures_from: Path | None = None, stamp: 
                     raise DocsError(rel, i + 1, f"unknown figure '{name}' (cpu-table, cpu-loop, cpu-threads, "
                                     "cpu-processes, timeline-EXAMPLE)")
                 if figures_from is not None:
-                    new = [""] + render_figure(root, chapter, name, figures_from, stamp) + [""]
+                    new = [""] + render_figure(root, chapter, name, figures_from) + [""]
         except DocsError as e:
             errors.append(str(e).replace(":0:", f":{i + 1}:"))
         if new != old:
@@ -256,14 +260,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="also require every examples/*.cpp to be included in some chapter")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    stamp = machine_stamp() if args.figures else ""
     figures_from = args.figures.resolve() if args.figures else None
     problems: list[str] = []
     included: set[str] = set()
     for chapter in chapters(root):
         if not chapter.exists():
             continue
-        result = process(root, chapter, figures_from, stamp)
+        result = process(root, chapter, figures_from)
         included |= result.included
         if args.check:
             problems += result.errors

@@ -83,6 +83,23 @@ std::string figure(const std::string& svg, const std::string& caption) {
          (caption.empty() ? "" : "<p class=\"muted\">" + xml_escape(caption) + "</p>\n");
 }
 
+// The cpu table as Markdown (DIR/cpu.md), for the tutorial's figure marker
+// `<!-- figure cpu-table -->` (tools/docs.py --figures DIR).
+std::string cpu_markdown(const CpuReport& r) {
+  std::string md = fmt::format("{} times the product 1 × 2 × … × {} on {} cores (load average {:.2f} before the "
+                               "run; {}).\n\n| way | C++ seconds | speed-up |",
+                               r.options.count, r.options.n - 1, r.cores, r.load_average,
+                               r.results_equal ? "every way computed the same numbers" : "RESULTS DIFFER");
+  md += r.python_version.empty() ? "\n|---|---|---|\n" : " CPython " + r.python_version + " seconds |\n|---|---|---|---|\n";
+  double base = r.rows.empty() ? 0 : r.rows.front().seconds;
+  for (const auto& row : r.rows) {
+    md += fmt::format("| {} | {:.3f} | {:.2f}× |", row.name, row.seconds, row.seconds > 0 ? base / row.seconds : 0.0);
+    if (!r.python_version.empty()) md += row.python_seconds ? fmt::format(" {:.3f} |", *row.python_seconds) : " - |";
+    md += "\n";
+  }
+  return md;
+}
+
 std::string cpu_section(const ReportData& data, const fs::path& dir) {
   std::string h = "<section id=\"cpu\"><h2>CPU-bound work: concurrency is not parallelism</h2>\n";
   if (data.cpu) {
@@ -101,6 +118,7 @@ std::string cpu_section(const ReportData& data, const fs::path& dir) {
       h += "</tr>\n";
     }
     h += "</tbody></table>\n";
+    write_file(dir / "cpu.md", cpu_markdown(r));
     if (!r.python_note.empty()) h += "<p class=\"muted\">" + xml_escape(r.python_note) + "</p>\n";
   }
   if (data.cpu_timelines) {
