@@ -6,9 +6,12 @@
 #include <png.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -122,6 +125,40 @@ TEST(TourReport, ShowsTheCpuTableWithTheLoopThreadsAndProcessesTimelines) {
   EXPECT_EQ(lane_kinds(*figures[1]), (std::set<std::string>{"task", "thread"}));
   EXPECT_EQ(lane_kinds(*figures[2]), (std::set<std::string>{"task", "process"}));
   for (auto* f : figures) EXPECT_FALSE(all(*f, "rect", "run").empty());
+}
+
+// The tutorial's chapters (docs/N_*.md) rendered by md4c next to the report, linked from
+// its nav, with this report's figures: the cpu table it measured, the timeline of an
+// example it ran, and a note for an example it did not run (await_tasks).
+TEST(TourReport, RendersTheTutorialChaptersWithTheReportsOwnFigures) {
+  auto doc = xml_lite::parse(read_file(report_path()), true);
+  const Element* nav = by_id(*doc, "tutorial");
+  ASSERT_NE(nav, nullptr);
+  std::vector<std::string> files;
+  for (auto* a : all(*nav, "a", "chapter")) files.push_back(a->attr("href"));
+  std::vector<std::string> expected;
+  for (const auto& e : fs::directory_iterator(fs::path(ASYNCIO_SOURCE_DIR) / "docs"))
+    if (std::isdigit(static_cast<unsigned char>(e.path().filename().string()[0])) && e.path().extension() == ".md")
+      expected.push_back("tutorial/" + e.path().stem().string() + ".html");
+  std::sort(expected.begin(), expected.end());
+  ASSERT_GE(expected.size(), 4u);
+  EXPECT_EQ(files, expected);
+  for (const auto& f : files) ASSERT_TRUE(fs::exists(kDir / f)) << f;
+
+  auto concepts = xml_lite::parse(read_file(kDir / "tutorial/1_concepts.html"), true);
+  auto tables = all(*concepts, "table");
+  ASSERT_EQ(tables.size(), 1u);  // the cpu table, from this report's cpu.md
+  EXPECT_EQ(all(*tables[0], "tr").size(), all(*by_id(*doc, "cpu"), "tr").size());
+  auto code = all(*concepts, "code", "language-cpp");
+  ASSERT_FALSE(code.empty());  // factorial.cpp, spliced by tools/docs.py
+  EXPECT_EQ(code[0]->text, read_file(fs::path(ASYNCIO_SOURCE_DIR) / "examples/factorial.cpp"));
+
+  std::string asyncio_html = read_file(kDir / "tutorial/2_asyncio.html");
+  EXPECT_NE(asyncio_html.find("<img src=\"../taskgroup.svg\""), std::string::npos);  // ran: its timeline
+  EXPECT_EQ(asyncio_html.find("../await_tasks.svg"), std::string::npos);             // not run: a note
+  EXPECT_NE(asyncio_html.find("Figure timeline-await_tasks: not measured by this report"), std::string::npos);
+  EXPECT_EQ(asyncio_html.find("figures/"), std::string::npos);  // never the figures measured elsewhere
+  EXPECT_NE(asyncio_html.find("href=\"3_sync_primitives.html\""), std::string::npos);
 }
 
 // Counts the pixels of an RGB(A) PNG that are clearly coloured (not white or grey).

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "chapters.hpp"
 #include "timeline/timeline.hpp"
 
 namespace fs = std::filesystem;
@@ -178,13 +179,24 @@ std::string write_report(const std::string& dir_name, const ReportData& data) {
                    data.examples.size(), same, differs, other);
   h += "<nav>";
   if (data.cpu || data.cpu_timelines) h += "<a href=\"#cpu\">CPU-bound</a>";
-  h += "<a href=\"#examples\">Examples</a></nav>\n<p class=\"muted\">Timelines: blue bars run, orange bars are "
+  h += "<a href=\"#examples\">Examples</a>";
+  // The tutorial's chapters, rendered with this report's figures (chapters.hpp): after the
+  // sections, which write the figures (DIR/cpu.md, DIR/NAME.svg) that the chapters show.
+  std::string sections;
+  if (!data.cpu) fs::remove(dir / "cpu.md");  // an earlier report's table is not this one's
+  if (data.cpu || data.cpu_timelines) sections += cpu_section(data, dir);
+  sections += "<section id=\"examples\"><h2>Examples: the talk's programs in C++</h2>\n";
+  for (const auto& r : data.examples) sections += example_article(r, dir);
+  sections += "</section>\n";
+  std::string chapter_links;
+  for (const auto& c : render_chapters(ASYNCIO_SOURCE_DIR "/docs", dir.string(), ASYNCIO_SOURCE_DIR))
+    chapter_links += "<a class=\"chapter\" href=\"" + xml_escape(c.file) + "\">" + xml_escape(c.title) + "</a>";
+  if (!chapter_links.empty()) h += "<span id=\"tutorial\">Tutorial: " + chapter_links + "</span>";
+  h += "</nav>\n<p class=\"muted\">Timelines: blue bars run, orange bars are "
        "ready but waiting for the thread, thin bars wait (their colour says on what); hover for details.</p>\n"
        "</header>\n<main>\n";
-  if (data.cpu || data.cpu_timelines) h += cpu_section(data, dir);
-  h += "<section id=\"examples\"><h2>Examples: the talk's programs in C++</h2>\n";
-  for (const auto& r : data.examples) h += example_article(r, dir);
-  h += "</section>\n</main>\n<script>";
+  h += sections;
+  h += "</main>\n<script>";
   h += kScript;
   h += "</script>\n</body></html>\n";
   fs::path index = dir / "index.html";
