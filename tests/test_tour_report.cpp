@@ -159,6 +159,9 @@ TEST(TourReport, RendersTheTutorialChaptersWithTheReportsOwnFigures) {
   EXPECT_NE(asyncio_html.find("Figure timeline-await_tasks: not measured by this report"), std::string::npos);
   EXPECT_EQ(asyncio_html.find("figures/"), std::string::npos);  // never the figures measured elsewhere
   EXPECT_NE(asyncio_html.find("href=\"3_sync_primitives.html\""), std::string::npos);
+  // Headings carry GitHub's anchors, so the chapters' #links work in the report too.
+  EXPECT_NE(asyncio_html.find("href=\"#c-coroutine-pitfalls\""), std::string::npos);
+  EXPECT_NE(asyncio_html.find("<h2 id=\"c-coroutine-pitfalls\">C++ coroutine pitfalls</h2>"), std::string::npos);
 }
 
 // Counts the pixels of an RGB(A) PNG that are clearly coloured (not white or grey).

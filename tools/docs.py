@@ -47,7 +47,8 @@ INCLUDE_RE = re.compile(r"^<!-- include (\S+)((?: \w+=\S+)*) -->\s*$")
 END_INCLUDE = "<!-- end include -->"
 FIGURE_RE = re.compile(r"^<!-- figure (\S+) -->\s*$")
 END_FIGURE = "<!-- end figure -->"
-LINK_RE = re.compile(r"\]\(([^)\s#]+)(#[^)]*)?\)")
+LINK_RE = re.compile(r"\]\(([^)\s#]*)(#[^)]*)?\)")
+HEADING_RE = re.compile(r"^#{1,6} (.*)$")
 REGION_MARK = {".cpp": "//", ".hpp": "//", ".py": "#"}
 LANGUAGE = {".cpp": "cpp", ".hpp": "cpp", ".py": "python"}
 
@@ -171,6 +172,20 @@ def render_figure(root: Path, chapter: Path, name: str, report: Path) -> list[st
     return out + ["", f"*Figure {name}: {stamp}, by `asyncio-tour report` and `tools/docs.py --figures`.*"]
 
 
+def anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation but - and _ dropped, spaces as -."""
+    out: set[str] = set()
+    fence = False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fence = not fence
+        m = None if fence else HEADING_RE.match(line)
+        if m:
+            out.add("".join(c for c in re.sub(r"<[^>]*>", "", m.group(1)).lower().replace(" ", "-")
+                            if c.isalnum() or c in "-_"))
+    return out
+
+
 # ---- chapters -----------------------------------------------------------------------------------
 
 @dataclass
@@ -235,11 +250,16 @@ def process(root: Path, chapter: Path, figures_from: Path | None = None) -> Resu
         if fence:
             continue
         for m in LINK_RE.finditer(line):
-            target = m.group(1)
+            target, fragment = m.group(1), m.group(2)
             if re.match(r"^[a-z]+:", target):
                 continue
-            if not (chapter.parent / target).exists() and not (figures_from and "figures/" in target):
+            path = chapter.parent / target if target else chapter
+            if not path.exists() and not (figures_from and "figures/" in target):
                 errors.append(f"{rel}:{n}: broken link '{target}'")
+            elif fragment and path.suffix == ".md":
+                text = "\n".join(out) if path == chapter else path.read_text()
+                if fragment[1:] not in anchors(text):
+                    errors.append(f"{rel}:{n}: broken link '{target}{fragment}': no such heading")
     return Result("\n".join(out) + "\n", errors, included)
 
 

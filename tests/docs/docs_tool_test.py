@@ -113,6 +113,17 @@ class DocsToolTest(unittest.TestCase):
         self.assertIn("docs/1_x.md:1: broken link '2_gone.md'", err)
         self.assertIn("docs/1_x.md:2: '<!-- include examples/hello.cpp -->' has no '<!-- end include -->'", err)
 
+    def test_a_link_to_a_missing_heading_is_reported(self):
+        (self.root / "docs" / "2_y.md").write_text("# Two\n\n## C++ pitfalls: `co_await`\n")
+        self.chapter("""\
+            # X
+            [ok](2_y.md#c-pitfalls-co_await) [ok](#x) [bad](2_y.md#pitfalls) [bad](#nope)
+            """)
+        rc, err = self.run_tool("--check")
+        self.assertEqual(rc, 1)
+        self.assertEqual(err.splitlines(), ["docs/1_x.md:2: broken link '2_y.md#pitfalls': no such heading",
+                                            "docs/1_x.md:2: broken link '#nope': no such heading"])
+
     def test_an_example_included_nowhere_is_reported(self):
         self.chapter("# nothing\n")
         self.assertEqual(self.run_tool("--check"), (0, ""))

@@ -4,6 +4,7 @@
 #include <md4c-html.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -35,12 +36,38 @@ std::string figure_markdown(const std::string& name, const fs::path& report) {
   return body + "\n*Figure " + name + ": measured on this machine by this report.*\n";
 }
 
+// GitHub's heading anchors (what the chapters' `#links` name): the heading's text in lower
+// case, without tags or punctuation but `-` and `_`, spaces as `-`.
+std::string slug(const std::string& inner_html) {
+  static const std::regex tag("<[^>]*>");
+  std::string text = std::regex_replace(inner_html, tag, ""), out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_') out += static_cast<char>(std::tolower(c));
+    else if (c == ' ') out += '-';
+  }
+  return out;
+}
+
+// md4c writes headings without ids: give each its GitHub anchor.
+std::string add_heading_ids(const std::string& html) {
+  static const std::regex heading("<h([1-6])>([^\n]*?)</h\\1>");
+  std::string out;
+  auto last = html.cbegin();
+  for (std::sregex_iterator it(html.begin(), html.end(), heading), end; it != end; ++it) {
+    const std::smatch& m = *it;
+    out.append(last, m[0].first);
+    out += "<h" + m[1].str() + " id=\"" + slug(m[2].str()) + "\">" + m[2].str() + "</h" + m[1].str() + ">";
+    last = m[0].second;
+  }
+  return out.append(last, html.cend());
+}
+
 std::string md_to_html(const std::string& md) {
   std::string html;
   auto sink = [](const MD_CHAR* text, MD_SIZE size, void* out) { static_cast<std::string*>(out)->append(text, size); };
   if (md_html(md.data(), static_cast<MD_SIZE>(md.size()), sink, &html, MD_DIALECT_GITHUB, MD_HTML_FLAG_XHTML) != 0)
     throw std::runtime_error("md4c could not render a chapter");
-  return html;
+  return add_heading_ids(html);
 }
 
 const char* const kChapterCss = R"CSS(
