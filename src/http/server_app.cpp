@@ -161,6 +161,8 @@ struct Application::Route {
 
 Application::Application() = default;
 Application::~Application() = default;
+Application::Application(Application&&) noexcept = default;
+Application& Application::operator=(Application&&) noexcept = default;
 
 void Application::add_route(std::string method, std::string path, Handler handler) {
   if (path.empty() || path.front() != '/')

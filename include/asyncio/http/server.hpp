@@ -155,6 +155,9 @@ class Application {
   ~Application();
   Application(const Application&) = delete;
   Application& operator=(const Application&) = delete;
+  /// Movable until an AppRunner serves it (the runner keeps its address).
+  Application(Application&&) noexcept;
+  Application& operator=(Application&&) noexcept;
 
   /// `app.router.add_route(method, path, handler)`; "*" matches any method.
   /// ValueError when `path` does not start with '/' or has an unbalanced '{'.
