@@ -170,10 +170,8 @@ int main(int argc, char** argv) {
   if (!args.empty() && args[0] == "serve") {
     if (args.size() > 2) latency = std::stod(args[2]);
     int port = args.size() > 1 ? std::stoi(args[1]) : 8765;
-    fmt::print("ready {}\n", port);
-    std::fflush(stdout);
     web::Application app = latency_app();
-    asyncio::run(web::serve_until_signal(app, "127.0.0.1", port, latency_options(), false));
+    asyncio::run(web::serve_until_signal(app, "127.0.0.1", port, latency_options()));  // prints the banner
   } else if (!args.empty()) {
     int port = std::stoi(args.at(0));
     int n = std::stoi(args.at(1));

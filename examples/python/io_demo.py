@@ -5,7 +5,7 @@
 # (N downloads, at most LIMIT at once, a Semaphore). Twin of examples/io_demo.cpp.
 #
 #   python3 io_demo.py                      # its own latency server, 100 downloads, the four ways
-#   python3 io_demo.py serve PORT [LATENCY] # only the latency server (prints "ready")
+#   python3 io_demo.py serve PORT [LATENCY] # only the latency server, until SIGINT/SIGTERM (PORT 0: any)
 #   python3 io_demo.py PORT N [WAY...]      # against a running server; WAY: sync threads processes asyncio
 #   python3 io_demo.py PORT N scale [LIMIT] # N downloads with asyncio, at most LIMIT (2000) at once
 # Needs requests and aiohttp (Debian: python3-requests python3-aiohttp, /usr/bin/python3).
@@ -96,7 +96,11 @@ def main(argv):
     if argv[:1] == ["serve"]:
         port = int(argv[1])
         latency = float(argv[2]) if len(argv) > 2 else 0.1
-        asyncio.run(serve(port, latency, lambda p: print("ready", p, flush=True)))
+        banner = "======== Running on http://127.0.0.1:{} ========\n(Press CTRL+C to quit)"  # web.run_app's
+        try:
+            asyncio.run(serve(port, latency, lambda p: print(banner.format(p), flush=True)))
+        except KeyboardInterrupt:
+            pass
     elif argv:
         port, n, ways = int(argv[0]), int(argv[1]), argv[2:] or ["sync", "threads", "processes", "asyncio"]
         if ways[0] == "scale":
