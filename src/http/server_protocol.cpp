@@ -1,7 +1,7 @@
 // The HTTP/1.x server protocol (server_protocol.hpp).
 #include "http/server_protocol.hpp"
 
-#include <cstdio>
+#include <charconv>
 #include <ctime>
 #include <utility>
 
@@ -28,8 +28,9 @@ std::string_view http_date() {
 
 void append_number(std::string& out, std::size_t n) {
   char buf[24];
-  int len = std::snprintf(buf, sizeof buf, "%zu", n);
-  out.append(buf, static_cast<std::size_t>(len));
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  (void)ec;  // 24 characters hold any size_t
+  out.append(buf, end);
 }
 
 HttpProtocol& self_of(http_parser* p) {
