@@ -16,6 +16,8 @@
 //   ('HTTP/1.1 200 OK', 'abcde')
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -578,6 +580,44 @@ TEST(HttpServer, AClientThatGoesAwayCancelsItsHandlerAndCleanupAbortsAfterItsTim
     EXPECT_EQ(rest, "");
     co_await close(s);
   }());
+}
+
+TEST(HttpServer, SigtermMakesServeUntilSignalShutDownGracefully) {
+  web::Application app;
+  add_routes(app);
+  net::run([&]() -> Coro<void> {
+    // A free port: listen on port 0, note it, let it go.
+    int port = 0;
+    {
+      web::AppRunner probe(app);
+      co_await probe.start("127.0.0.1", 0);
+      port = probe.port();
+      co_await probe.cleanup();
+    }
+    auto serving = asyncio::create_task(web::serve_until_signal(app, "127.0.0.1", port, {}, false));
+    Conn c;
+    for (int attempt = 0;; ++attempt) {  // until it listens
+      try {
+        c = co_await connect(port);
+        break;
+      } catch (const asyncio::ConnectionRefusedError&) {
+        if (attempt == 100) throw;
+      }
+      co_await asyncio::sleep(0.01);
+    }
+    Reply r = co_await exchange(c, get("/page/9"));
+    EXPECT_EQ(r.body, "page 9 q=");
+    ::kill(::getpid(), SIGTERM);  // the loop's handler stops the server; the process lives on
+    co_await serving;             // returns (no exception) once cleanup() is done
+    {
+      bool closed_ = co_await closed_by_server(c);
+      EXPECT_TRUE(closed_);  // the idle keep-alive connection was closed
+    }
+    co_await close(c);
+  }());
+  struct sigaction now {};
+  ::sigaction(SIGTERM, nullptr, &now);
+  EXPECT_EQ(now.sa_handler, SIG_DFL);  // the handlers are removed after
 }
 
 }  // namespace
