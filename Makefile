@@ -5,7 +5,7 @@ TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 PREFIX     ?= /usr/local
 
-.PHONY: all deps build tour test twins bench soak sanitize tsan install clean
+.PHONY: all deps build tour test twins bench soak sanitize tsan install clean docs
 
 all: build
 
@@ -52,6 +52,13 @@ tsan: deps
 	  -DASYNCIO_ENABLE_TSAN=ON -DASYNCIO_BUILD_BENCH=OFF -DASYNCIO_BUILD_EXAMPLES=OFF >/dev/null
 	@cmake --build $(TSAN_BUILD) -j $(JOBS)
 	@ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -L threads
+
+# The API reference from the headers (Doxygen): $(BUILD)/api/html/index.html.
+# Doxygen's warnings go to $(BUILD)/api/warnings.log.
+docs:
+	@mkdir -p $(BUILD)/api
+	@ASYNCIO_API_DIR=$(BUILD)/api doxygen tools/Doxyfile
+	@echo "The API reference: $(BUILD)/api/html/index.html"
 
 # Headers, libasyncio.a/.so, the CMake package and asyncio.pc under $(PREFIX)
 # (`make install PREFIX=$$HOME/.local`); the build tree's libraries are installed as they are.

@@ -6,9 +6,12 @@
 #include <png.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -107,6 +110,13 @@ TEST(TourReport, ShowsTheCpuTableWithTheLoopThreadsAndProcessesTimelines) {
   const Element* cpu = by_id(*doc, "cpu");
   ASSERT_NE(cpu, nullptr);
   EXPECT_GE(all(*cpu, "tr").size(), 5u);  // header and one row per way of running
+  // The same table as Markdown for the tutorial (tools/docs.py --figures): a header,
+  // its rule and the same rows, one Markdown row per HTML row.
+  std::string md = read_file(kDir / "cpu.md");
+  std::size_t md_rows = 0;
+  for (std::size_t i = 0; (i = md.find("\n|", i)) != std::string::npos; ++i) ++md_rows;
+  EXPECT_EQ(md_rows, all(*cpu, "tr").size() + 1) << md;
+  EXPECT_NE(md.find("| way | C++ seconds | speed-up |"), std::string::npos) << md;
   auto figures = all(*cpu, "figure", "timeline");
   ASSERT_EQ(figures.size(), 3u);
   EXPECT_EQ(lane_kinds(*figures[0]), (std::set<std::string>{"task"}));
@@ -115,6 +125,44 @@ TEST(TourReport, ShowsTheCpuTableWithTheLoopThreadsAndProcessesTimelines) {
   EXPECT_EQ(lane_kinds(*figures[1]), (std::set<std::string>{"task", "thread"}));
   EXPECT_EQ(lane_kinds(*figures[2]), (std::set<std::string>{"task", "process"}));
   for (auto* f : figures) EXPECT_FALSE(all(*f, "rect", "run").empty());
+}
+
+// The tutorial's chapters (docs/N_*.md) rendered by md4c next to the report, linked from
+// its nav, with this report's figures: the cpu table it measured, the timeline of an
+// example it ran, and a note for an example it did not run (await_tasks).
+TEST(TourReport, RendersTheTutorialChaptersWithTheReportsOwnFigures) {
+  auto doc = xml_lite::parse(read_file(report_path()), true);
+  const Element* nav = by_id(*doc, "tutorial");
+  ASSERT_NE(nav, nullptr);
+  std::vector<std::string> files;
+  for (auto* a : all(*nav, "a", "chapter")) files.push_back(a->attr("href"));
+  std::vector<std::string> expected;
+  for (const auto& e : fs::directory_iterator(fs::path(ASYNCIO_SOURCE_DIR) / "docs"))
+    if (std::isdigit(static_cast<unsigned char>(e.path().filename().string()[0])) && e.path().extension() == ".md")
+      expected.push_back("tutorial/" + e.path().stem().string() + ".html");
+  std::sort(expected.begin(), expected.end());
+  ASSERT_GE(expected.size(), 4u);
+  EXPECT_EQ(files, expected);
+  for (const auto& f : files) ASSERT_TRUE(fs::exists(kDir / f)) << f;
+
+  auto concepts = xml_lite::parse(read_file(kDir / "tutorial/1_concepts.html"), true);
+  auto tables = all(*concepts, "table");
+  ASSERT_EQ(tables.size(), 1u);  // the cpu table, from this report's cpu.md
+  EXPECT_EQ(all(*tables[0], "tr").size(), all(*by_id(*doc, "cpu"), "tr").size());
+  // factorial.cpp, spliced by tools/docs.py, is one of the chapter's C++ blocks, verbatim.
+  const std::string factorial = read_file(fs::path(ASYNCIO_SOURCE_DIR) / "examples/factorial.cpp");
+  auto code = all(*concepts, "code", "language-cpp");
+  EXPECT_EQ(std::count_if(code.begin(), code.end(), [&](const Element* c) { return c->text == factorial; }), 1);
+
+  std::string asyncio_html = read_file(kDir / "tutorial/2_asyncio.html");
+  EXPECT_NE(asyncio_html.find("<img src=\"../taskgroup.svg\""), std::string::npos);  // ran: its timeline
+  EXPECT_EQ(asyncio_html.find("../await_tasks.svg"), std::string::npos);             // not run: a note
+  EXPECT_NE(asyncio_html.find("Figure timeline-await_tasks: not measured by this report"), std::string::npos);
+  EXPECT_EQ(asyncio_html.find("figures/"), std::string::npos);  // never the figures measured elsewhere
+  EXPECT_NE(asyncio_html.find("href=\"3_sync_primitives.html\""), std::string::npos);
+  // Headings carry GitHub's anchors, so the chapters' #links work in the report too.
+  EXPECT_NE(asyncio_html.find("href=\"#c-coroutine-pitfalls\""), std::string::npos);
+  EXPECT_NE(asyncio_html.find("<h2 id=\"c-coroutine-pitfalls\">C++ coroutine pitfalls</h2>"), std::string::npos);
 }
 
 // Counts the pixels of an RGB(A) PNG that are clearly coloured (not white or grey).

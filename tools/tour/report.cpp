@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "chapters.hpp"
 #include "timeline/timeline.hpp"
 
 namespace fs = std::filesystem;
@@ -83,6 +84,23 @@ std::string figure(const std::string& svg, const std::string& caption) {
          (caption.empty() ? "" : "<p class=\"muted\">" + xml_escape(caption) + "</p>\n");
 }
 
+// The cpu table as Markdown (DIR/cpu.md), for the tutorial's figure marker
+// `<!-- figure cpu-table -->` (tools/docs.py --figures DIR).
+std::string cpu_markdown(const CpuReport& r) {
+  std::string md = fmt::format("{} times the product 1 × 2 × … × {} on {} cores (load average {:.2f} before the "
+                               "run; {}).\n\n| way | C++ seconds | speed-up |",
+                               r.options.count, r.options.n - 1, r.cores, r.load_average,
+                               r.results_equal ? "every way computed the same numbers" : "RESULTS DIFFER");
+  md += r.python_version.empty() ? "\n|---|---|---|\n" : " CPython " + r.python_version + " seconds |\n|---|---|---|---|\n";
+  double base = r.rows.empty() ? 0 : r.rows.front().seconds;
+  for (const auto& row : r.rows) {
+    md += fmt::format("| {} | {:.3f} | {:.2f}× |", row.name, row.seconds, row.seconds > 0 ? base / row.seconds : 0.0);
+    if (!r.python_version.empty()) md += row.python_seconds ? fmt::format(" {:.3f} |", *row.python_seconds) : " - |";
+    md += "\n";
+  }
+  return md;
+}
+
 std::string cpu_section(const ReportData& data, const fs::path& dir) {
   std::string h = "<section id=\"cpu\"><h2>CPU-bound work: concurrency is not parallelism</h2>\n";
   if (data.cpu) {
@@ -101,6 +119,7 @@ std::string cpu_section(const ReportData& data, const fs::path& dir) {
       h += "</tr>\n";
     }
     h += "</tbody></table>\n";
+    write_file(dir / "cpu.md", cpu_markdown(r));
     if (!r.python_note.empty()) h += "<p class=\"muted\">" + xml_escape(r.python_note) + "</p>\n";
   }
   if (data.cpu_timelines) {
@@ -160,13 +179,24 @@ std::string write_report(const std::string& dir_name, const ReportData& data) {
                    data.examples.size(), same, differs, other);
   h += "<nav>";
   if (data.cpu || data.cpu_timelines) h += "<a href=\"#cpu\">CPU-bound</a>";
-  h += "<a href=\"#examples\">Examples</a></nav>\n<p class=\"muted\">Timelines: blue bars run, orange bars are "
+  h += "<a href=\"#examples\">Examples</a>";
+  // The tutorial's chapters, rendered with this report's figures (chapters.hpp): after the
+  // sections, which write the figures (DIR/cpu.md, DIR/NAME.svg) that the chapters show.
+  std::string sections;
+  if (!data.cpu) fs::remove(dir / "cpu.md");  // an earlier report's table is not this one's
+  if (data.cpu || data.cpu_timelines) sections += cpu_section(data, dir);
+  sections += "<section id=\"examples\"><h2>Examples: the talk's programs in C++</h2>\n";
+  for (const auto& r : data.examples) sections += example_article(r, dir);
+  sections += "</section>\n";
+  std::string chapter_links;
+  for (const auto& c : render_chapters(ASYNCIO_SOURCE_DIR "/docs", dir.string(), ASYNCIO_SOURCE_DIR))
+    chapter_links += "<a class=\"chapter\" href=\"" + xml_escape(c.file) + "\">" + xml_escape(c.title) + "</a>";
+  if (!chapter_links.empty()) h += "<span id=\"tutorial\">Tutorial: " + chapter_links + "</span>";
+  h += "</nav>\n<p class=\"muted\">Timelines: blue bars run, orange bars are "
        "ready but waiting for the thread, thin bars wait (their colour says on what); hover for details.</p>\n"
        "</header>\n<main>\n";
-  if (data.cpu || data.cpu_timelines) h += cpu_section(data, dir);
-  h += "<section id=\"examples\"><h2>Examples: the talk's programs in C++</h2>\n";
-  for (const auto& r : data.examples) h += example_article(r, dir);
-  h += "</section>\n</main>\n<script>";
+  h += sections;
+  h += "</main>\n<script>";
   h += kScript;
   h += "</script>\n</body></html>\n";
   fs::path index = dir / "index.html";

@@ -4,7 +4,10 @@
 // each example with its output, its verdict against its Python twin and its
 // timeline; the cpu table and the timelines that make concurrency versus
 // parallelism visible (one loop thread interleaving, pool threads side by
-// side, worker processes). Each timeline is also written as DIR/NAME.svg.
+// side, worker processes). Each timeline is also written as DIR/NAME.svg,
+// the cpu table as DIR/cpu.md, and the tutorial's chapters as
+// DIR/tutorial/N_*.html with those figures in them (chapters.hpp), linked from
+// the page's nav.
 //
 // The page's script sets `data-report-ready="<number of timelines>"` on <html>
 // once it has laid the page out: the headless-browser test reads that flag.
