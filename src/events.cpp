@@ -130,18 +130,20 @@ void report_never_awaited(const TaskCore& coro) {
 
 void throw_nan_delay() { throw ValueError("Invalid delay: NaN (not a number)"); }
 
-void HandleBase::run(Runnable* r) {
-  auto* h = static_cast<HandleBase*>(r);
-  if (!h->cancelled_) {
-    try {
-      h->invoke_(h);
-    } catch (...) {
-      report(t_running_loop, ExceptionContext{std::string("Exception in callback ") + h->what_,
-                                              std::current_exception(), {}, {}});
-    }
-  }
-  h->release();
-}
+const RunnableOps HandleBase::kOps{
+    [](Runnable* r) {
+      auto* h = static_cast<HandleBase*>(r);
+      if (!h->cancelled_) {
+        try {
+          h->invoke_(h);
+        } catch (...) {
+          report(t_running_loop, ExceptionContext{std::string("Exception in callback ") + h->what_,
+                                                  std::current_exception(), {}, {}});
+        }
+      }
+      h->release();
+    },
+    [](Runnable* r) noexcept { static_cast<HandleBase*>(r)->release(); }};
 
 }  // namespace detail
 
@@ -272,10 +274,7 @@ void EventLoop::run_ready(std::size_t n) {
     while (n-- > 0) run_debug(ready_.pop());
     return;
   }
-  while (n-- > 0) {
-    detail::Runnable* r = ready_.pop();
-    r->run_(r);
-  }
+  while (n-- > 0) ready_.pop()->run();
 }
 
 void EventLoop::run_debug(detail::Runnable* r) {
@@ -284,12 +283,11 @@ void EventLoop::run_debug(detail::Runnable* r) {
     return;
   }
   std::string what, resumed;
-  if (r->run_ == &detail::TaskCore::step_entry) {
-    const auto& task = *static_cast<detail::TaskCore*>(static_cast<detail::DoneCallback*>(r));
-    what = detail::task_repr(task);
-    resumed = detail::describe_step(task);
-  } else if (r->run_ == &detail::HandleBase::run) {
-    what = std::string("<Handle ") + static_cast<detail::HandleBase*>(r)->what_ + ">";
+  if (const detail::TaskCore* task = r->as_task()) {
+    what = detail::task_repr(*task);
+    resumed = detail::describe_step(*task);
+  } else if (const detail::HandleBase* h = detail::HandleBase::from(r)) {
+    what = std::string("<Handle ") + h->what_ + ">";
   } else {
     what = "<done callback>";
   }
@@ -312,19 +310,18 @@ void EventLoop::run_debug(detail::Runnable* r) {
 void EventLoop::run_traced(detail::Runnable* r) {
   detail::Tracer* tr = tracer_;
   if (tr == nullptr) {
-    r->run_(r);
+    r->run();
     return;
   }
   // The tasks this callback wakes become ready now: the picture shows them
   // ready-but-not-running until their step (trace.hpp).
   std::size_t before = ready_.size();
-  r->run_(r);
+  r->run();
   if (tracer_ == nullptr) return;
   std::int64_t now = now_ns();
   for (std::size_t k = ready_.size(); k-- > before;) {
     detail::Runnable* woken = ready_.from_back(ready_.size() - 1 - k);
-    if (woken->run_ == &detail::TaskCore::step_entry)
-      tr->task_ready(static_cast<detail::TaskCore*>(static_cast<detail::DoneCallback*>(woken))->id(), now);
+    if (const detail::TaskCore* task = woken->as_task()) tr->task_ready(task->id(), now);
   }
 }
 
@@ -503,15 +500,9 @@ void EventLoop::close() {
     for (auto* h : ts_queue_) ready_.push(h);
     ts_queue_.clear();
   }
-  // What is still scheduled will not run: drop the references it holds.
-  while (!ready_.empty()) {
-    detail::Runnable* r = ready_.pop();
-    if (r->run_ == &detail::HandleBase::run) {
-      static_cast<detail::HandleBase*>(r)->release();
-    } else if (r->run_ == &detail::UserCallback::invoke) {
-      delete static_cast<detail::UserCallback*>(static_cast<detail::DoneCallback*>(r));
-    }  // a task: abandoned below
-  }
+  // What is still scheduled will not run: each entry releases what it holds
+  // (a task's step holds nothing: the task is abandoned below).
+  while (!ready_.empty()) ready_.pop()->drop();
   for (auto* h : timers_) {
     if (h->cancelled()) uncount_cancelled();
     h->in_heap_ = false;
@@ -527,12 +518,7 @@ void EventLoop::close() {
   for (auto* t : pending) t->abandon_pending();
   for (auto* t : pending) t->release();
   // Frames destroyed above may have scheduled callbacks; drop them too.
-  while (!ready_.empty()) {
-    detail::Runnable* r = ready_.pop();
-    if (r->run_ == &detail::HandleBase::run) static_cast<detail::HandleBase*>(r)->release();
-    else if (r->run_ == &detail::UserCallback::invoke)
-      delete static_cast<detail::UserCallback*>(static_cast<detail::DoneCallback*>(r));
-  }
+  while (!ready_.empty()) ready_.pop()->drop();
   tracer_ = nullptr;  // written below, once libuv is closed (issue 8, defect 9)
   dump_signal_.reset();  // closed here, freed by the uv_run below
   signals_.reset();  // closes the signal watchers; libuv restores SIG_DFL

@@ -66,6 +66,10 @@ void TaskCore::step_entry(Runnable* r) {
   static_cast<TaskCore*>(static_cast<DoneCallback*>(r))->step();
 }
 
+const RunnableOps TaskCore::kStepOps{&TaskCore::step_entry, &drop_nothing, [](Runnable* r) noexcept {
+                                       return static_cast<TaskCore*>(static_cast<DoneCallback*>(r));
+                                     }};
+
 void TaskCore::step() {
   LoopCore* loop = loop_;
   if (state_ != FutureState::pending) return;  // a stale wakeup cannot happen; be safe

@@ -48,7 +48,7 @@ Timeout::~Timeout() { handle_.cancel(); }
 Timeout timeout(double seconds) {
   auto& loop = get_running_loop();
   // Python: timeout_at(loop.time() + delay); when() returns that sum.
-  return Timeout(Timeout::Nanoseconds{detail::deadline_after(loop.now_ns(), detail::delay_to_ns(seconds))},
+  return Timeout(Timeout::Nanoseconds{detail::deadline_in(loop.now_ns(), seconds)},
                  loop.time() + seconds);
 }
 

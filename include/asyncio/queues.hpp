@@ -72,11 +72,13 @@ struct QueueWaiter : EntryAwaiter, DoneCallback {
   QueueCore* queue;
   bool is_put;
   QueueWaiter(QueueCore* q, bool put) noexcept
-      : DoneCallback(&QueueWaiter::on_wake), queue(q), is_put(put) {}
+      : DoneCallback(kOps), queue(q), is_put(put) {}
   QueueWaiter(QueueWaiter&& o) noexcept
-      : EntryAwaiter(std::move(o)), DoneCallback(&QueueWaiter::on_wake), queue(o.queue),
+      : EntryAwaiter(std::move(o)), DoneCallback(kOps), queue(o.queue),
         is_put(o.is_put) {}
   static void on_wake(Runnable* r);
+  /// Runs on_wake; dropped, nothing (the node lives in the awaiting coroutine's frame).
+  static const RunnableOps kOps;
 };
 
 /// The untyped part of a queue: sizes, waiters, unfinished tasks, shutdown.

@@ -112,7 +112,7 @@ class TaskGroup {
   struct Child;
   std::string creation_error() const;
   void track(detail::TaskCore& task);
-  static void on_task_done_entry(detail::Runnable* r);
+  static const detail::RunnableOps kChildOps;
   void on_task_done(Child& c);
   void abort();
   void unlink(Child* c) noexcept;

@@ -554,11 +554,14 @@ class GatherCore;
 
 /// gather's done callback on one child: one node per child inside the gather
 /// state (no allocation per child). Holds a counted reference to the child.
+/// Run: `_done_callback(child)`. Dropped (the loop closes with it queued):
+/// counts the child as finished without touching the gather's result, so the
+/// last node still drops the children's reference and the state is freed.
 struct GatherNode final : DoneCallback {
-  GatherNode() noexcept : DoneCallback(&GatherNode::fire) {}
+  GatherNode() noexcept : DoneCallback(kOps) {}
   FutureCore* child = nullptr;
   GatherCore* owner = nullptr;
-  static void fire(Runnable* r);
+  static const RunnableOps kOps;
 };
 
 /// gather's bookkeeping, whatever the result types [tasks._GatheringFuture and
@@ -595,6 +598,10 @@ class GatherCore {
   bool cancel_children(const std::string& msg);
   /// `_done_callback(fut)` for the child of `node`.
   void on_child_done(GatherNode& node);
+  /// `node` will never run (GatherNode's drop).
+  void on_child_dropped() noexcept {
+    if (++nfinished_ == nfuts_) drop_children_ref();  // may destroy *this
+  }
   std::size_t size() const noexcept { return nfuts_; }
 
  protected:
@@ -1049,12 +1056,6 @@ Coro<WaitResult<F>> wait_impl(std::vector<F> fs, std::optional<std::int64_t> tim
   co_return out;
 }
 
-template <class Rep, class Period>
-std::int64_t to_ns(std::chrono::duration<Rep, Period> d) {
-  return delay_to_ns(d);
-}
-inline std::int64_t seconds_to_ns(double s) { return delay_to_ns(s); }
-
 }  // namespace detail
 
 /// `asyncio.wait(fs, return_when=...)`: waits until the tasks/futures in `fs`
@@ -1084,7 +1085,7 @@ template <std::ranges::input_range R, class Rep, class Period>
 Coro<WaitResult<std::ranges::range_value_t<R>>> wait(R&& fs, std::chrono::duration<Rep, Period> timeout,
                                                      ReturnWhen return_when = ALL_COMPLETED) {
   using F = std::ranges::range_value_t<R>;
-  return detail::wait_impl(std::vector<F>(std::ranges::begin(fs), std::ranges::end(fs)), detail::to_ns(timeout),
+  return detail::wait_impl(std::vector<F>(std::ranges::begin(fs), std::ranges::end(fs)), detail::delay_to_ns(timeout),
                            return_when);
 }
 template <std::ranges::input_range R>
@@ -1093,7 +1094,7 @@ Coro<WaitResult<std::ranges::range_value_t<R>>> wait(R&& fs, double timeout_seco
                                                      ReturnWhen return_when = ALL_COMPLETED) {
   using F = std::ranges::range_value_t<R>;
   return detail::wait_impl(std::vector<F>(std::ranges::begin(fs), std::ranges::end(fs)),
-                           detail::seconds_to_ns(timeout_seconds), return_when);
+                           detail::delay_to_ns(timeout_seconds), return_when);
 }
 /// `asyncio.wait({t1, t2}, ...)` with tasks of different result types.
 inline Coro<WaitResult<AnyTask>> wait(std::initializer_list<AnyTask> fs, ReturnWhen return_when = ALL_COMPLETED) {
@@ -1102,11 +1103,11 @@ inline Coro<WaitResult<AnyTask>> wait(std::initializer_list<AnyTask> fs, ReturnW
 template <class Rep, class Period>
 Coro<WaitResult<AnyTask>> wait(std::initializer_list<AnyTask> fs, std::chrono::duration<Rep, Period> timeout,
                                ReturnWhen return_when = ALL_COMPLETED) {
-  return detail::wait_impl(std::vector<AnyTask>(fs), detail::to_ns(timeout), return_when);
+  return detail::wait_impl(std::vector<AnyTask>(fs), detail::delay_to_ns(timeout), return_when);
 }
 inline Coro<WaitResult<AnyTask>> wait(std::initializer_list<AnyTask> fs, double timeout_seconds,
                                       ReturnWhen return_when = ALL_COMPLETED) {
-  return detail::wait_impl(std::vector<AnyTask>(fs), detail::seconds_to_ns(timeout_seconds), return_when);
+  return detail::wait_impl(std::vector<AnyTask>(fs), detail::delay_to_ns(timeout_seconds), return_when);
 }
 
 // ---- wait_for ----------------------------------------------------------------------
@@ -1144,11 +1145,11 @@ Coro<await_value_t<A>> wait_for_impl(A aw, std::optional<std::int64_t> timeout_n
 /// less cancels at once; `std::nullopt` means no timeout.
 template <detail::Awaitable A, class Rep, class Period>
 Coro<detail::await_value_t<A>> wait_for(A&& aw, std::chrono::duration<Rep, Period> timeout) {
-  return detail::wait_for_impl<std::remove_cvref_t<A>>(std::forward<A>(aw), detail::to_ns(timeout));
+  return detail::wait_for_impl<std::remove_cvref_t<A>>(std::forward<A>(aw), detail::delay_to_ns(timeout));
 }
 template <detail::Awaitable A>
 Coro<detail::await_value_t<A>> wait_for(A&& aw, double timeout_seconds) {
-  return detail::wait_for_impl<std::remove_cvref_t<A>>(std::forward<A>(aw), detail::seconds_to_ns(timeout_seconds));
+  return detail::wait_for_impl<std::remove_cvref_t<A>>(std::forward<A>(aw), detail::delay_to_ns(timeout_seconds));
 }
 template <detail::Awaitable A>
 Coro<detail::await_value_t<A>> wait_for(A&& aw, std::nullopt_t) {
@@ -1365,7 +1366,7 @@ auto as_completed(R&& aws) {
 template <std::ranges::input_range R, class Rep, class Period>
   requires detail::Awaitable<std::ranges::range_reference_t<R>>
 auto as_completed(R&& aws, std::chrono::duration<Rep, Period> timeout) {
-  return detail::as_completed_impl(std::forward<R>(aws), detail::to_ns(timeout));
+  return detail::as_completed_impl(std::forward<R>(aws), detail::delay_to_ns(timeout));
 }
 
 }  // namespace asyncio

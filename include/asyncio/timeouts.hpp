@@ -126,7 +126,7 @@ class Timeout {
 /// form. RuntimeError outside a running loop.
 template <class Rep, class Period>
 [[nodiscard]] Timeout timeout(std::chrono::duration<Rep, Period> delay) {
-  return Timeout(Timeout::Nanoseconds{detail::deadline_after(get_running_loop().now_ns(), detail::delay_to_ns(delay))});
+  return Timeout(Timeout::Nanoseconds{detail::deadline_in(get_running_loop().now_ns(), delay)});
 }
 /// `asyncio.timeout(seconds)`.
 [[nodiscard]] Timeout timeout(double seconds);
