@@ -3,7 +3,6 @@
 
 #include <uv.h>
 
-#include <cxxabi.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -101,12 +100,35 @@ bool loop_is_running_elsewhere(std::uint64_t serial) noexcept {
   return false;
 }
 
-std::string primitive_name(const std::type_info& type) {
-  int status = 0;
-  char* name = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
-  std::string out = status == 0 && name != nullptr ? name : type.name();
-  std::free(name);
-  return out;
+// ---- the loop's core: ready queue and task list ----
+
+void ReadyQueue::grow() {
+  std::size_t cap = capacity_ ? capacity_ * 2 : 1024;
+  auto* buf = static_cast<Runnable**>(std::malloc(cap * sizeof(Runnable*)));
+  if (buf == nullptr) throw std::bad_alloc();
+  std::size_t n = size();
+  for (std::size_t i = 0; i < n; ++i) buf[i] = buf_[(head_ + i) & (capacity_ - 1)];
+  std::free(buf_);
+  buf_ = buf;
+  capacity_ = cap;
+  head_ = 0;
+  tail_ = n;
+}
+
+void LoopCore::link_task(TaskCore* t) noexcept {
+  t->next_task_ = nullptr;
+  t->prev_task_ = tasks_tail_;
+  (tasks_tail_ ? tasks_tail_->next_task_ : tasks_head_) = t;
+  tasks_tail_ = t;
+  ++task_count_;
+}
+
+void LoopCore::unlink_task(TaskCore* t) noexcept {
+  if (t->prev_task_ == nullptr && tasks_head_ != t) return;  // not linked
+  (t->prev_task_ ? t->prev_task_->next_task_ : tasks_head_) = t->next_task_;
+  (t->next_task_ ? t->next_task_->prev_task_ : tasks_tail_) = t->prev_task_;
+  t->prev_task_ = t->next_task_ = nullptr;
+  --task_count_;
 }
 
 bool loop_is_open(const LoopCore* loop) noexcept {
@@ -130,20 +152,21 @@ void report_never_awaited(const TaskCore& coro) {
 
 void throw_nan_delay() { throw ValueError("Invalid delay: NaN (not a number)"); }
 
-const RunnableOps HandleBase::kOps{
-    [](Runnable* r) {
-      auto* h = static_cast<HandleBase*>(r);
-      if (!h->cancelled_) {
-        try {
-          h->invoke_(h);
-        } catch (...) {
-          report(t_running_loop, ExceptionContext{std::string("Exception in callback ") + h->what_,
-                                                  std::current_exception(), {}, {}});
-        }
-      }
-      h->release();
-    },
-    [](Runnable* r) noexcept { static_cast<HandleBase*>(r)->release(); }};
+void HandleBase::run_entry(Runnable* r) {
+  auto* h = static_cast<HandleBase*>(r);
+  if (!h->cancelled_) {
+    try {
+      h->invoke_(h);
+    } catch (...) {
+      report(t_running_loop, ExceptionContext{std::string("Exception in callback ") + h->what_,
+                                              std::current_exception(), {}, {}});
+    }
+  }
+  h->release();
+}
+
+const RunnableOps HandleBase::kOps{&HandleBase::run_entry,
+                                   [](Runnable* r) noexcept { static_cast<HandleBase*>(r)->release(); }};
 
 }  // namespace detail
 

@@ -5,19 +5,6 @@
 
 namespace asyncio::detail {
 
-void ReadyQueue::grow() {
-  std::size_t cap = capacity_ ? capacity_ * 2 : 1024;
-  auto* buf = static_cast<Runnable**>(std::malloc(cap * sizeof(Runnable*)));
-  if (buf == nullptr) throw std::bad_alloc();
-  std::size_t n = size();
-  for (std::size_t i = 0; i < n; ++i) buf[i] = buf_[(head_ + i) & (capacity_ - 1)];
-  std::free(buf_);
-  buf_ = buf;
-  capacity_ = cap;
-  head_ = 0;
-  tail_ = n;
-}
-
 void FutureCore::free_callbacks() noexcept {
   // Callbacks that will never be scheduled: each kind releases what it holds.
   for (DoneCallback* cb = cb_head_; cb != nullptr;) {

@@ -31,15 +31,6 @@ const char* state_value(Timeout::State s) {
 
 }  // namespace
 
-bool detail::is_cancelled_error(const std::exception_ptr& e) noexcept {
-  try {
-    std::rethrow_exception(e);
-  } catch (const CancelledError&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
 
 Timeout::Timeout(std::optional<double> when) : when_ns_(to_ns(when)), when_s_(when) {}
 

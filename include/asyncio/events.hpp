@@ -127,6 +127,7 @@ class HandleBase : public Runnable, public Pooled {
   const char* what_ = "callback";
 
  private:
+  static void run_entry(Runnable* r);  // kOps.run
   InvokeFn invoke_;
   DropFn drop_;
   std::atomic<std::uint32_t> refs_{1};
@@ -245,30 +246,19 @@ inline double ns_to_seconds(std::int64_t ns) noexcept {
 class Handle {
  public:
   Handle() noexcept = default;
-  explicit Handle(detail::HandleBase* p) noexcept : p_(p) {}  // adopts a reference
-  Handle(const Handle& o) noexcept : p_(o.p_) {
-    if (p_) p_->add_ref();
-  }
-  Handle(Handle&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
-  Handle& operator=(Handle o) noexcept {
-    std::swap(p_, o.p_);
-    return *this;
-  }
-  ~Handle() {
-    if (p_) p_->release();
-  }
+  explicit Handle(detail::HandleBase* p) noexcept : p_(detail::Ref<detail::HandleBase>::adopt(p)) {}  // adopts a reference
   /// Cancels the callback (no effect once it has run). Loop thread only.
   void cancel() noexcept {
     if (p_) p_->cancel();
   }
   bool cancelled() const noexcept { return p_ && p_->cancelled(); }
-  explicit operator bool() const noexcept { return p_ != nullptr; }
+  explicit operator bool() const noexcept { return static_cast<bool>(p_); }
   /// Gives up the reference this Handle holds (library internals).
-  detail::HandleBase* detach() noexcept { return std::exchange(p_, nullptr); }
+  detail::HandleBase* detach() noexcept { return p_.detach(); }
   friend std::ostream& operator<<(std::ostream& os, const Handle& h);
 
  protected:
-  detail::HandleBase* p_ = nullptr;
+  detail::Ref<detail::HandleBase> p_;
 };
 
 /// A callback scheduled by `call_later`/`call_at` (asyncio.TimerHandle).
@@ -560,7 +550,6 @@ class EventLoop final : public detail::LoopCore {
   std::shared_ptr<AbstractExecutor> default_executor_;
   std::unique_ptr<detail::Tracer> tracer_owner_;
   std::unique_ptr<detail::DumpSignal, detail::DumpSignalCloser> dump_signal_;
-  std::string trace_path_;
 
   std::mutex ts_mutex_;
   std::vector<detail::HandleBase*> ts_queue_;

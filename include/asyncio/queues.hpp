@@ -60,6 +60,7 @@
 #include "asyncio/detail/waiters.hpp"
 #include "asyncio/exceptions.hpp"
 #include "asyncio/locks.hpp"
+#include "asyncio/repr.hpp"
 
 namespace asyncio {
 namespace detail {
@@ -173,15 +174,6 @@ class QueueCore {
   LoopBinding binding_;
 };
 
-/// Prints an item like Python's repr in a list: strings quoted.
-template <class T>
-void print_item(std::ostream& os, const T& v) {
-  if constexpr (std::is_convertible_v<const T&, std::string_view>) {
-    os << '\'' << std::string_view(v) << '\'';
-  } else {
-    print_value(os, v);
-  }
-}
 
 /// Storage policies (CPython's overridable `_init`, `_put`, `_get`).
 template <class T>
@@ -369,7 +361,7 @@ class BasicQueue : public QueueCore {
       q.store_.for_each([&](const T& v) {
         if (!first) os << ", ";
         first = false;
-        print_item(os, v);
+        py_repr_to(os, v);
       });
       os << ']';
     }

@@ -53,18 +53,7 @@ P& taken_check(P& p) {
 class AnyTask {
  public:
   AnyTask() noexcept = default;
-  explicit AnyTask(detail::TaskCore* p) noexcept : p_(p) {
-    if (p_) p_->add_ref();
-  }
-  AnyTask(const AnyTask& o) noexcept : AnyTask(o.p_) {}
-  AnyTask(AnyTask&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
-  AnyTask& operator=(AnyTask o) noexcept {
-    std::swap(p_, o.p_);
-    return *this;
-  }
-  ~AnyTask() {
-    if (p_) p_->release();
-  }
+  explicit AnyTask(detail::TaskCore* p) noexcept : p_(detail::Ref<detail::TaskCore>::share(p)) {}
 
   bool done() const { return core().done(); }
   bool cancelled() const { return core().cancelled(); }
@@ -98,7 +87,7 @@ class AnyTask {
     return detail::remove_done_callbacks_equal<std::decay_t<F>, AnyTask>(core(), fn);
   }
 
-  explicit operator bool() const noexcept { return p_ != nullptr; }
+  explicit operator bool() const noexcept { return static_cast<bool>(p_); }
   friend bool operator==(const AnyTask& a, const AnyTask& b) noexcept { return a.p_ == b.p_; }
   friend auto operator<=>(const AnyTask& a, const AnyTask& b) noexcept { return a.p_ <=> b.p_; }
   friend std::ostream& operator<<(std::ostream& os, const AnyTask& t);
@@ -109,7 +98,7 @@ class AnyTask {
   }
 
  protected:
-  detail::TaskCore* p_ = nullptr;
+  detail::Ref<detail::TaskCore> p_;
 };
 
 /// A scheduled coroutine returning T; see the file comment.
@@ -121,7 +110,7 @@ class Task : public AnyTask {
   /// Adopts a reference to the promise of a started task.
   static Task adopt(detail::Promise<T>* p) noexcept {
     Task t;
-    t.p_ = p;
+    t.p_ = detail::Ref<detail::TaskCore>::adopt(p);
     return t;
   }
 
@@ -218,13 +207,12 @@ Task<T> create_task(Coro<T> coro, std::string_view name = {}) {
 }
 
 namespace detail {
+/// Wraps any awaitable in a coroutine [Python's `_wrap_awaitable`], so that
+/// `create_task(sleep(1s, 3))` works as `asyncio.create_task(asyncio.sleep(1, 3))`
+/// does (and ensure_future, TaskGroup::create_task of an awaitable).
 template <class A>
-using await_result_t = decltype(std::declval<A&>().await_resume());
-/// Wraps any awaitable in a coroutine, so that `create_task(sleep(1s, 3))`
-/// works as `asyncio.create_task(asyncio.sleep(1, 3))` does.
-template <class A>
-Coro<std::remove_cvref_t<await_result_t<A>>> await_as_coro(A awaitable) {
-  co_return co_await awaitable;
+Coro<await_value_t<A>> wrap_awaitable(A aw) {
+  co_return co_await std::move(aw);
 }
 }  // namespace detail
 
@@ -232,7 +220,7 @@ Coro<std::remove_cvref_t<await_result_t<A>>> await_as_coro(A awaitable) {
 template <class A>
   requires requires(A& a) { a.await_ready(); }
 auto create_task(A awaitable, std::string_view name = {}) {
-  return create_task(detail::await_as_coro(std::move(awaitable)), name);
+  return create_task(detail::wrap_awaitable(std::move(awaitable)), name);
 }
 
 template <class T>
@@ -251,14 +239,6 @@ AnyTask current_task();
 std::vector<AnyTask> all_tasks();
 
 namespace detail {
-
-/// `sleep(0)`: yields to the loop for exactly one iteration [tasks.__sleep0].
-struct YieldAwaiter {
-  TaskCore* task = nullptr;
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h);
-  void await_resume() { task->throw_if_cancel_requested(); }
-};
 
 /// The future behind `sleep(delay)`: completed by a timer (one allocation from
 /// the pool for both, as CPython allocates a future and a TimerHandle).
@@ -387,11 +367,6 @@ template <class A>
 concept ForeignAwaitable = Awaitable<A> && !is_coro_v<std::remove_cvref_t<A>> &&
                            !is_task_v<std::remove_cvref_t<A>> && !is_future_v<std::remove_cvref_t<A>> &&
                            !std::derived_from<std::remove_cvref_t<A>, AnyTask>;
-
-template <class A>
-Coro<await_value_t<A>> wrap_awaitable(A aw) {
-  co_return co_await std::move(aw);
-}
 
 /// Typed access to the state behind a Task<T> or Future<T> handle, through
 /// its FutureCore (the combinators keep children as FutureCore pointers).
@@ -760,18 +735,7 @@ class GatheringFuture {
  public:
   using value_type = R;
   GatheringFuture() noexcept = default;
-  explicit GatheringFuture(detail::GatherFuture<R>* p) noexcept : p_(p) {}  // adopts a reference
-  GatheringFuture(const GatheringFuture& o) noexcept : p_(o.p_) {
-    if (p_) p_->add_ref();
-  }
-  GatheringFuture(GatheringFuture&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
-  GatheringFuture& operator=(GatheringFuture o) noexcept {
-    std::swap(p_, o.p_);
-    return *this;
-  }
-  ~GatheringFuture() {
-    if (p_) p_->release();
-  }
+  explicit GatheringFuture(detail::GatherFuture<R>* p) noexcept : p_(detail::Ref<detail::GatherFuture<R>>::adopt(p)) {}  // adopts a reference
 
   bool done() const { return impl().done(); }
   bool cancelled() const { return impl().cancelled(); }
@@ -833,7 +797,7 @@ class GatheringFuture {
   };
   [[nodiscard]] TakeAwaiter take() && { return TakeAwaiter{{&impl(), nullptr}, *this}; }
 
-  explicit operator bool() const noexcept { return p_ != nullptr; }
+  explicit operator bool() const noexcept { return static_cast<bool>(p_); }
   friend bool operator==(const GatheringFuture& a, const GatheringFuture& b) noexcept { return a.p_ == b.p_; }
   friend std::ostream& operator<<(std::ostream& os, const GatheringFuture& g) {
     return os << (g.p_ ? g.p_->repr() : std::string("<_GatheringFuture empty>"));
@@ -844,7 +808,7 @@ class GatheringFuture {
   }
 
  private:
-  detail::GatherFuture<R>* p_ = nullptr;
+  detail::Ref<detail::GatherFuture<R>> p_;
 };
 
 /// The type of `gather(a, b, ...)` whose children return T...: `GatherOf<int, std::string>`

@@ -34,6 +34,7 @@
 #include <utility>
 
 #include "asyncio/detail/frame_pool.hpp"
+#include "asyncio/detail/ref.hpp"
 #include "asyncio/exceptions.hpp"
 
 namespace asyncio {
@@ -226,8 +227,6 @@ class FutureCore {
   /// for a task whose coroutine let CancelledError out (gather then builds
   /// `CancelledError('')`).
   std::string gather_cancel_message() const { return cancelled_exc_ ? std::string() : cancel_message(); }
-  /// True for a task (false for a plain future or an inline coroutine).
-  bool is_task() const noexcept { return is_task_; }
 
   /// True when the exception has not been retrieved (reported when the future
   /// goes away, as asyncio's `_log_traceback`).
@@ -236,7 +235,7 @@ class FutureCore {
 
   /// `<Future pending>`-style description (result printing is the typed part's).
   std::string state_name() const;
-  /// True when this is a task's state (a TaskCore).
+  /// True for a task (false for a plain future or an inline coroutine's state).
   bool is_task_core() const noexcept { return is_task_; }
 
  protected:
