@@ -612,12 +612,14 @@ TEST(LoopClose, DropsAQueuedGatherNode) {
   {
     asyncio::EventLoop loop(true);
     asyncio::Task<int> child;
-    auto main = loop.create_task([&]() -> asyncio::Coro<> {
+    // The lambda outlives its coroutine (a temporary's captures would not).
+    auto body = [&]() -> asyncio::Coro<> {
       child = asyncio::create_task(returns(7));
       auto g = asyncio::gather(child);
       loop.stop();
       co_await g;
-    }());
+    };
+    auto main = loop.create_task(body());
     loop.run_forever();  // main ran up to `co_await g`; the child is queued
     one_iteration(loop);  // the child ran; gather's node on it is queued
     child_done_before_close = child.done();
@@ -634,14 +636,15 @@ TEST(LoopClose, DropsAQueuedTaskGroupChild) {
   {
     asyncio::EventLoop loop(true);
     asyncio::Task<int> child;
-    auto main = loop.create_task([&]() -> asyncio::Coro<> {
+    auto body = [&]() -> asyncio::Coro<> {
       asyncio::TaskGroup tg;
       co_await tg.async_with([&]() -> asyncio::Coro<> {
         child = tg.create_task(returns(7));
         loop.stop();
         co_return;
       });
-    }());
+    };
+    auto main = loop.create_task(body());
     loop.run_forever();  // main waits in the group's exit; the child is queued
     one_iteration(loop);  // the child ran; the group's node on it is queued
     child_done_before_close = child.done();
