@@ -176,6 +176,12 @@ struct EventLoop::Uv {
   uv_loop_t loop;
   uv_timer_t wakeup;  // bounds a blocking poll by the first timer's deadline
   uv_async_t async;   // woken by call_soon_threadsafe; unreferenced except while blocking
+  // Runs inside uv_run after libuv's timers and pending callbacks, just before
+  // it computes how long to block: if one of those callbacks made something of
+  // ours ready (a curl timer finishing a transfer, any uv timer of the I/O
+  // layers), uv_stop() makes the poll return at once instead of blocking until
+  // the next I/O event. Unreferenced: it never keeps the loop alive.
+  uv_prepare_t ready_guard;
 };
 
 EventLoop::EventLoop(bool virtual_time) : virtual_time_(virtual_time), uv_(std::make_unique<Uv>()) {
@@ -184,6 +190,12 @@ EventLoop::EventLoop(bool virtual_time) : virtual_time_(virtual_time), uv_(std::
   uv_timer_init(&uv_->loop, &uv_->wakeup);
   uv_async_init(&uv_->loop, &uv_->async, [](uv_async_t*) {});
   uv_unref(reinterpret_cast<uv_handle_t*>(&uv_->async));
+  uv_prepare_init(&uv_->loop, &uv_->ready_guard);
+  uv_->ready_guard.data = this;
+  uv_prepare_start(&uv_->ready_guard, [](uv_prepare_t* h) {
+    if (!static_cast<EventLoop*>(h->data)->ready_.empty()) uv_stop(h->loop);
+  });
+  uv_unref(reinterpret_cast<uv_handle_t*>(&uv_->ready_guard));
   virtual_now_ = real_now_ns();
   last_poll_ns_ = virtual_now_;
   detail::t_live_loops.push_back(this);
@@ -549,6 +561,7 @@ void EventLoop::close() {
   detail::close_leftover_handles(&uv_->loop, debug_);
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->wakeup), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&uv_->async), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&uv_->ready_guard), nullptr);
   uv_run(&uv_->loop, UV_RUN_DEFAULT);
   if (uv_loop_close(&uv_->loop) != 0) {
     // Handles of ours still open (a stream not closed): walk and close them.

@@ -6,6 +6,7 @@
 
 #include "asyncio/exceptions.hpp"
 #include "asyncio/server.hpp"
+#include "asyncio/trace.hpp"
 
 namespace asyncio {
 namespace detail {
@@ -68,14 +69,19 @@ struct StreamWait {
     w.bind(t_running_loop);
     task = &suspend_on(w, h);
     state.waiter = &w;
+    trace_await_label(*t_running_loop, w, "stream read");  // what traces and timelines show
   }
   void await_resume() {
+    if (task != nullptr) trace_forget_label(*task->loop(), w);
     if (state.waiter == &w) state.waiter = nullptr;
     task->throw_if_cancel_requested();
     w.result();
   }
   ~StreamWait() {
-    if (state.waiter == &w) state.waiter = nullptr;  // the frame was destroyed while waiting
+    if (state.waiter == &w) {  // the frame was destroyed while waiting
+      state.waiter = nullptr;
+      if (task != nullptr && task->loop() != nullptr) trace_forget_label(*task->loop(), w);
+    }
   }
 };
 
@@ -359,6 +365,7 @@ Coro<void> StreamReaderProtocol::drain_helper() {
   auto waiter = get_running_loop().create_future<void>();
   drain_waiters_.push_back(waiter);
   std::exception_ptr exc;
+  detail::ScopedAwaitLabel label(*detail::t_running_loop, waiter.impl(), "stream drain");
   try {
     co_await waiter;
   } catch (...) {

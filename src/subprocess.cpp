@@ -7,6 +7,7 @@
 
 #include <ostream>
 
+#include "asyncio/trace.hpp"
 #include "process.hpp"
 #include "stream_transport.hpp"
 #include "uv_handle.hpp"
@@ -129,6 +130,7 @@ Coro<int> Process::wait() {
   if (st->returncode) co_return *st->returncode;
   Future<int> exited = st->loop->create_future<int>();
   st->waiters.push_back(exited);
+  detail::ScopedAwaitLabel label(*detail::t_running_loop, exited.impl(), "child process");
   co_return co_await exited;
 }
 

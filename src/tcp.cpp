@@ -172,13 +172,18 @@ Coro<std::shared_ptr<Server>> EventLoop::create_server(ProtocolFactory protocol_
     h.initialized(nullptr, &detail::ServerState::on_leftover);
     uv_os_fd_t fd;
     uv_fileno(h.handle(), &fd);
+    // Bound here rather than with uv_tcp_bind, which always sets SO_REUSEADDR:
+    // CPython sets it only with reuse_address (its default on POSIX), and
+    // IPV6_V6ONLY on IPv6 sockets as libuv's UV_TCP_IPV6ONLY does.
     int one = 1;
+    if (options.reuse_address && ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
+      std::rethrow_exception(os_error(errno));
     if (options.reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
       std::rethrow_exception(os_error(errno));
-    unsigned flags = a.family == AF_INET6 ? UV_TCP_IPV6ONLY : 0;
-    int rc = uv_tcp_bind(h.tcp(), reinterpret_cast<sockaddr*>(&ss), flags);
-    if (rc == 0) rc = h.tcp()->delayed_error;  // libuv defers EADDRINUSE to listen()
-    if (rc != 0) std::rethrow_exception(detail::bind_error(rc, a));
+    if (a.family == AF_INET6 && ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0)
+      std::rethrow_exception(os_error(errno));
+    socklen_t len = a.family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) std::rethrow_exception(detail::bind_error(-errno, a));
     auto bound = detail::tcp_address(h.tcp(), false);
     state->addresses.push_back(bound ? *bound : a);
     state->listeners.push_back(std::move(h));

@@ -6,6 +6,8 @@
 // twins on CPython (3.11, or the version a twin names) and checks each prints
 // its .out exactly; ctest does the same (test `python_twins`).
 #include "asyncio/locks.hpp"
+#include "asyncio/queues.hpp"
+#include "asyncio/tasks.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -930,6 +932,158 @@ TEST(Event, TwoLoopsWaitingAtOnceOneBindsTheOtherRaises) {
     b.join();
     ASSERT_EQ(errors.load(), 1);
   }
+  test::expect_no_frames();
+}
+
+// Issue 8, defect 13, the other operations that wake waiters: Lock.release,
+// Semaphore.release, Condition.notify and the queue's put_nowait/get_nowait/
+// shutdown, called from a loop on another thread while the loop the primitive
+// is bound to runs, raise instead of racing on its waiters.
+TEST(Primitives, WakingFromALoopRunningOnAnotherThreadRaisesInsteadOfRacing) {
+  asyncio::Lock lock;
+  asyncio::Semaphore sem(0);
+  asyncio::Condition cond;
+  asyncio::Queue<int> q;
+  std::atomic<bool> bound{false};
+  std::vector<std::string> errors;
+  asyncio::EventLoop* bound_loop = nullptr;
+  std::thread other([&] {
+    while (!bound.load()) std::this_thread::yield();
+    asyncio::run([&]() -> asyncio::Coro<> {
+      auto attempt = [&](const char* what, auto&& op) {
+        try {
+          op();
+          errors.push_back(std::string(what) + ": no error");
+        } catch (const asyncio::RuntimeError& e) {
+          std::string m = e.what();
+          errors.push_back(std::string(what) + ": " + m);
+        }
+      };
+      attempt("Lock.release", [&] { lock.release(); });
+      attempt("Semaphore.release", [&] { sem.release(); });
+      attempt("Condition.notify", [&] { cond.notify(); });
+      attempt("Queue.put_nowait", [&] { q.put_nowait(1); });
+      attempt("Queue.get_nowait", [&] { (void)q.get_nowait(); });
+      attempt("Queue.shutdown", [&] { q.shutdown(); });
+      // The right way: hand the work to the loop the primitives belong to.
+      bound_loop->call_soon_threadsafe([&] {
+        lock.release();
+        sem.release();
+        q.put_nowait(7);
+      });
+      co_return;
+    }());
+  });
+  std::vector<std::string> got = test::run_real("primitives bound to one loop", [&]() -> asyncio::Coro<std::vector<std::string>> {
+    bound_loop = &asyncio::get_running_loop();
+    co_await lock.acquire();
+    std::vector<std::string> log;
+    // Named lambdas: a coroutine lambda's captures live in the lambda object,
+    // which must outlive the task.
+    auto wait_lock = [&]() -> asyncio::Coro<> {
+      co_await lock.acquire();  // binds the lock
+      log.push_back("lock acquired");
+      lock.release();
+    };
+    auto wait_sem = [&]() -> asyncio::Coro<> {
+      co_await sem.acquire();  // binds the semaphore
+      log.push_back("semaphore acquired");
+    };
+    auto wait_cond = [&]() -> asyncio::Coro<> {
+      auto guard = co_await cond;
+      co_await asyncio::wait_for(cond.wait(), 0.01);  // binds the condition; timed out, no notify
+    };
+    auto wait_queue = [&]() -> asyncio::Coro<> {
+      log.push_back("got " + std::to_string(co_await q.get()));  // binds the queue
+    };
+    auto lock_waiter = asyncio::create_task(wait_lock());
+    auto sem_waiter = asyncio::create_task(wait_sem());
+    auto cond_waiter = asyncio::create_task(wait_cond());
+    auto queue_waiter = asyncio::create_task(wait_queue());
+    co_await asyncio::sleep(0);
+    try {
+      co_await cond_waiter;
+    } catch (const asyncio::TimeoutError&) {
+      log.push_back("condition wait timed out");
+    }
+    asyncio::get_running_loop().call_soon([&] { bound = true; });
+    co_await lock_waiter;
+    co_await sem_waiter;
+    co_await queue_waiter;
+    co_return log;
+  }());
+  other.join();
+  // The reprs without their state, which belongs to the other thread's loop.
+  using testing::MatchesRegex;
+  const std::string tail = " object at 0x[0-9a-f]+> is bound to a different event loop";
+  EXPECT_THAT(errors, ElementsAre(MatchesRegex("Lock.release: <asyncio::Lock" + tail),
+                                  MatchesRegex("Semaphore.release: <asyncio::Semaphore" + tail),
+                                  MatchesRegex("Condition.notify: <asyncio::Condition" + tail),
+                                  MatchesRegex("Queue.put_nowait: <asyncio::Queue" + tail),
+                                  MatchesRegex("Queue.get_nowait: <asyncio::Queue" + tail),
+                                  MatchesRegex("Queue.shutdown: <asyncio::Queue" + tail)));
+  EXPECT_THAT(got, ElementsAre("condition wait timed out", "lock acquired", "semaphore acquired", "got 7"));
+  test::expect_no_frames();
+}
+
+// As in CPython, a primitive that served one loop can be used by the next one
+// on the same thread: only waiting checks the binding there, and release,
+// put, get and set do not raise. Twin (prints "1", then the "ok" line):
+//   lock, sem, q, ev = asyncio.Lock(), asyncio.Semaphore(0), asyncio.Queue(), asyncio.Event()
+//   async def bind():
+//       for aw in (sem.acquire(), q.get(), ev.wait()):
+//           try: await asyncio.wait_for(aw, 0.01)
+//           except asyncio.TimeoutError: pass
+//       await lock.acquire()
+//       t = asyncio.ensure_future(lock.acquire()); await asyncio.sleep(0); t.cancel()
+//       try: await t
+//       except asyncio.CancelledError: pass
+//   asyncio.run(bind())
+//   async def use():
+//       lock.release(); sem.release(); q.put_nowait(1); print(q.get_nowait()); ev.set()
+//       print("second loop: release/put/get/set ok")
+//   asyncio.run(use())
+TEST(Primitives, UsedByOneLoopAfterAnotherOnOneThreadLikeCPython) {
+  asyncio::Lock lock;
+  asyncio::Semaphore sem(0);
+  asyncio::Queue<int> q;
+  asyncio::Event ev;
+  asyncio::run([&]() -> asyncio::Coro<> {
+    try {
+      co_await asyncio::wait_for(sem.acquire(), 0.01);
+    } catch (const asyncio::TimeoutError&) {
+    }
+    try {
+      co_await asyncio::wait_for(q.get(), 0.01);
+    } catch (const asyncio::TimeoutError&) {
+    }
+    try {
+      co_await asyncio::wait_for(ev.wait(), 0.01);
+    } catch (const asyncio::TimeoutError&) {
+    }
+    co_await lock.acquire();
+    auto t = asyncio::create_task(lock.acquire());
+    co_await asyncio::sleep(0);
+    t.cancel();
+    try {
+      co_await t;
+    } catch (const asyncio::CancelledError&) {
+    }
+  }());
+  std::vector<std::string> log;
+  asyncio::run([&]() -> asyncio::Coro<> {
+    lock.release();
+    sem.release();
+    q.put_nowait(1);
+    log.push_back(std::to_string(q.get_nowait()));
+    ev.set();
+    log.push_back("second loop: release/put/get/set ok");
+    co_return;
+  }());
+  EXPECT_THAT(log, ElementsAre("1", "second loop: release/put/get/set ok"));
+  EXPECT_FALSE(lock.locked());
+  EXPECT_EQ(sem.value(), 1);
+  EXPECT_TRUE(ev.is_set());
   test::expect_no_frames();
 }
 

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include <uv.h>
+
 #include "asyncio/events.hpp"
 #include "asyncio/executors.hpp"
 #include "asyncio/queues.hpp"
@@ -151,6 +153,33 @@ TEST(RealClock, ExecutorJobsWakeTheLoopBetweenTimers) {
     co_await producer;
   }());
   EXPECT_EQ(total, 99 * 100 / 2);
+  test::expect_no_frames();
+}
+
+// A libuv timer of the I/O layers (curl's, say) whose callback makes a task
+// ready, and which is already due when the loop polls: uv_run(UV_RUN_ONCE)
+// runs it first thing, then computed its poll timeout from libuv's own
+// handles alone and blocked in epoll with the task ready (found in the HTTP
+// client, which worked around it there). The loop's ready guard stops that
+// poll; with no guard this test hangs and its watchdog fails it.
+TEST(RealClock, AUvTimerThatMakesATaskReadyBeforeThePollDoesNotBlockIt) {
+  struct Timer {
+    uv_timer_t handle;
+    asyncio::Future<int> fut;
+  };
+  int got = test::run_real("uv timer readies a task", [&]() -> asyncio::Coro<int> {
+    asyncio::EventLoop& loop = asyncio::get_running_loop();
+    auto* t = new Timer{{}, loop.create_future<int>()};
+    uv_timer_init(loop.uv_loop(), &t->handle);
+    t->handle.data = t;
+    uv_timer_start(&t->handle, [](uv_timer_t* h) { static_cast<Timer*>(h->data)->fut.set_result(42); }, 1, 0);
+    compute_for(std::chrono::milliseconds(5));  // the uv timer is due before the loop polls
+    int v = co_await t->fut;
+    uv_close(reinterpret_cast<uv_handle_t*>(&t->handle), [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
+    co_await asyncio::sleep(0.005);  // the close callback runs in the loop's next poll
+    co_return v;
+  }());
+  EXPECT_EQ(got, 42);
   test::expect_no_frames();
 }
 

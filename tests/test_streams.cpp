@@ -4,6 +4,7 @@
 #include "asyncio/streams.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -287,6 +288,30 @@ TEST(Streams, APortInUseIsOSErrorNamingTheAddress) {
     co_await server->wait_closed();
   };
   net::run(main());
+}
+
+// SO_REUSEADDR follows reuse_address (libuv's bind would always set it). Twin:
+//   for kw in ({}, {"reuse_address": False}, {"reuse_address": True}):
+//       srv = await asyncio.start_server(cb, "127.0.0.1", 0, **kw)
+//       print(kw, srv.sockets[0].getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) != 0)
+// prints True, False, True.
+TEST(Streams, ReuseAddressSetsSoReuseaddrOnlyWhenAsked) {
+  std::vector<bool> got;
+  auto main = [&]() -> Coro<void> {
+    for (bool reuse : {true, false, true}) {
+      asyncio::ServerOptions options;
+      options.reuse_address = reuse;
+      auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0, options);
+      int on = -1;
+      socklen_t len = sizeof on;
+      EXPECT_EQ(::getsockopt(server->fds().at(0), SOL_SOCKET, SO_REUSEADDR, &on, &len), 0);
+      got.push_back(on != 0);
+      server->close();
+      co_await server->wait_closed();
+    }
+  };
+  net::run(main());
+  EXPECT_EQ(got, (std::vector<bool>{true, false, true}));
 }
 
 /// FNV-1a over everything fed to it: a checksum of a stream, chunk by chunk.

@@ -13,7 +13,10 @@
 #include "asyncio/locks.hpp"
 #include "asyncio/queues.hpp"
 #include "asyncio/runners.hpp"
+#include "asyncio/streams.hpp"
+#include "asyncio/subprocess.hpp"
 #include "asyncio/tasks.hpp"
+#include "watchdog.hpp"
 
 using namespace std::chrono_literals;
 
@@ -84,6 +87,18 @@ asyncio::Coro<> failing() {
 struct Recorded {
   std::map<std::string, std::uint64_t> lane;                      // lane name -> tid
   std::multimap<std::uint64_t, nlohmann::json> events;            // tid -> its events, in order
+  /// Reads the trace file at `path`.
+  static Recorded load(const std::string& path) {
+    std::ifstream file(path);
+    auto j = nlohmann::json::parse(file);
+    Recorded r;
+    for (auto& e : j["traceEvents"]) {
+      auto tid = e["tid"].get<std::uint64_t>();
+      if (e["ph"] == "M") r.lane[e["args"]["name"]] = tid;
+      r.events.emplace(tid, e);
+    }
+    return r;
+  }
   std::vector<std::string> names(std::uint64_t tid, const char* ph, const char* cat = nullptr) const {
     std::vector<std::string> out;
     auto [b, e] = events.equal_range(tid);
@@ -120,14 +135,7 @@ TEST(Trace, RecordsWhatEachAwaitWaitsOnAndWhenATaskWasReadyButNotRunning) {
         co_await h;
       }(),
       asyncio::RunOptions{.debug = false, .virtual_time = true, .trace_path = path});
-  std::ifstream file(path);
-  auto j = nlohmann::json::parse(file);
-  Recorded r;
-  for (auto& e : j["traceEvents"]) {
-    auto tid = e["tid"].get<std::uint64_t>();
-    if (e["ph"] == "M") r.lane[e["args"]["name"]] = tid;
-    r.events.emplace(tid, e);
-  }
+  Recorded r = Recorded::load(path);
   using V = std::vector<std::string>;
   EXPECT_EQ(r.names(r.lane.at("holder holder()"), "X", "wait"), (V{"asyncio::Queue get"}));
   EXPECT_EQ(r.names(r.lane.at("waiter waiter()"), "X", "wait"), (V{"asyncio::Lock"}));
@@ -214,6 +222,61 @@ TEST(Trace, ATaskNameThatIsNotUtf8DoesNotLoseTheResult) {
     if (e["ph"] == "M" && e["args"]["name"] == "bad \xef\xbf\xbd\xef\xbf\xbd name worker()") found = true;
   }
   EXPECT_TRUE(found);
+  std::remove(path.c_str());
+}
+
+// The I/O waits are named too: a task waiting for a stream's data waits on
+// "stream read", one waiting for a child to exit on "child process" (what the
+// timeline and print_all_tasks show; CPython shows a bare Future for both).
+// On the real clock: the server answers after a real 20 ms.
+asyncio::Coro<> reply_later(asyncio::StreamReader, asyncio::StreamWriter w) {
+  co_await asyncio::sleep(0.02);
+  w.write("hello\n");
+  co_await w.drain();
+  w.close();
+  co_await w.wait_closed();
+}
+asyncio::Coro<std::string> read_line(int port) {
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port);
+  std::string line = co_await reader.readline();
+  writer.close();
+  co_await writer.wait_closed();
+  co_return line;
+}
+asyncio::Coro<int> run_child() {
+  asyncio::Process p = co_await asyncio::create_subprocess_exec("sleep", "0.02");
+  co_return co_await p.wait();
+}
+
+TEST(Trace, NamesStreamReadsAndChildProcessesAsWhatATaskWaitsOn) {
+  std::string path = testing::TempDir() + "asyncio_trace_io.json";
+  std::string line;
+  int code = -1;
+  {
+    test::Watchdog dog("trace of stream and child waits");
+    asyncio::run(
+        [&]() -> asyncio::Coro<> {
+          auto server = co_await asyncio::start_server(reply_later, "127.0.0.1", 0);
+          auto r = asyncio::create_task(read_line(server->sockets()[0].port), "reader");
+          auto c = asyncio::create_task(run_child(), "child");
+          line = co_await r;
+          code = co_await c;
+          server->close();
+          co_await server->wait_closed();
+        }(),
+        asyncio::RunOptions{.debug = false, .virtual_time = false, .trace_path = path});
+  }
+  EXPECT_EQ(line, "hello\n");
+  EXPECT_EQ(code, 0);
+  Recorded r = Recorded::load(path);
+  auto waits = [&](const char* lane) {
+    std::vector<std::string> w = r.names(r.lane.at(lane), "X", "wait");
+    w.erase(std::unique(w.begin(), w.end()), w.end());
+    return w;
+  };
+  using testing::Contains;
+  EXPECT_THAT(waits("reader read_line()"), Contains("stream read"));
+  EXPECT_THAT(waits("child run_child()"), Contains("child process"));
   std::remove(path.c_str());
 }
 

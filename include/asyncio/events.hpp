@@ -57,7 +57,7 @@ class DatagramProtocol;
 /// `loop.create_server`).
 struct ServerOptions {
   int backlog = 100;           ///< listen() backlog
-  bool reuse_address = true;   ///< SO_REUSEADDR (libuv always sets it on Unix)
+  bool reuse_address = true;   ///< SO_REUSEADDR (CPython's default on POSIX)
   bool reuse_port = false;     ///< SO_REUSEPORT
   bool start_serving = true;   ///< accept at once; false: wait for start_serving()
 };

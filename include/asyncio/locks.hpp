@@ -153,6 +153,7 @@ class Lock {
   /// Unlocks and wakes the first waiter. RuntimeError("Lock is not acquired.")
   /// when the lock is not held.
   void release() {
+    binding_.check_bound(*this);
     if (!locked_) [[unlikely]] throw_not_acquired();
     locked_ = false;
     wake_up_first();
@@ -326,6 +327,7 @@ class Condition {
 
   /// Wakes up to `n` waiters (that are not woken already). The lock must be held.
   void notify(std::size_t n = 1) {
+    binding_.check_bound(*this);
     if (!locked()) throw_not_locked("cannot notify on un-acquired lock");
     notify_waiters(n);
   }
@@ -401,6 +403,7 @@ class Semaphore {
   /// even through a `Semaphore&` (Python dispatches dynamically): ValueError
   /// when that would pass its initial value.
   void release() {
+    binding_.check_bound(*this);
     if (value_ >= bound_value_) [[unlikely]] throw_too_many();
     ++value_;
     wake_up_next();

@@ -335,6 +335,7 @@ class BasicQueue : public QueueCore {
   /// Removes and returns an item if one is there: QueueEmpty otherwise
   /// (QueueShutDown once shut down).
   T get_nowait() {
+    binding_.check_bound(*this);
     if (size_ == 0) [[unlikely]] throw_empty();
     T v = store_.pop();
     after_get();
@@ -344,6 +345,7 @@ class BasicQueue : public QueueCore {
   /// Shuts the queue down (3.13): see the file comment. With `immediate`,
   /// drops the items left and counts them as done.
   void shutdown(bool immediate = false) {
+    binding_.check_bound(*this);
     std::size_t dropped = 0;
     if (immediate) {
       dropped = size_;
@@ -351,6 +353,12 @@ class BasicQueue : public QueueCore {
     }
     shutdown_core(immediate, dropped);
   }
+
+  /// The name in a RuntimeError that cannot print the queue's state.
+  static constexpr std::string_view primitive_name = Store::name == std::string_view("Queue") ? "asyncio::Queue"
+                                                     : Store::name == std::string_view("LifoQueue")
+                                                         ? "asyncio::LifoQueue"
+                                                         : "asyncio::PriorityQueue";
 
   /// Python's `str(q)`: `<Queue maxsize=1 _queue=[1] _getters[1] tasks=1>`.
   friend std::ostream& operator<<(std::ostream& os, const BasicQueue& q) {
@@ -371,6 +379,7 @@ class BasicQueue : public QueueCore {
 
  private:
   void check_put() const {
+    binding_.check_bound(*this);
     if (shutdown_) [[unlikely]] throw QueueShutDown();
     if (full()) [[unlikely]] throw QueueFull();
   }

@@ -53,6 +53,7 @@
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/protocols.hpp"
+#include "asyncio/server.hpp"  // start_server returns a Server
 #include "asyncio/tasks.hpp"
 #include "asyncio/transports.hpp"
 

@@ -107,4 +107,20 @@ inline void trace_forget_label(LoopCore& loop, const FutureCore& fut) {
   if (Tracer* t = loop.tracer()) [[unlikely]] t->forget_future(&fut);
 }
 
+/// trace_await_label for the life of a scope: labels `fut` now and forgets the
+/// label when the scope ends (the awaiting coroutine resumed or was destroyed).
+class ScopedAwaitLabel {
+ public:
+  ScopedAwaitLabel(LoopCore& loop, const FutureCore& fut, const char* what) : loop_(loop), fut_(fut) {
+    trace_await_label(loop, fut, what);
+  }
+  ScopedAwaitLabel(const ScopedAwaitLabel&) = delete;
+  ScopedAwaitLabel& operator=(const ScopedAwaitLabel&) = delete;
+  ~ScopedAwaitLabel() { trace_forget_label(loop_, fut_); }
+
+ private:
+  LoopCore& loop_;
+  const FutureCore& fut_;
+};
+
 }  // namespace asyncio::detail

@@ -2,6 +2,7 @@
 // client.py). The curl/libuv glue is in curl_multi.cpp; the response's
 // decoding in client_response.cpp.
 #include "asyncio/http/client.hpp"
+#include "asyncio/http/status.hpp"
 
 #include <curl/curl.h>
 
@@ -243,7 +244,7 @@ class Request final : public Transfer {
       std::string_view rest = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
       r.status = std::atoi(std::string(rest.substr(0, 3)).c_str());
       r.reason = rest.size() > 4 ? trim(rest.substr(4)) : std::string();
-      if (r.reason.empty()) r.reason = reason_phrase(r.status);
+      if (r.reason.empty()) r.reason = std::string(http::reason_phrase(r.status));
     } else if (line == "\r\n" || line == "\n") {
       headers_complete_ = true;
     } else if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) {
@@ -265,7 +266,6 @@ class Request final : public Transfer {
     }
     return size * n;
   }
-  static std::string reason_phrase(int status);
 
   Target target_;
   Future<void> done_;
@@ -276,32 +276,6 @@ class Request final : public Transfer {
   bool headers_complete_ = false;
   char errbuf_[CURL_ERROR_SIZE] = {};
 };
-
-std::string Request::reason_phrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
-  }
-}
 
 /// Counts a request waiting for a slot (ClientSession::waiting()).
 struct WaitingCount {

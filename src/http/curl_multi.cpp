@@ -180,10 +180,9 @@ int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_p) {
         &self->timer_->timer,
         [](uv_timer_t* h) {
           // A transfer that ends here (a reused connection can send and read a
-          // whole response inside one action) makes a task ready, but
-          // uv_run(UV_RUN_ONCE) would go on to block in epoll after its timers:
-          // uv_stop() makes that poll return at once.
-          if (static_cast<Timer*>(h->data)->owner->socket_action(CURL_SOCKET_TIMEOUT, 0)) uv_stop(h->loop);
+          // whole response inside one action) makes a task ready; the loop's
+          // ready guard (events.cpp) then keeps uv_run from blocking in epoll.
+          static_cast<Timer*>(h->data)->owner->socket_action(CURL_SOCKET_TIMEOUT, 0);
         },
         static_cast<std::uint64_t>(timeout_ms), 0);
   }

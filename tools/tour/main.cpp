@@ -6,6 +6,7 @@
 
 #include "cpu.hpp"
 #include "examples_cmd.hpp"
+#include "io.hpp"
 #include "report.hpp"
 
 int main(int argc, char** argv) {
@@ -17,6 +18,8 @@ int main(int argc, char** argv) {
   tour::add_examples_command(app, examples);
   std::function<void(const tour::CpuOptions&)> cpu = [&](const tour::CpuOptions& o) { status |= tour::run_cpu(o); };
   tour::add_cpu_command(app, cpu);
+  std::function<void(const tour::IoOptions&)> io = [&](const tour::IoOptions& o) { status |= tour::run_io(o); };
+  tour::add_io_command(app, io);
   std::function<void(const tour::ReportOptions&)> report = [&](const tour::ReportOptions& o) {
     status |= tour::run_report(o);
   };
@@ -30,6 +33,7 @@ int main(int argc, char** argv) {
     fmt::print("{}\n", tour::format_cpu_report(cpu_report));
     if (!cpu_report.results_equal) status |= 1;
     data.cpu = std::move(cpu_report);
+    status |= tour::run_io(tour::IoOptions{});
     tour::ReportOptions defaults;
     data.cpu_timelines = tour::trace_cpu_timelines(defaults.timeline_n, defaults.timeline_jobs, 0);
     std::string path = tour::write_report(std::string(ASYNCIO_BUILD_DIR) + "/tour-report", data);

@@ -181,7 +181,12 @@ bool loop_is_running_elsewhere(std::uint64_t serial) noexcept;
 /// A primitive is for one loop's tasks; two loops running at once on two
 /// threads must get that error, not a data race (issue 8, defect 13): the
 /// binding is atomic (the first loop to wait wins), and the operations that
-/// wake waiters (`Event.set`) check it with `check_bound` before touching them.
+/// wake waiters (`Event.set`, `Lock.release`, `Semaphore.release`,
+/// `Condition.notify`, the queue's put/get/task_done/shutdown) check it with
+/// `check_bound` before touching them. As in CPython, those operations do not
+/// raise merely because the primitive once served another loop (two
+/// `asyncio::run` one after the other on one thread): only while the loop it
+/// is bound to runs on another thread, whose state they would race on.
 class LoopBinding {
  public:
   template <class P>
@@ -192,13 +197,16 @@ class LoopBinding {
     if (bound == 0 && loop_.compare_exchange_strong(bound, loop->serial(), std::memory_order_acq_rel)) return;
     if (bound != loop->serial()) [[unlikely]] throw_bound_elsewhere(self, bound);
   }
-  /// RuntimeError when bound to a loop other than the running one (binds nothing).
+  /// RuntimeError when bound to a loop that is running on another thread
+  /// than this one, from a task of another loop or from no loop at all (binds
+  /// nothing; the common case is one load and one comparison).
   template <class P>
   void check_bound(const P& self) const {
     std::uint64_t bound = loop_.load(std::memory_order_acquire);
     if (bound == 0) return;
     LoopCore* loop = t_running_loop;
-    if (loop != nullptr && loop->serial() != bound) [[unlikely]] throw_bound_elsewhere(self, bound);
+    if (loop != nullptr && loop->serial() == bound) return;
+    if (loop_is_running_elsewhere(bound)) [[unlikely]] throw_bound_elsewhere(self, bound);
   }
 
  private:
@@ -209,7 +217,13 @@ class LoopBinding {
   [[noreturn]] static void throw_bound_elsewhere(const P& self, std::uint64_t bound) {
     std::ostringstream os;
     if (loop_is_running_elsewhere(bound)) {
-      os << "<" << demangle(typeid(P)) << " object at " << static_cast<const void*>(&self) << ">";
+      os << "<";
+      if constexpr (requires { P::primitive_name; }) {
+        os << P::primitive_name;  // a template (the queues) names itself
+      } else {
+        os << demangle(typeid(P));
+      }
+      os << " object at " << static_cast<const void*>(&self) << ">";
     } else {
       os << self;
     }
