@@ -3,7 +3,6 @@
 
 #include <uv.h>
 
-#include <cxxabi.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -101,12 +100,35 @@ bool loop_is_running_elsewhere(std::uint64_t serial) noexcept {
   return false;
 }
 
-std::string primitive_name(const std::type_info& type) {
-  int status = 0;
-  char* name = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
-  std::string out = status == 0 && name != nullptr ? name : type.name();
-  std::free(name);
-  return out;
+// ---- the loop's core: ready queue and task list ----
+
+void ReadyQueue::grow() {
+  std::size_t cap = capacity_ ? capacity_ * 2 : 1024;
+  auto* buf = static_cast<Runnable**>(std::malloc(cap * sizeof(Runnable*)));
+  if (buf == nullptr) throw std::bad_alloc();
+  std::size_t n = size();
+  for (std::size_t i = 0; i < n; ++i) buf[i] = buf_[(head_ + i) & (capacity_ - 1)];
+  std::free(buf_);
+  buf_ = buf;
+  capacity_ = cap;
+  head_ = 0;
+  tail_ = n;
+}
+
+void LoopCore::link_task(TaskCore* t) noexcept {
+  t->next_task_ = nullptr;
+  t->prev_task_ = tasks_tail_;
+  (tasks_tail_ ? tasks_tail_->next_task_ : tasks_head_) = t;
+  tasks_tail_ = t;
+  ++task_count_;
+}
+
+void LoopCore::unlink_task(TaskCore* t) noexcept {
+  if (t->prev_task_ == nullptr && tasks_head_ != t) return;  // not linked
+  (t->prev_task_ ? t->prev_task_->next_task_ : tasks_head_) = t->next_task_;
+  (t->next_task_ ? t->next_task_->prev_task_ : tasks_tail_) = t->prev_task_;
+  t->prev_task_ = t->next_task_ = nullptr;
+  --task_count_;
 }
 
 bool loop_is_open(const LoopCore* loop) noexcept {
@@ -130,7 +152,7 @@ void report_never_awaited(const TaskCore& coro) {
 
 void throw_nan_delay() { throw ValueError("Invalid delay: NaN (not a number)"); }
 
-void HandleBase::run(Runnable* r) {
+void HandleBase::run_entry(Runnable* r) {
   auto* h = static_cast<HandleBase*>(r);
   if (!h->cancelled_) {
     try {
@@ -142,6 +164,9 @@ void HandleBase::run(Runnable* r) {
   }
   h->release();
 }
+
+const RunnableOps HandleBase::kOps{&HandleBase::run_entry,
+                                   [](Runnable* r) noexcept { static_cast<HandleBase*>(r)->release(); }};
 
 }  // namespace detail
 
@@ -284,10 +309,7 @@ void EventLoop::run_ready(std::size_t n) {
     while (n-- > 0) run_debug(ready_.pop());
     return;
   }
-  while (n-- > 0) {
-    detail::Runnable* r = ready_.pop();
-    r->run_(r);
-  }
+  while (n-- > 0) ready_.pop()->run();
 }
 
 void EventLoop::run_debug(detail::Runnable* r) {
@@ -296,12 +318,11 @@ void EventLoop::run_debug(detail::Runnable* r) {
     return;
   }
   std::string what, resumed;
-  if (r->run_ == &detail::TaskCore::step_entry) {
-    const auto& task = *static_cast<detail::TaskCore*>(static_cast<detail::DoneCallback*>(r));
-    what = detail::task_repr(task);
-    resumed = detail::describe_step(task);
-  } else if (r->run_ == &detail::HandleBase::run) {
-    what = std::string("<Handle ") + static_cast<detail::HandleBase*>(r)->what_ + ">";
+  if (const detail::TaskCore* task = r->as_task()) {
+    what = detail::task_repr(*task);
+    resumed = detail::describe_step(*task);
+  } else if (const detail::HandleBase* h = detail::HandleBase::from(r)) {
+    what = std::string("<Handle ") + h->what_ + ">";
   } else {
     what = "<done callback>";
   }
@@ -324,19 +345,18 @@ void EventLoop::run_debug(detail::Runnable* r) {
 void EventLoop::run_traced(detail::Runnable* r) {
   detail::Tracer* tr = tracer_;
   if (tr == nullptr) {
-    r->run_(r);
+    r->run();
     return;
   }
   // The tasks this callback wakes become ready now: the picture shows them
   // ready-but-not-running until their step (trace.hpp).
   std::size_t before = ready_.size();
-  r->run_(r);
+  r->run();
   if (tracer_ == nullptr) return;
   std::int64_t now = now_ns();
   for (std::size_t k = ready_.size(); k-- > before;) {
     detail::Runnable* woken = ready_.from_back(ready_.size() - 1 - k);
-    if (woken->run_ == &detail::TaskCore::step_entry)
-      tr->task_ready(static_cast<detail::TaskCore*>(static_cast<detail::DoneCallback*>(woken))->id(), now);
+    if (const detail::TaskCore* task = woken->as_task()) tr->task_ready(task->id(), now);
   }
 }
 
@@ -515,15 +535,9 @@ void EventLoop::close() {
     for (auto* h : ts_queue_) ready_.push(h);
     ts_queue_.clear();
   }
-  // What is still scheduled will not run: drop the references it holds.
-  while (!ready_.empty()) {
-    detail::Runnable* r = ready_.pop();
-    if (r->run_ == &detail::HandleBase::run) {
-      static_cast<detail::HandleBase*>(r)->release();
-    } else if (r->run_ == &detail::UserCallback::invoke) {
-      delete static_cast<detail::UserCallback*>(static_cast<detail::DoneCallback*>(r));
-    }  // a task: abandoned below
-  }
+  // What is still scheduled will not run: each entry releases what it holds
+  // (a task's step holds nothing: the task is abandoned below).
+  while (!ready_.empty()) ready_.pop()->drop();
   for (auto* h : timers_) {
     if (h->cancelled()) uncount_cancelled();
     h->in_heap_ = false;
@@ -539,12 +553,7 @@ void EventLoop::close() {
   for (auto* t : pending) t->abandon_pending();
   for (auto* t : pending) t->release();
   // Frames destroyed above may have scheduled callbacks; drop them too.
-  while (!ready_.empty()) {
-    detail::Runnable* r = ready_.pop();
-    if (r->run_ == &detail::HandleBase::run) static_cast<detail::HandleBase*>(r)->release();
-    else if (r->run_ == &detail::UserCallback::invoke)
-      delete static_cast<detail::UserCallback*>(static_cast<detail::DoneCallback*>(r));
-  }
+  while (!ready_.empty()) ready_.pop()->drop();
   tracer_ = nullptr;  // written below, once libuv is closed (issue 8, defect 9)
   dump_signal_.reset();  // closed here, freed by the uv_run below
   signals_.reset();  // closes the signal watchers; libuv restores SIG_DFL

@@ -36,23 +36,6 @@ bool is_plain_exception(const std::exception_ptr& e) {
 
 }  // namespace
 
-namespace detail {
-std::string py_str_repr(std::string_view s) {
-  char q = (s.find('\'') != std::string_view::npos && s.find('"') == std::string_view::npos) ? '"' : '\'';
-  std::string out(1, q);
-  for (char c : s) {
-    if (c == q || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  out += q;
-  return out;
-}
-}  // namespace detail
-
 ExceptionGroup::ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
     : message_(std::move(message)), exceptions_(std::move(exceptions)) {
   if (exceptions_.empty()) throw ValueError("second argument (exceptions) must be a non-empty sequence");

@@ -10,14 +10,15 @@
 #include <typeinfo>
 
 namespace asyncio {
-namespace {
 
-std::string demangle(const char* name) {
+std::string detail::demangle(const std::type_info& type) {
   int status = 0;
-  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
+  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(type.name(), nullptr, nullptr, &status),
                                              std::free);
-  return status == 0 && out ? std::string(out.get()) : std::string(name);
+  return status == 0 && out ? std::string(out.get()) : std::string(type.name());
 }
+
+namespace {
 
 std::string unqualified(std::string name) {
   auto pos = name.rfind("::");
@@ -25,6 +26,16 @@ std::string unqualified(std::string name) {
 }
 
 }  // namespace
+
+bool detail::is_cancelled_error(const std::exception_ptr& e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const CancelledError&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
 
 std::string exception_type_name(const std::exception_ptr& e) {
   if (!e) return "None";
@@ -35,7 +46,7 @@ std::string exception_type_name(const std::exception_ptr& e) {
   } catch (const KeyboardInterrupt&) {
     return "KeyboardInterrupt";
   } catch (const BaseException& x) {
-    return unqualified(demangle(typeid(x).name()));  // "SystemExit", a user's "Exit"
+    return unqualified(detail::demangle(typeid(x)));  // "SystemExit", a user's "Exit"
   } catch (const TimeoutError&) {
     return "TimeoutError";
   } catch (const InvalidStateError&) {
@@ -62,10 +73,10 @@ std::string exception_type_name(const std::exception_ptr& e) {
     if (t == typeid(std::logic_error)) return "Exception";
     if (t == typeid(std::exception)) return "Exception";
     // A user type: its own name, without namespaces ("MyError").
-    return unqualified(demangle(t.name()));
+    return unqualified(detail::demangle(t));
   } catch (...) {
     std::type_info* t = abi::__cxa_current_exception_type();
-    return t ? demangle(t->name()) : "<unknown exception>";
+    return t ? detail::demangle(*t) : "<unknown exception>";
   }
 }
 

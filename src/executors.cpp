@@ -25,13 +25,6 @@ RemoteError::RemoteError(std::string type_name, std::string message)
 
 namespace detail {
 
-std::string demangle(const std::type_info& type) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> name(
-      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), std::free);
-  return status == 0 && name ? std::string(name.get()) : std::string(type.name());
-}
-
 std::string cxx_exception_type(const std::exception_ptr& e) {
   if (!e) return "none";
   try {

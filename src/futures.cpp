@@ -5,24 +5,11 @@
 
 namespace asyncio::detail {
 
-void ReadyQueue::grow() {
-  std::size_t cap = capacity_ ? capacity_ * 2 : 1024;
-  auto* buf = static_cast<Runnable**>(std::malloc(cap * sizeof(Runnable*)));
-  if (buf == nullptr) throw std::bad_alloc();
-  std::size_t n = size();
-  for (std::size_t i = 0; i < n; ++i) buf[i] = buf_[(head_ + i) & (capacity_ - 1)];
-  std::free(buf_);
-  buf_ = buf;
-  capacity_ = cap;
-  head_ = 0;
-  tail_ = n;
-}
-
 void FutureCore::free_callbacks() noexcept {
-  // Callbacks never scheduled: free the user's (task nodes are not owned).
+  // Callbacks that will never be scheduled: each kind releases what it holds.
   for (DoneCallback* cb = cb_head_; cb != nullptr;) {
     DoneCallback* next = cb->next_;
-    if (cb->run_ == &UserCallback::invoke) delete static_cast<UserCallback*>(cb);
+    cb->drop();
     cb = next;
   }
 }
@@ -31,7 +18,7 @@ void FutureCore::schedule_done_callback(DoneCallback* cb) {
   // A done future of a loop that was closed or destroyed: CPython's call_soon
   // raises; pushing onto the dead loop's queue would be a use after free.
   if (loop_ == nullptr || (loop_ != t_running_loop && !loop_is_open(loop_))) [[unlikely]] {
-    if (cb->run_ == &UserCallback::invoke) delete static_cast<UserCallback*>(cb);
+    cb->drop();
     throw RuntimeError("Event loop is closed");
   }
   loop_->push_ready(cb);
@@ -126,10 +113,10 @@ std::size_t FutureCore::remove_user_callback(std::uint64_t id) noexcept {
   DoneCallback* prev = nullptr;
   for (DoneCallback* cur = cb_head_; cur != nullptr;) {
     DoneCallback* next = cur->next_;
-    if (cur->run_ == &UserCallback::invoke && static_cast<UserCallback*>(cur)->id_ == id) {
+    if (UserCallback* user = UserCallback::from(cur); user != nullptr && user->id_ == id) {
       (prev ? prev->next_ : cb_head_) = next;
       if (cb_tail_ == cur) cb_tail_ = prev;
-      delete static_cast<UserCallback*>(cur);
+      delete user;
       ++removed;
     } else {
       prev = cur;
@@ -144,16 +131,18 @@ std::uint64_t next_callback_id() noexcept {
   return counter.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
-void UserCallback::invoke(Runnable* r) {
-  auto* cb = static_cast<UserCallback*>(static_cast<DoneCallback*>(r));
-  try {
-    cb->fn_();
-  } catch (...) {
-    report(t_running_loop, ExceptionContext{"Exception in callback (done callback)",
-                                            std::current_exception(), {}, {}});
-  }
-  delete cb;
-}
+const RunnableOps UserCallback::kOps{
+    [](Runnable* r) {
+      UserCallback* cb = UserCallback::from(r);
+      try {
+        cb->fn_();
+      } catch (...) {
+        report(t_running_loop, ExceptionContext{"Exception in callback (done callback)",
+                                                std::current_exception(), {}, {}});
+      }
+      delete cb;
+    },
+    [](Runnable* r) noexcept { delete UserCallback::from(r); }};
 
 void report_unretrieved(FutureCore& f, std::string repr) {
   report(f.loop(), ExceptionContext{"Future exception was never retrieved", f.raw_exception(),

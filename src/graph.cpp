@@ -44,7 +44,7 @@ WaitInfo describe_wait(const TaskCore& task) {
     return {"sleep", fmt::format("sleep: wakes at loop time {:.3f} s (in {:.3f} s)", static_cast<double>(when) * 1e-9,
                                  left)};
   }
-  if (const auto* other = dynamic_cast<const TaskCore*>(fut); other != nullptr && other->is_task())
+  if (const auto* other = dynamic_cast<const TaskCore*>(fut); other != nullptr && other->is_task_core())
     return {"task", task_repr(*other)};
   if (const auto* entry = dynamic_cast<const WaitEntry*>(fut)) {
     if (const WaitList* list = WaitList::of(*entry)) {

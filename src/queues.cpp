@@ -35,6 +35,8 @@ void QueueWaiter::on_wake(Runnable* r) {
   TaskCore::step_entry(task);
 }
 
+const RunnableOps QueueWaiter::kOps{&QueueWaiter::on_wake, &drop_nothing};
+
 void QueueCore::cancelled_wait(QueueWaiter& w) {
   // except: the waiter is already removed (unlinked). If we were woken (our
   // future has a result) but cannot take the item (slot), wake the next in line.

@@ -1,4 +1,4 @@
-// py_repr's float formatting (Python's float.__repr__).
+// py_repr's string quoting and float formatting (Python's str.__repr__, float.__repr__).
 #include "asyncio/repr.hpp"
 
 #include <charconv>
@@ -6,6 +6,21 @@
 #include <cstdlib>
 
 namespace asyncio::detail {
+
+std::string py_str_repr(std::string_view s) {
+  char q = (s.find('\'') != std::string_view::npos && s.find('"') == std::string_view::npos) ? '"' : '\'';
+  std::string out(1, q);
+  for (char c : s) {
+    if (c == q || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  out += q;
+  return out;
+}
 
 std::string py_float_repr(double v) {
   if (std::isnan(v)) return "nan";

@@ -1,6 +1,7 @@
 // TaskGroup (CPython taskgroups.py; __aexit__ as 3.13, i.e. 3.12 + gh-116720).
 #include "asyncio/taskgroups.hpp"
 
+#include <memory>
 #include <sstream>
 
 namespace asyncio {
@@ -23,9 +24,10 @@ bool is_base_error(const std::exception_ptr& e) {
 
 }  // namespace
 
-/// A child's node: its done callback and its link in the group's list.
+/// A child's node: its done callback and its link in the group's list. Holds
+/// a reference to the task; run or dropped, it frees itself (kChildOps).
 struct TaskGroup::Child final : detail::DoneCallback, detail::Pooled {
-  Child(TaskGroup* g, detail::TaskCore* t) noexcept : DoneCallback(&TaskGroup::on_task_done_entry), group(g), task(t) {}
+  Child(TaskGroup* g, detail::TaskCore* t) noexcept : DoneCallback(kChildOps), group(g), task(t) {}
   TaskGroup* group;  // null once the group is gone
   detail::TaskCore* task;
   Child* prev = nullptr;
@@ -98,21 +100,24 @@ void TaskGroup::unlink(Child* c) noexcept {
   --ntasks_;
 }
 
-void TaskGroup::on_task_done_entry(detail::Runnable* r) {
-  auto* c = static_cast<Child*>(static_cast<detail::DoneCallback*>(r));
-  detail::TaskCore* task = c->task;
-  if (c->group != nullptr) {
-    try {
-      c->group->on_task_done(*c);
-    } catch (...) {
-      task->release();
+// Run: the group's `_on_task_done`, then the node goes with its reference.
+// Dropped (the loop closes with it queued, before the group's frame goes): it
+// leaves the group's list and goes the same way, without telling the group.
+const detail::RunnableOps TaskGroup::kChildOps{
+    [](detail::Runnable* r) {
+      std::unique_ptr<Child> c(static_cast<Child*>(static_cast<detail::DoneCallback*>(r)));
+      struct Release {
+        detail::TaskCore* task;
+        ~Release() { task->release(); }
+      } release{c->task};
+      if (c->group != nullptr) c->group->on_task_done(*c);
+    },
+    [](detail::Runnable* r) noexcept {
+      auto* c = static_cast<Child*>(static_cast<detail::DoneCallback*>(r));
+      if (c->group != nullptr) c->group->unlink(c);
+      c->task->release();
       delete c;
-      throw;
-    }
-  }
-  task->release();
-  delete c;
-}
+    }};
 
 void TaskGroup::on_task_done(Child& c) {
   detail::TaskCore& task = *c.task;

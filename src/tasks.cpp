@@ -66,6 +66,10 @@ void TaskCore::step_entry(Runnable* r) {
   static_cast<TaskCore*>(static_cast<DoneCallback*>(r))->step();
 }
 
+const RunnableOps TaskCore::kStepOps{&TaskCore::step_entry, &drop_nothing, [](Runnable* r) noexcept {
+                                       return static_cast<TaskCore*>(static_cast<DoneCallback*>(r));
+                                     }};
+
 void TaskCore::step() {
   LoopCore* loop = loop_;
   if (state_ != FutureState::pending) return;  // a stale wakeup cannot happen; be safe
@@ -183,22 +187,6 @@ std::string task_repr(const TaskCore& t) {
 
 // ---- LoopCore -------------------------------------------------------------------
 
-void LoopCore::link_task(TaskCore* t) noexcept {
-  t->next_task_ = nullptr;
-  t->prev_task_ = tasks_tail_;
-  (tasks_tail_ ? tasks_tail_->next_task_ : tasks_head_) = t;
-  tasks_tail_ = t;
-  ++task_count_;
-}
-
-void LoopCore::unlink_task(TaskCore* t) noexcept {
-  if (t->prev_task_ == nullptr && tasks_head_ != t) return;  // not linked
-  (t->prev_task_ ? t->prev_task_->next_task_ : tasks_head_) = t->next_task_;
-  (t->next_task_ ? t->next_task_->prev_task_ : tasks_tail_) = t->prev_task_;
-  t->prev_task_ = t->next_task_ = nullptr;
-  --task_count_;
-}
-
 // ---- sleep ------------------------------------------------------------------------
 
 /// sleep()'s future and its timer in one pooled allocation. The timer callback
@@ -227,12 +215,6 @@ class SleepFuture final : public HandleBase {
 std::int64_t sleep_deadline(const FutureCore& fut) noexcept {
   const auto* f = dynamic_cast<const SleepFuture::Fut*>(&fut);
   return f == nullptr ? -1 : f->when;
-}
-
-void YieldAwaiter::await_suspend(std::coroutine_handle<> h) {
-  task = &current_task_for_await();
-  task->set_resume_point(h);
-  task->loop()->push_ready(task);
 }
 
 void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {

@@ -8,10 +8,12 @@ namespace asyncio::detail {
 
 // ---- gather ---------------------------------------------------------------------
 
-void GatherNode::fire(Runnable* r) {
-  auto* n = static_cast<GatherNode*>(static_cast<DoneCallback*>(r));
-  n->owner->on_child_done(*n);
-}
+const RunnableOps GatherNode::kOps{
+    [](Runnable* r) {
+      auto* n = static_cast<GatherNode*>(static_cast<DoneCallback*>(r));
+      n->owner->on_child_done(*n);
+    },
+    [](Runnable* r) noexcept { static_cast<GatherNode*>(static_cast<DoneCallback*>(r))->owner->on_child_dropped(); }};
 
 void GatherCore::abort_children() noexcept {
   for (std::size_t i = 0; i < nfuts_; ++i) {

@@ -31,15 +31,6 @@ const char* state_value(Timeout::State s) {
 
 }  // namespace
 
-bool detail::is_cancelled_error(const std::exception_ptr& e) noexcept {
-  try {
-    std::rethrow_exception(e);
-  } catch (const CancelledError&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
 
 Timeout::Timeout(std::optional<double> when) : when_ns_(to_ns(when)), when_s_(when) {}
 
@@ -48,7 +39,7 @@ Timeout::~Timeout() { handle_.cancel(); }
 Timeout timeout(double seconds) {
   auto& loop = get_running_loop();
   // Python: timeout_at(loop.time() + delay); when() returns that sum.
-  return Timeout(Timeout::Nanoseconds{detail::deadline_after(loop.now_ns(), detail::delay_to_ns(seconds))},
+  return Timeout(Timeout::Nanoseconds{detail::deadline_in(loop.now_ns(), seconds)},
                  loop.time() + seconds);
 }
 

@@ -340,4 +340,62 @@ TEST(Timeout, WhenReturnsExactlyTheDeadlineGiven) {
   test::expect_no_frames();
 }
 
+// One seconds -> loop-time rule for every delay (issue 10): CPython computes
+// `self.time() + delay` for call_later, sleep, timeout and wait_for alike, so
+// equal delays started at one instant land on one instant. Python 3.11 (on the
+// real clock the four start microseconds apart; in virtual time they do not):
+//   async def main():
+//       loop = asyncio.get_running_loop(); t0 = loop.time(); landed = []
+//       loop.call_later(1.001, lambda: landed.append(('call_later', loop.time() - t0)))
+//       async def slept(): await asyncio.sleep(1.001); landed.append(('sleep', ...))
+//       async def timed():
+//           try:
+//               async with asyncio.timeout(1.001): await asyncio.sleep(10)
+//           except TimeoutError: landed.append(('timeout', ...))
+//       async def waited():
+//           try: await asyncio.wait_for(asyncio.sleep(10), 1.001)
+//           except TimeoutError: landed.append(('wait_for', ...))
+//       await asyncio.gather(slept(), timed(), waited()); print(landed)
+//   # [('call_later', 1.0037...), ('sleep', 1.0038...), ('timeout', 1.0038...), ('wait_for', 1.0039...)]
+TEST(Delays, EqualDelaysLandOnTheSameInstantWhateverTheirForm) {
+  std::vector<std::string> names;
+  std::vector<std::int64_t> at;
+  std::int64_t t0 = 0;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    t0 = now();
+    auto land = [&](std::string name) {
+      names.push_back(std::move(name));
+      at.push_back(now() - t0);
+    };
+    loop.call_later(1.001, [&] { land("call_later"); });
+    auto slept = [&]() -> asyncio::Coro<> {
+      co_await asyncio::sleep(1.001);
+      land("sleep");
+    };
+    auto timed = [&]() -> asyncio::Coro<> {
+      try {
+        co_await asyncio::timeout(1.001, []() -> asyncio::Coro<> { co_await asyncio::sleep(10); });
+      } catch (const asyncio::TimeoutError&) {
+        land("timeout");
+      }
+    };
+    auto waited = [&]() -> asyncio::Coro<> {
+      try {
+        co_await asyncio::wait_for(asyncio::sleep(10), 1.001);
+      } catch (const asyncio::TimeoutError&) {
+        land("wait_for");
+      }
+    };
+    auto chrono = [&]() -> asyncio::Coro<> {
+      co_await asyncio::sleep(1001ms);
+      land("sleep(1001ms)");
+    };
+    co_await asyncio::gather(slept(), timed(), waited(), chrono());
+  }());
+  EXPECT_THAT(names, ElementsAre("call_later", "sleep", "timeout", "wait_for", "sleep(1001ms)"));
+  EXPECT_THAT(at, testing::Each(1'001'000'000));
+  test::expect_no_frames();
+}
+
 }  // namespace

@@ -142,7 +142,7 @@ class HandleBase : public Runnable, public Pooled {
  public:
   using InvokeFn = void (*)(HandleBase*);
   using DropFn = void (*)(HandleBase*) noexcept;
-  HandleBase(InvokeFn invoke, DropFn drop) noexcept : Runnable(&HandleBase::run), invoke_(invoke), drop_(drop) {}
+  HandleBase(InvokeFn invoke, DropFn drop) noexcept : Runnable(kOps), invoke_(invoke), drop_(drop) {}
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) drop_(this);
@@ -152,14 +152,18 @@ class HandleBase : public Runnable, public Pooled {
     cancelled_ = true;
   }
   bool cancelled() const noexcept { return cancelled_; }
-  /// Runs the callback unless cancelled, then drops the ready queue's reference.
-  static void run(Runnable* r);
+  /// Runs the callback unless cancelled, then drops the ready queue's
+  /// reference; dropped (never run), only drops that reference.
+  static const RunnableOps kOps;
+  /// The handle an entry is, or null when it is another kind.
+  static HandleBase* from(Runnable* r) noexcept { return r->ops_ == &kOps ? static_cast<HandleBase*>(r) : nullptr; }
 
   std::int64_t when_ = 0;  // timers: deadline in loop nanoseconds
   std::uint64_t seq_ = 0;  // timers: scheduling order, breaks ties
   const char* what_ = "callback";
 
  private:
+  static void run_entry(Runnable* r);  // kOps.run
   InvokeFn invoke_;
   DropFn drop_;
   std::atomic<std::uint32_t> refs_{1};
@@ -253,6 +257,15 @@ inline std::int64_t deadline_after(std::int64_t now_ns, std::int64_t delay_ns) n
   if (__builtin_add_overflow(now_ns, delay_ns, &when)) return delay_ns > 0 ? kNoDeadline : kPastDeadline;
   return when;
 }
+/// The one rule for a delay, CPython's `call_at(self.time() + delay)`: the
+/// deadline `delay` (seconds as a double, or a std::chrono duration) after
+/// loop time `now_ns`. sleep, call_later, timeout, wait_for, wait and
+/// as_completed all come here (sleep and the waits through delay_to_ns then
+/// deadline_after, when they start), so equal delays land on the same instant.
+template <class Delay>
+std::int64_t deadline_in(std::int64_t now_ns, Delay delay) {
+  return deadline_after(now_ns, delay_to_ns(delay));
+}
 /// A loop time in seconds (`call_at(when)`, `timeout_at(when)`) to loop nanoseconds.
 inline std::int64_t when_to_ns(double when) { return delay_to_ns(when); }
 /// Loop nanoseconds to loop seconds; "no deadline" reads as inf.
@@ -269,30 +282,19 @@ inline double ns_to_seconds(std::int64_t ns) noexcept {
 class Handle {
  public:
   Handle() noexcept = default;
-  explicit Handle(detail::HandleBase* p) noexcept : p_(p) {}  // adopts a reference
-  Handle(const Handle& o) noexcept : p_(o.p_) {
-    if (p_) p_->add_ref();
-  }
-  Handle(Handle&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
-  Handle& operator=(Handle o) noexcept {
-    std::swap(p_, o.p_);
-    return *this;
-  }
-  ~Handle() {
-    if (p_) p_->release();
-  }
+  explicit Handle(detail::HandleBase* p) noexcept : p_(detail::Ref<detail::HandleBase>::adopt(p)) {}  // adopts a reference
   /// Cancels the callback (no effect once it has run). Loop thread only.
   void cancel() noexcept {
     if (p_) p_->cancel();
   }
   bool cancelled() const noexcept { return p_ && p_->cancelled(); }
-  explicit operator bool() const noexcept { return p_ != nullptr; }
+  explicit operator bool() const noexcept { return static_cast<bool>(p_); }
   /// Gives up the reference this Handle holds (library internals).
-  detail::HandleBase* detach() noexcept { return std::exchange(p_, nullptr); }
+  detail::HandleBase* detach() noexcept { return p_.detach(); }
   friend std::ostream& operator<<(std::ostream& os, const Handle& h);
 
  protected:
-  detail::HandleBase* p_ = nullptr;
+  detail::Ref<detail::HandleBase> p_;
 };
 
 /// A callback scheduled by `call_later`/`call_at` (asyncio.TimerHandle).
@@ -371,7 +373,7 @@ class EventLoop final : public detail::LoopCore {
   template <class Rep, class Period, class F, class... Args>
   TimerHandle call_later(std::chrono::duration<Rep, Period> delay, F&& fn, Args&&... args) {
     check_thread("call_later");
-    auto when = detail::deadline_after(now_ns(), detail::delay_to_ns(delay));
+    auto when = detail::deadline_in(now_ns(), delay);
     return TimerHandle(schedule_timer(when, detail::make_handle(std::forward<F>(fn), std::forward<Args>(args)...)));
   }
   /// `loop.call_later(seconds, fn, *args)` with the delay in seconds, as Python's:
@@ -379,7 +381,7 @@ class EventLoop final : public detail::LoopCore {
   template <class F, class... Args>
   TimerHandle call_later(double delay_seconds, F&& fn, Args&&... args) {
     check_thread("call_later");
-    auto when = detail::deadline_after(now_ns(), detail::delay_to_ns(delay_seconds));
+    auto when = detail::deadline_in(now_ns(), delay_seconds);
     return TimerHandle(schedule_timer(when, detail::make_handle(std::forward<F>(fn), std::forward<Args>(args)...)));
   }
   /// Schedules `fn(args...)` at loop time `when` seconds (`loop.call_at`);
@@ -614,7 +616,6 @@ class EventLoop final : public detail::LoopCore {
   std::shared_ptr<AbstractExecutor> default_executor_;
   std::unique_ptr<detail::Tracer> tracer_owner_;
   std::unique_ptr<detail::DumpSignal, detail::DumpSignalCloser> dump_signal_;
-  std::string trace_path_;
 
   std::mutex ts_mutex_;
   std::vector<detail::HandleBase*> ts_queue_;

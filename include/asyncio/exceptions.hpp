@@ -339,6 +339,7 @@ class QueueShutDown : public std::runtime_error {
 #include <iosfwd>
 #include <optional>
 #include <string_view>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -348,6 +349,11 @@ namespace detail {
 /// Python's `repr(str)`: `'text'` (double quotes when the text has a single
 /// quote and no double quote), for reprs that show strings.
 std::string py_str_repr(std::string_view s);
+/// The demangled name of a C++ type ("std::invalid_argument"); the mangled one
+/// when it cannot be demangled.
+std::string demangle(const std::type_info& type);
+/// True when `e` holds a CancelledError.
+bool is_cancelled_error(const std::exception_ptr& e) noexcept;
 }  // namespace detail
 
 /// Several exceptions raised together (Python's `ExceptionGroup`): what a

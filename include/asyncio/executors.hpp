@@ -204,8 +204,6 @@ class InvalidStateError : public Error {
 
 namespace detail {
 
-/// Demangled name of a type ("std::invalid_argument").
-std::string demangle(const std::type_info& type);
 /// Demangled C++ type of the exception held by `e` ("std::invalid_argument"); see
 /// asyncio::exception_type_name for Python's name ("ValueError").
 std::string cxx_exception_type(const std::exception_ptr& e);

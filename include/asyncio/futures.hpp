@@ -144,18 +144,7 @@ class Future {
   using value_type = T;
   Future() noexcept = default;
   /// A pending future bound to `loop` (prefer `loop.create_future<T>()`).
-  explicit Future(detail::LoopCore& loop) : p_(new detail::FutureImpl<T>(&loop)) {}
-  Future(const Future& o) noexcept : p_(o.p_) {
-    if (p_) p_->add_ref();
-  }
-  Future(Future&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
-  Future& operator=(Future o) noexcept {
-    std::swap(p_, o.p_);
-    return *this;
-  }
-  ~Future() {
-    if (p_) p_->release();
-  }
+  explicit Future(detail::LoopCore& loop) : p_(detail::Ref<detail::FutureImpl<T>>::adopt(new detail::FutureImpl<T>(&loop))) {}
 
   bool done() const { return impl().done(); }
   bool cancelled() const { return impl().cancelled(); }
@@ -198,7 +187,7 @@ class Future {
   /// `await fut`; InvalidStateError("empty Future handle") for an empty handle.
   auto operator co_await() const { return detail::FutureAwaiter<T>{&impl()}; }
 
-  explicit operator bool() const noexcept { return p_ != nullptr; }
+  explicit operator bool() const noexcept { return static_cast<bool>(p_); }
   friend bool operator==(const Future& a, const Future& b) noexcept { return a.p_ == b.p_; }
   friend std::ostream& operator<<(std::ostream& os, const Future& f) {
     if (!f.p_) return os << "<Future empty>";
@@ -212,7 +201,7 @@ class Future {
   }
 
  private:
-  detail::FutureImpl<T>* p_ = nullptr;
+  detail::Ref<detail::FutureImpl<T>> p_;
 };
 
 }  // namespace asyncio

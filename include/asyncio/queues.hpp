@@ -60,6 +60,7 @@
 #include "asyncio/detail/waiters.hpp"
 #include "asyncio/exceptions.hpp"
 #include "asyncio/locks.hpp"
+#include "asyncio/repr.hpp"
 
 namespace asyncio {
 namespace detail {
@@ -72,11 +73,13 @@ struct QueueWaiter : EntryAwaiter, DoneCallback {
   QueueCore* queue;
   bool is_put;
   QueueWaiter(QueueCore* q, bool put) noexcept
-      : DoneCallback(&QueueWaiter::on_wake), queue(q), is_put(put) {}
+      : DoneCallback(kOps), queue(q), is_put(put) {}
   QueueWaiter(QueueWaiter&& o) noexcept
-      : EntryAwaiter(std::move(o)), DoneCallback(&QueueWaiter::on_wake), queue(o.queue),
+      : EntryAwaiter(std::move(o)), DoneCallback(kOps), queue(o.queue),
         is_put(o.is_put) {}
   static void on_wake(Runnable* r);
+  /// Runs on_wake; dropped, nothing (the node lives in the awaiting coroutine's frame).
+  static const RunnableOps kOps;
 };
 
 /// The untyped part of a queue: sizes, waiters, unfinished tasks, shutdown.
@@ -171,15 +174,6 @@ class QueueCore {
   LoopBinding binding_;
 };
 
-/// Prints an item like Python's repr in a list: strings quoted.
-template <class T>
-void print_item(std::ostream& os, const T& v) {
-  if constexpr (std::is_convertible_v<const T&, std::string_view>) {
-    os << '\'' << std::string_view(v) << '\'';
-  } else {
-    print_value(os, v);
-  }
-}
 
 /// Storage policies (CPython's overridable `_init`, `_put`, `_get`).
 template <class T>
@@ -375,7 +369,7 @@ class BasicQueue : public QueueCore {
       q.store_.for_each([&](const T& v) {
         if (!first) os << ", ";
         first = false;
-        print_item(os, v);
+        py_repr_to(os, v);
       });
       os << ']';
     }

@@ -52,6 +52,7 @@
 #include <string>
 #include <vector>
 
+#include "asyncio/detail/async_with.hpp"
 #include "asyncio/tasks.hpp"
 
 namespace asyncio {
@@ -112,7 +113,7 @@ class TaskGroup {
   struct Child;
   std::string creation_error() const;
   void track(detail::TaskCore& task);
-  static void on_task_done_entry(detail::Runnable* r);
+  static const detail::RunnableOps kChildOps;
   void on_task_done(Child& c);
   void abort();
   void unlink(Child* c) noexcept;
@@ -134,28 +135,7 @@ class TaskGroup {
 
 template <class Body>
 Coro<detail::body_result_t<Body, TaskGroup>> TaskGroup::async_with(Body body) {
-  using R = detail::body_result_t<Body, TaskGroup>;
-  enter();
-  std::exception_ptr exc;
-  if constexpr (std::is_void_v<R>) {
-    try {
-      co_await detail::start_body(body, *this);
-    } catch (...) {
-      exc = std::current_exception();
-    }
-    co_await exit(exc);
-    if (exc) std::rethrow_exception(exc);
-  } else {
-    std::optional<R> result;
-    try {
-      result.emplace(co_await detail::start_body(body, *this));
-    } catch (...) {
-      exc = std::current_exception();
-    }
-    co_await exit(exc);
-    if (exc) std::rethrow_exception(exc);
-    co_return std::move(*result);
-  }
+  return detail::async_with(*this, std::move(body));
 }
 
 }  // namespace asyncio

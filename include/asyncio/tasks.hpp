@@ -53,18 +53,7 @@ P& taken_check(P& p) {
 class AnyTask {
  public:
   AnyTask() noexcept = default;
-  explicit AnyTask(detail::TaskCore* p) noexcept : p_(p) {
-    if (p_) p_->add_ref();
-  }
-  AnyTask(const AnyTask& o) noexcept : AnyTask(o.p_) {}
-  AnyTask(AnyTask&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
-  AnyTask& operator=(AnyTask o) noexcept {
-    std::swap(p_, o.p_);
-    return *this;
-  }
-  ~AnyTask() {
-    if (p_) p_->release();
-  }
+  explicit AnyTask(detail::TaskCore* p) noexcept : p_(detail::Ref<detail::TaskCore>::share(p)) {}
 
   bool done() const { return core().done(); }
   bool cancelled() const { return core().cancelled(); }
@@ -98,7 +87,7 @@ class AnyTask {
     return detail::remove_done_callbacks_equal<std::decay_t<F>, AnyTask>(core(), fn);
   }
 
-  explicit operator bool() const noexcept { return p_ != nullptr; }
+  explicit operator bool() const noexcept { return static_cast<bool>(p_); }
   friend bool operator==(const AnyTask& a, const AnyTask& b) noexcept { return a.p_ == b.p_; }
   friend auto operator<=>(const AnyTask& a, const AnyTask& b) noexcept { return a.p_ <=> b.p_; }
   friend std::ostream& operator<<(std::ostream& os, const AnyTask& t);
@@ -109,7 +98,7 @@ class AnyTask {
   }
 
  protected:
-  detail::TaskCore* p_ = nullptr;
+  detail::Ref<detail::TaskCore> p_;
 };
 
 /// A scheduled coroutine returning T; see the file comment.
@@ -121,7 +110,7 @@ class Task : public AnyTask {
   /// Adopts a reference to the promise of a started task.
   static Task adopt(detail::Promise<T>* p) noexcept {
     Task t;
-    t.p_ = p;
+    t.p_ = detail::Ref<detail::TaskCore>::adopt(p);
     return t;
   }
 
@@ -218,13 +207,12 @@ Task<T> create_task(Coro<T> coro, std::string_view name = {}) {
 }
 
 namespace detail {
+/// Wraps any awaitable in a coroutine [Python's `_wrap_awaitable`], so that
+/// `create_task(sleep(1s, 3))` works as `asyncio.create_task(asyncio.sleep(1, 3))`
+/// does (and ensure_future, TaskGroup::create_task of an awaitable).
 template <class A>
-using await_result_t = decltype(std::declval<A&>().await_resume());
-/// Wraps any awaitable in a coroutine, so that `create_task(sleep(1s, 3))`
-/// works as `asyncio.create_task(asyncio.sleep(1, 3))` does.
-template <class A>
-Coro<std::remove_cvref_t<await_result_t<A>>> await_as_coro(A awaitable) {
-  co_return co_await awaitable;
+Coro<await_value_t<A>> wrap_awaitable(A aw) {
+  co_return co_await std::move(aw);
 }
 }  // namespace detail
 
@@ -232,7 +220,7 @@ Coro<std::remove_cvref_t<await_result_t<A>>> await_as_coro(A awaitable) {
 template <class A>
   requires requires(A& a) { a.await_ready(); }
 auto create_task(A awaitable, std::string_view name = {}) {
-  return create_task(detail::await_as_coro(std::move(awaitable)), name);
+  return create_task(detail::wrap_awaitable(std::move(awaitable)), name);
 }
 
 template <class T>
@@ -251,14 +239,6 @@ AnyTask current_task();
 std::vector<AnyTask> all_tasks();
 
 namespace detail {
-
-/// `sleep(0)`: yields to the loop for exactly one iteration [tasks.__sleep0].
-struct YieldAwaiter {
-  TaskCore* task = nullptr;
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h);
-  void await_resume() { task->throw_if_cancel_requested(); }
-};
 
 /// The future behind `sleep(delay)`: completed by a timer (one allocation from
 /// the pool for both, as CPython allocates a future and a TimerHandle).
@@ -387,11 +367,6 @@ template <class A>
 concept ForeignAwaitable = Awaitable<A> && !is_coro_v<std::remove_cvref_t<A>> &&
                            !is_task_v<std::remove_cvref_t<A>> && !is_future_v<std::remove_cvref_t<A>> &&
                            !std::derived_from<std::remove_cvref_t<A>, AnyTask>;
-
-template <class A>
-Coro<await_value_t<A>> wrap_awaitable(A aw) {
-  co_return co_await std::move(aw);
-}
 
 /// Typed access to the state behind a Task<T> or Future<T> handle, through
 /// its FutureCore (the combinators keep children as FutureCore pointers).
@@ -554,11 +529,14 @@ class GatherCore;
 
 /// gather's done callback on one child: one node per child inside the gather
 /// state (no allocation per child). Holds a counted reference to the child.
+/// Run: `_done_callback(child)`. Dropped (the loop closes with it queued):
+/// counts the child as finished without touching the gather's result, so the
+/// last node still drops the children's reference and the state is freed.
 struct GatherNode final : DoneCallback {
-  GatherNode() noexcept : DoneCallback(&GatherNode::fire) {}
+  GatherNode() noexcept : DoneCallback(kOps) {}
   FutureCore* child = nullptr;
   GatherCore* owner = nullptr;
-  static void fire(Runnable* r);
+  static const RunnableOps kOps;
 };
 
 /// gather's bookkeeping, whatever the result types [tasks._GatheringFuture and
@@ -595,6 +573,10 @@ class GatherCore {
   bool cancel_children(const std::string& msg);
   /// `_done_callback(fut)` for the child of `node`.
   void on_child_done(GatherNode& node);
+  /// `node` will never run (GatherNode's drop).
+  void on_child_dropped() noexcept {
+    if (++nfinished_ == nfuts_) drop_children_ref();  // may destroy *this
+  }
   std::size_t size() const noexcept { return nfuts_; }
 
  protected:
@@ -753,18 +735,7 @@ class GatheringFuture {
  public:
   using value_type = R;
   GatheringFuture() noexcept = default;
-  explicit GatheringFuture(detail::GatherFuture<R>* p) noexcept : p_(p) {}  // adopts a reference
-  GatheringFuture(const GatheringFuture& o) noexcept : p_(o.p_) {
-    if (p_) p_->add_ref();
-  }
-  GatheringFuture(GatheringFuture&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
-  GatheringFuture& operator=(GatheringFuture o) noexcept {
-    std::swap(p_, o.p_);
-    return *this;
-  }
-  ~GatheringFuture() {
-    if (p_) p_->release();
-  }
+  explicit GatheringFuture(detail::GatherFuture<R>* p) noexcept : p_(detail::Ref<detail::GatherFuture<R>>::adopt(p)) {}  // adopts a reference
 
   bool done() const { return impl().done(); }
   bool cancelled() const { return impl().cancelled(); }
@@ -826,7 +797,7 @@ class GatheringFuture {
   };
   [[nodiscard]] TakeAwaiter take() && { return TakeAwaiter{{&impl(), nullptr}, *this}; }
 
-  explicit operator bool() const noexcept { return p_ != nullptr; }
+  explicit operator bool() const noexcept { return static_cast<bool>(p_); }
   friend bool operator==(const GatheringFuture& a, const GatheringFuture& b) noexcept { return a.p_ == b.p_; }
   friend std::ostream& operator<<(std::ostream& os, const GatheringFuture& g) {
     return os << (g.p_ ? g.p_->repr() : std::string("<_GatheringFuture empty>"));
@@ -837,7 +808,7 @@ class GatheringFuture {
   }
 
  private:
-  detail::GatherFuture<R>* p_ = nullptr;
+  detail::Ref<detail::GatherFuture<R>> p_;
 };
 
 /// The type of `gather(a, b, ...)` whose children return T...: `GatherOf<int, std::string>`
@@ -1049,12 +1020,6 @@ Coro<WaitResult<F>> wait_impl(std::vector<F> fs, std::optional<std::int64_t> tim
   co_return out;
 }
 
-template <class Rep, class Period>
-std::int64_t to_ns(std::chrono::duration<Rep, Period> d) {
-  return delay_to_ns(d);
-}
-inline std::int64_t seconds_to_ns(double s) { return delay_to_ns(s); }
-
 }  // namespace detail
 
 /// `asyncio.wait(fs, return_when=...)`: waits until the tasks/futures in `fs`
@@ -1084,7 +1049,7 @@ template <std::ranges::input_range R, class Rep, class Period>
 Coro<WaitResult<std::ranges::range_value_t<R>>> wait(R&& fs, std::chrono::duration<Rep, Period> timeout,
                                                      ReturnWhen return_when = ALL_COMPLETED) {
   using F = std::ranges::range_value_t<R>;
-  return detail::wait_impl(std::vector<F>(std::ranges::begin(fs), std::ranges::end(fs)), detail::to_ns(timeout),
+  return detail::wait_impl(std::vector<F>(std::ranges::begin(fs), std::ranges::end(fs)), detail::delay_to_ns(timeout),
                            return_when);
 }
 template <std::ranges::input_range R>
@@ -1093,7 +1058,7 @@ Coro<WaitResult<std::ranges::range_value_t<R>>> wait(R&& fs, double timeout_seco
                                                      ReturnWhen return_when = ALL_COMPLETED) {
   using F = std::ranges::range_value_t<R>;
   return detail::wait_impl(std::vector<F>(std::ranges::begin(fs), std::ranges::end(fs)),
-                           detail::seconds_to_ns(timeout_seconds), return_when);
+                           detail::delay_to_ns(timeout_seconds), return_when);
 }
 /// `asyncio.wait({t1, t2}, ...)` with tasks of different result types.
 inline Coro<WaitResult<AnyTask>> wait(std::initializer_list<AnyTask> fs, ReturnWhen return_when = ALL_COMPLETED) {
@@ -1102,11 +1067,11 @@ inline Coro<WaitResult<AnyTask>> wait(std::initializer_list<AnyTask> fs, ReturnW
 template <class Rep, class Period>
 Coro<WaitResult<AnyTask>> wait(std::initializer_list<AnyTask> fs, std::chrono::duration<Rep, Period> timeout,
                                ReturnWhen return_when = ALL_COMPLETED) {
-  return detail::wait_impl(std::vector<AnyTask>(fs), detail::to_ns(timeout), return_when);
+  return detail::wait_impl(std::vector<AnyTask>(fs), detail::delay_to_ns(timeout), return_when);
 }
 inline Coro<WaitResult<AnyTask>> wait(std::initializer_list<AnyTask> fs, double timeout_seconds,
                                       ReturnWhen return_when = ALL_COMPLETED) {
-  return detail::wait_impl(std::vector<AnyTask>(fs), detail::seconds_to_ns(timeout_seconds), return_when);
+  return detail::wait_impl(std::vector<AnyTask>(fs), detail::delay_to_ns(timeout_seconds), return_when);
 }
 
 // ---- wait_for ----------------------------------------------------------------------
@@ -1144,11 +1109,11 @@ Coro<await_value_t<A>> wait_for_impl(A aw, std::optional<std::int64_t> timeout_n
 /// less cancels at once; `std::nullopt` means no timeout.
 template <detail::Awaitable A, class Rep, class Period>
 Coro<detail::await_value_t<A>> wait_for(A&& aw, std::chrono::duration<Rep, Period> timeout) {
-  return detail::wait_for_impl<std::remove_cvref_t<A>>(std::forward<A>(aw), detail::to_ns(timeout));
+  return detail::wait_for_impl<std::remove_cvref_t<A>>(std::forward<A>(aw), detail::delay_to_ns(timeout));
 }
 template <detail::Awaitable A>
 Coro<detail::await_value_t<A>> wait_for(A&& aw, double timeout_seconds) {
-  return detail::wait_for_impl<std::remove_cvref_t<A>>(std::forward<A>(aw), detail::seconds_to_ns(timeout_seconds));
+  return detail::wait_for_impl<std::remove_cvref_t<A>>(std::forward<A>(aw), detail::delay_to_ns(timeout_seconds));
 }
 template <detail::Awaitable A>
 Coro<detail::await_value_t<A>> wait_for(A&& aw, std::nullopt_t) {
@@ -1365,7 +1330,7 @@ auto as_completed(R&& aws) {
 template <std::ranges::input_range R, class Rep, class Period>
   requires detail::Awaitable<std::ranges::range_reference_t<R>>
 auto as_completed(R&& aws, std::chrono::duration<Rep, Period> timeout) {
-  return detail::as_completed_impl(std::forward<R>(aws), detail::to_ns(timeout));
+  return detail::as_completed_impl(std::forward<R>(aws), detail::delay_to_ns(timeout));
 }
 
 }  // namespace asyncio

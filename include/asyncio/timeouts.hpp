@@ -41,15 +41,11 @@
 #include <type_traits>
 #include <utility>
 
+#include "asyncio/detail/async_with.hpp"
 #include "asyncio/detail/awaitable.hpp"
 #include "asyncio/events.hpp"
 
 namespace asyncio {
-
-namespace detail {
-/// True when `e` holds a CancelledError.
-bool is_cancelled_error(const std::exception_ptr& e) noexcept;
-}  // namespace detail
 
 /// A deadline for a block of code; see the file comment.
 ///
@@ -126,7 +122,7 @@ class Timeout {
 /// form. RuntimeError outside a running loop.
 template <class Rep, class Period>
 [[nodiscard]] Timeout timeout(std::chrono::duration<Rep, Period> delay) {
-  return Timeout(Timeout::Nanoseconds{detail::deadline_after(get_running_loop().now_ns(), detail::delay_to_ns(delay))});
+  return Timeout(Timeout::Nanoseconds{detail::deadline_in(get_running_loop().now_ns(), delay)});
 }
 /// `asyncio.timeout(seconds)`.
 [[nodiscard]] Timeout timeout(double seconds);
@@ -175,28 +171,7 @@ Coro<detail::body_result_t<Body, Timeout>> timeout_at(std::optional<double> when
 
 template <class Body>
 Coro<detail::body_result_t<Body, Timeout>> Timeout::async_with(Body body) {
-  using R = detail::body_result_t<Body, Timeout>;
-  enter();
-  std::exception_ptr exc;
-  if constexpr (std::is_void_v<R>) {
-    try {
-      co_await detail::start_body(body, *this);
-    } catch (...) {
-      exc = std::current_exception();
-    }
-    exit(exc);
-    if (exc) std::rethrow_exception(exc);
-  } else {
-    std::optional<R> result;
-    try {
-      result.emplace(co_await detail::start_body(body, *this));
-    } catch (...) {
-      exc = std::current_exception();
-    }
-    exit(exc);
-    if (exc) std::rethrow_exception(exc);
-    co_return std::move(*result);
-  }
+  return detail::async_with(*this, std::move(body));
 }
 
 }  // namespace asyncio

@@ -7,8 +7,9 @@
 /// The picture (CPython names in brackets):
 ///
 /// - `Runnable`: anything the loop can run from its ready queue [Handle in
-///   `loop._ready`]. A plain function pointer, no virtual call, no allocation:
-///   a task, a done callback node and a call_soon handle are all Runnables.
+///   `loop._ready`]: a pointer to its kind's `RunnableOps` (run, drop), no
+///   virtual call, no allocation. A task, a done callback node and a
+///   call_soon handle are all Runnables.
 /// - `FutureCore`: state, exception, cancel message and an intrusive list of
 ///   done callbacks [futures.Future]. When it completes, each callback node is
 ///   pushed on the ready queue, in registration order: callbacks run on the
@@ -33,6 +34,7 @@
 #include <utility>
 
 #include "asyncio/detail/frame_pool.hpp"
+#include "asyncio/detail/ref.hpp"
 #include "asyncio/exceptions.hpp"
 
 namespace asyncio {
@@ -55,11 +57,43 @@ class Tracer;
 class LoopCore;
 class TaskCore;
 
+struct Runnable;
+
+/// What the loop does with one kind of ready-queue entry. Each kind (a task's
+/// step, a call_soon handle, a done callback node of gather, TaskGroup, a
+/// queue waiter, a user's done callback, ...) has one constant RunnableOps;
+/// the entry points to it. Both `run` and `drop` must be given (there is no
+/// default), so a new kind cannot forget what closing the loop does to it.
+struct RunnableOps {
+  using RunFn = void (*)(Runnable*);
+  using DropFn = void (*)(Runnable*) noexcept;
+  using TaskFn = TaskCore* (*)(Runnable*) noexcept;
+  constexpr RunnableOps(RunFn run_fn, DropFn drop_fn, TaskFn task_fn = nullptr) noexcept
+      : run(run_fn), drop(drop_fn), task(task_fn) {}
+  /// Runs the entry, which has just left the ready queue.
+  RunFn run;
+  /// The entry will never run: its loop closes with it queued, or the future
+  /// it was registered on goes away with it. Releases what it holds (a
+  /// reference, its own memory); `drop_nothing` for an entry owned elsewhere.
+  DropFn drop;
+  /// For a task's step, the task (debug mode's slow-step report, the tracer);
+  /// null for every other kind.
+  TaskFn task;
+};
+
+/// A `RunnableOps::drop` for an entry that holds nothing of its own (a task's
+/// step: the task is abandoned through the loop's task list; an awaiter's
+/// node: it lives in its coroutine's frame).
+inline void drop_nothing(Runnable*) noexcept {}
+
 /// An entry of the ready queue.
 struct Runnable {
-  using Fn = void (*)(Runnable*);
-  explicit Runnable(Fn fn) noexcept : run_(fn) {}
-  Fn run_;
+  explicit constexpr Runnable(const RunnableOps& ops) noexcept : ops_(&ops) {}
+  void run() { ops_->run(this); }
+  void drop() noexcept { ops_->drop(this); }
+  /// The task whose step this is, or null.
+  TaskCore* as_task() noexcept { return ops_->task != nullptr ? ops_->task(this) : nullptr; }
+  const RunnableOps* ops_;
 };
 
 /// A node in a future's done-callback list; pushed on the ready queue when the
@@ -193,8 +227,6 @@ class FutureCore {
   /// for a task whose coroutine let CancelledError out (gather then builds
   /// `CancelledError('')`).
   std::string gather_cancel_message() const { return cancelled_exc_ ? std::string() : cancel_message(); }
-  /// True for a task (false for a plain future or an inline coroutine).
-  bool is_task() const noexcept { return is_task_; }
 
   /// True when the exception has not been retrieved (reported when the future
   /// goes away, as asyncio's `_log_traceback`).
@@ -203,7 +235,7 @@ class FutureCore {
 
   /// `<Future pending>`-style description (result printing is the typed part's).
   std::string state_name() const;
-  /// True when this is a task's state (a TaskCore).
+  /// True for a task (false for a plain future or an inline coroutine's state).
   bool is_task_core() const noexcept { return is_task_; }
 
  protected:
@@ -236,8 +268,11 @@ class FutureCore {
 /// A done callback given by the user, holding a std::function.
 struct UserCallback : DoneCallback, Pooled {
   UserCallback(std::uint64_t id, std::function<void()> fn)
-      : DoneCallback(&UserCallback::invoke), id_(id), fn_(std::move(fn)) {}
-  static void invoke(Runnable* r);
+      : DoneCallback(kOps), id_(id), fn_(std::move(fn)) {}
+  static const RunnableOps kOps;  // runs fn_ then frees itself; drop frees it
+  static UserCallback* from(Runnable* r) noexcept {
+    return r->ops_ == &kOps ? static_cast<UserCallback*>(static_cast<DoneCallback*>(r)) : nullptr;
+  }
   std::uint64_t id_;
   std::function<void()> fn_;
 };
@@ -249,10 +284,10 @@ std::size_t FutureCore::remove_user_callbacks_if(Pred pred) {
   DoneCallback* prev = nullptr;
   for (DoneCallback* cur = cb_head_; cur != nullptr;) {
     DoneCallback* next = cur->next_;
-    if (cur->run_ == &UserCallback::invoke && pred(*static_cast<UserCallback*>(cur))) {
+    if (UserCallback* user = UserCallback::from(cur); user != nullptr && pred(*user)) {
       (prev ? prev->next_ : cb_head_) = next;
       if (cb_tail_ == cur) cb_tail_ = prev;
-      delete static_cast<UserCallback*>(cur);
+      delete user;
       ++removed;
     } else {
       prev = cur;
@@ -308,7 +343,7 @@ std::size_t remove_done_callbacks_equal(FutureCore& fut, const F& fn) {
 class TaskCore : public FutureCore, public DoneCallback {
  public:
   explicit TaskCore(const char* coro_name) noexcept
-      : FutureCore(nullptr), DoneCallback(&TaskCore::step_entry), coro_name_(coro_name) {}
+      : FutureCore(nullptr), DoneCallback(kStepOps), coro_name_(coro_name) {}
 
   // ---- task API (see Task<T> in tasks.hpp) ----
   bool cancel(std::string msg = {}) override;
@@ -332,6 +367,9 @@ class TaskCore : public FutureCore, public DoneCallback {
   void start_task(LoopCore& loop, std::string_view name);
   /// The step: resume the coroutine where it suspended [Task.__step].
   static void step_entry(Runnable* r);
+  /// The task's entry: runs step_entry; dropped, nothing (a pending task is
+  /// abandoned through the loop's task list when the loop closes).
+  static const RunnableOps kStepOps;
   /// Where the next step resumes; set by the awaiter that suspends the task.
   void set_resume_point(std::coroutine_handle<> h) noexcept { resume_point_ = h; }
   /// Called by an awaiter when the task suspends on `fut`.

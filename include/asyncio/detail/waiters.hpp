@@ -172,8 +172,6 @@ inline TaskCore& suspend_on_entry(WaitEntry& entry, std::coroutine_handle<> h,
 
 /// True while the loop with this serial runs on a thread other than this one.
 bool loop_is_running_elsewhere(std::uint64_t serial) noexcept;
-/// `asyncio::Event` for typeid(asyncio::Event).
-std::string primitive_name(const std::type_info& type);
 
 /// The loop a primitive is bound to: the loop of the first task that had to
 /// wait on it (CPython's `mixins._LoopBoundMixin`; the fast paths bind
@@ -223,7 +221,7 @@ class LoopBinding {
       if constexpr (requires { P::primitive_name; }) {
         os << P::primitive_name;  // a template (the queues) names itself
       } else {
-        os << primitive_name(typeid(P));
+        os << demangle(typeid(P));
       }
       os << " object at " << static_cast<const void*>(&self) << ">";
     } else {
