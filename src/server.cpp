@@ -36,53 +36,105 @@ std::exception_ptr bind_error(int status, const SocketAddress& addr) {
 void ServerState::start_serving() {
   if (serving) return;
   if (closed) throw RuntimeError("server is closed");
+  // Listening and accepting are ours, not uv_listen's: on EMFILE libuv accepts
+  // the pending connection on a reserved descriptor and closes it, where
+  // CPython leaves it queued and retries a second later.
   for (std::size_t i = 0; i < listeners.size(); ++i) {
-    if (int rc = uv_listen(listeners[i].stream(), options.backlog, &ServerState::on_connection); rc != 0) {
-      std::rethrow_exception(bind_error(rc, i < addresses.size() ? addresses[i] : SocketAddress{}));
+    uv_os_fd_t fd = -1;
+    uv_fileno(listeners[i].handle(), &fd);
+    if (::listen(fd, options.backlog) != 0) {
+      std::rethrow_exception(bind_error(-errno, i < addresses.size() ? addresses[i] : SocketAddress{}));
     }
+    UvHandle p = UvHandle::make("poll");
+    if (int rc = uv_poll_init_socket(loop->uv_loop(), p.poll(), fd); rc != 0) std::rethrow_exception(uv_error(rc));
+    p.initialized(this);
+    pollers.push_back(std::move(p));
   }
   serving = true;
+  for (auto& p : pollers) uv_poll_start(p.poll(), UV_READABLE, &ServerState::on_readable);
 }
 
-void ServerState::on_connection(uv_stream_t* listener, int status) {
-  auto* s = UvHandle::user_of<ServerState>(listener);
+void ServerState::on_readable(uv_poll_t* poller, int status, int /*events*/) {
+  auto* s = UvHandle::user_of<ServerState>(poller);
   if (s == nullptr || s->closed) return;
-  EventLoop& loop = *s->loop;
-  if (status < 0) {
-    // CPython: EMFILE, ENFILE, ENOBUFS, ENOMEM are reported and the server
-    // keeps serving (libuv has dropped the connection it could not accept).
-    bool resource = status == UV_EMFILE || status == UV_ENFILE || status == UV_ENOBUFS || status == UV_ENOMEM;
-    if (status != UV_ECONNABORTED && status != UV_EAGAIN) {
-      loop.call_exception_handler(ExceptionContext{
-          resource ? "socket.accept() out of system resource" : "Error on accepting a connection",
-          uv_error(status), {}, {}});
+  for (std::size_t i = 0; i < s->pollers.size(); ++i) {
+    if (s->pollers[i].poll() == poller) {
+      if (status < 0) {
+        s->loop->call_exception_handler(
+            ExceptionContext{"Error on accepting a connection", uv_error(status), {}, {}});
+        return;
+      }
+      s->accept_pending(i);
+      return;
     }
-    return;
   }
-  UvHandle h = UvHandle::make(s->kind == StreamTransport::Kind::tcp ? "tcp" : "pipe");
-  int rc = s->kind == StreamTransport::Kind::tcp ? uv_tcp_init(loop.uv_loop(), h.tcp())
-                                                 : uv_pipe_init(loop.uv_loop(), h.pipe(), 0);
-  if (rc != 0) {
-    loop.call_exception_handler(ExceptionContext{"socket.accept() out of system resource", uv_error(rc), {}, {}});
-    return;
-  }
-  h.initialized(nullptr);
-  if (rc = uv_accept(listener, h.stream()); rc != 0) {
-    loop.call_exception_handler(ExceptionContext{"socket.accept() out of system resource", uv_error(rc), {}, {}});
-    return;
-  }
-  if (s->kind == StreamTransport::Kind::tcp) uv_tcp_nodelay(h.tcp(), 1);
-  std::shared_ptr<Protocol> protocol;
-  try {
-    protocol = s->factory();
-    if (!protocol) throw TypeError("protocol_factory returned no protocol");
-  } catch (...) {
-    loop.call_exception_handler(ExceptionContext{"Error on transport creation for incoming connection",
+}
+
+void ServerState::accept_pending(std::size_t listener) {
+  EventLoop& lp = *loop;
+  uv_os_fd_t lfd = -1;
+  uv_fileno(listeners[listener].handle(), &lfd);
+  auto keep = self;  // a protocol factory may close the server
+  // CPython accepts up to `backlog` connections per readable event.
+  for (int n = 0; n < options.backlog && !closed; ++n) {
+    int fd = ::accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) return;
+      if (err == ECONNABORTED) continue;  // the client gave up: nothing to do
+      if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+        // CPython goes on with the loop (each try fails and is reported, up
+        // to `backlog` times) and schedules the retry each time: one is enough.
+        lp.call_exception_handler(
+            ExceptionContext{"socket.accept() out of system resource", os_error(err), {}, {}});
+        pause_accepting();
+        continue;
+      }
+      lp.call_exception_handler(ExceptionContext{"Error on accepting a connection", os_error(err), {}, {}});
+      return;
+    }
+    UvHandle h = UvHandle::make(kind == StreamTransport::Kind::tcp ? "tcp" : "pipe");
+    int rc = kind == StreamTransport::Kind::tcp ? uv_tcp_init(lp.uv_loop(), h.tcp())
+                                                : uv_pipe_init(lp.uv_loop(), h.pipe(), 0);
+    if (rc == 0) {
+      h.initialized(nullptr);
+      rc = kind == StreamTransport::Kind::tcp ? uv_tcp_open(h.tcp(), fd) : uv_pipe_open(h.pipe(), fd);
+    }
+    if (rc != 0) {
+      ::close(fd);
+      lp.call_exception_handler(ExceptionContext{"socket.accept() out of system resource", uv_error(rc), {}, {}});
+      return;
+    }
+    if (kind == StreamTransport::Kind::tcp) uv_tcp_nodelay(h.tcp(), 1);
+    std::shared_ptr<Protocol> protocol;
+    try {
+      protocol = factory();
+      if (!protocol) throw TypeError("protocol_factory returned no protocol");
+    } catch (...) {
+      lp.call_exception_handler(ExceptionContext{"Error on transport creation for incoming connection",
                                                  std::current_exception(), {}, {}});
-    return;  // h closes the connection
+      continue;  // h closes the connection
+    }
+    auto t = StreamTransport::start(lp, std::move(h), kind, std::move(protocol), {});
+    attach(t);
   }
-  auto t = StreamTransport::start(loop, std::move(h), s->kind, std::move(protocol), {});
-  s->attach(t);
+}
+
+void ServerState::pause_accepting() {
+  if (accept_retry) return;
+  for (auto& p : pollers) uv_poll_stop(p.poll());
+  accept_retry = loop->call_later(1.0, [this] {  // constants.ACCEPT_RETRY_DELAY
+    accept_retry = TimerHandle();
+    if (closed) return;
+    for (auto& p : pollers) uv_poll_start(p.poll(), UV_READABLE, &ServerState::on_readable);
+  });
+}
+
+void ServerState::stop_accepting() noexcept {
+  if (accept_retry) accept_retry.cancel();
+  accept_retry = TimerHandle();
+  for (auto& p : pollers) p.close();
+  pollers.clear();
 }
 
 void ServerState::attach(const std::shared_ptr<StreamTransport>& t) {
@@ -115,6 +167,7 @@ void ServerState::on_leftover(void* p) {
   auto* s = static_cast<ServerState*>(p);
   s->closed = true;
   s->serving = false;
+  s->stop_accepting();
   auto keep = std::move(s->self);
 }
 
@@ -123,6 +176,7 @@ void ServerState::on_leftover(void* p) {
 Server::Server(std::unique_ptr<detail::ServerState> state) : state_(std::move(state)) {}
 
 Server::~Server() {
+  state_->stop_accepting();
   for (auto& l : state_->listeners) l.close();
 }
 
@@ -174,6 +228,7 @@ void Server::close() {
   if (s.closed) return;
   auto keep = std::move(s.self);  // this server may go when we return
   s.closed = true;
+  s.stop_accepting();
   for (auto& l : s.listeners) l.close();
   s.listeners.clear();
   s.addresses.clear();

@@ -19,6 +19,8 @@ struct ServerState {
   StreamTransport::Kind kind = StreamTransport::Kind::tcp;
   ServerOptions options;
   std::vector<UvHandle> listeners;         // bound, listening once serving
+  std::vector<UvHandle> pollers;           // one uv_poll_t per listener: readable = connections to accept
+  TimerHandle accept_retry;                // set while accepting waits for descriptors (1 s)
   std::vector<SocketAddress> addresses;    // what sockets() reports
   std::string unix_path;                   // removed at close (3.13's cleanup_socket)
   std::unordered_set<StreamTransport*> clients;
@@ -35,7 +37,14 @@ struct ServerState {
   void attach(const std::shared_ptr<StreamTransport>& t);
   void detach(StreamTransport* t);
   void wakeup();
-  static void on_connection(uv_stream_t* listener, int status);
+  /// Accepts what is pending on `listener` (selector_events._accept_connection).
+  void accept_pending(std::size_t listener);
+  /// Stops watching the listeners for ACCEPT_RETRY_DELAY (1 s), as CPython when
+  /// accept() runs out of descriptors or memory: the connections stay queued.
+  void pause_accepting();
+  /// Closes the pollers (before the listeners, whose close closes the descriptors).
+  void stop_accepting() noexcept;
+  static void on_readable(uv_poll_t* poller, int status, int events);
   static void on_leftover(void* self);
 };
 
