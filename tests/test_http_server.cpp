@@ -25,14 +25,17 @@
 #include "asyncio/http/client.hpp"
 #include "asyncio/http/server.hpp"
 #include "asyncio/locks.hpp"
+#include "asyncio/ssl.hpp"
 #include "asyncio/streams.hpp"
 #include "asyncio/tasks.hpp"
 #include "net_support.hpp"
 #include "support.hpp"
+#include "tls_certs.hpp"
 
 using namespace std::chrono_literals;
 namespace web = asyncio::http::web;
 namespace http = asyncio::http;
+namespace ssl = asyncio::ssl;
 using asyncio::Coro;
 
 namespace {
@@ -618,6 +621,146 @@ TEST(HttpServer, SigtermMakesServeUntilSignalShutDownGracefully) {
   struct sigaction now {};
   ::sigaction(SIGTERM, nullptr, &now);
   EXPECT_EQ(now.sa_handler, SIG_DFL);  // the handlers are removed after
+}
+
+// ---- HTTPS ---------------------------------------------------------------------------
+
+std::shared_ptr<ssl::SSLContext> server_context(const std::string& cert, const std::string& key) {
+  auto ctx = ssl::create_default_context(ssl::Purpose::CLIENT_AUTH);
+  ctx->load_cert_chain(cert, key);
+  return ctx;
+}
+
+/// run_app's `ssl_context=` (named: g++ 12 warns about a braced temporary in a coroutine).
+web::ServerOptions https(const std::string& cert, const std::string& key) {
+  web::ServerOptions options;
+  options.ssl_context = server_context(cert, key);
+  return options;
+}
+
+/// `ClientSession(connector=TCPConnector(ssl=create_default_context(cafile=ca)))`.
+http::SessionOptions trusting(const std::string& ca) {
+  http::SessionOptions options;
+  options.ssl = ssl::create_default_context(ssl::Purpose::SERVER_AUTH, ca);
+  return options;
+}
+
+/// What the client's request threw, as "TypeName: message" ("" when it did not throw).
+Coro<std::string> fetch_error(http::ClientSession& session, std::string url) {
+  try {
+    co_await session.get(std::move(url));
+  } catch (const http::ClientConnectorError& e) {
+    co_return std::string("ClientConnectorError: ") + e.what();
+  }
+  co_return "";
+}
+
+TEST(HttpServer, HttpsSiteServesTheHttpClientThatTrustsItsCertificate) {
+  const auto& certs = tls_certs::certs();
+  web::Application app;
+  add_routes(app);
+  http::RequestOptions post{.data = std::string(200 * 1024, 'z')};  // many TLS records
+  net::run([&]() -> Coro<void> {
+    // TCPSite(runner, host, port, ssl_context=...) for one site, and
+    // ServerOptions::ssl_context (run_app's ssl_context=) for the other.
+    web::AppRunner runner(app, https(certs.cert, certs.key));
+    co_await runner.start("127.0.0.1", 0);
+    web::AppRunner explicit_site(app);
+    co_await explicit_site.start("127.0.0.1", 0, server_context(certs.cert, certs.key));
+    for (int port : {runner.port(), explicit_site.port()}) {
+      std::string base = "https://127.0.0.1:" + std::to_string(port);
+      http::ClientSession session(trusting(certs.cert));
+      http::ClientResponse r = co_await session.get(base + "/page/5?q=x");
+      EXPECT_EQ(r.status, 200);
+      std::string text = co_await r.text();
+      EXPECT_EQ(text, "page 5 q=x");
+      r = co_await session.post(base + "/echo", post);
+      std::string echoed = co_await r.read();
+      EXPECT_EQ(echoed, *post.data);
+      r = co_await session.get(base + "/missing");
+      EXPECT_EQ(r.status, 404);
+      co_await session.close();
+      // Without our CA (the system's store, aiohttp's default) the certificate is refused.
+      http::ClientSession stranger;
+      std::string error = co_await fetch_error(stranger, base + "/page/1");
+      EXPECT_THAT(error, ::testing::StartsWith("ClientConnectorError: Cannot connect to host 127.0.0.1:"));
+      EXPECT_THAT(error, ::testing::HasSubstr("self-signed certificate"));
+      co_await stranger.close();
+    }
+    // Plain HTTP on the TLS port is no handshake: the client gets no answer.
+    http::ClientSession plain;
+    EXPECT_THROW(co_await plain.get("http://127.0.0.1:" + std::to_string(runner.port()) + "/page/1"),
+                 http::ClientError);
+    co_await plain.close();
+    co_await explicit_site.cleanup();
+    co_await runner.cleanup();
+  }());
+  EXPECT_EQ(http::detail::live_easy_handles(), 0);
+  EXPECT_EQ(http::detail::live_sockets(), 0);
+}
+
+TEST(HttpServer, AnExpiredCertificateIsRefusedWithTheVerificationError) {
+  const auto& certs = tls_certs::certs();
+  web::Application app;
+  add_routes(app);
+  net::run([&]() -> Coro<void> {
+    web::AppRunner runner(app, https(certs.expired_cert, certs.expired_key));
+    co_await runner.start("127.0.0.1", 0);
+    std::string url = "https://127.0.0.1:" + std::to_string(runner.port()) + "/page/2";
+    // Trusted, but expired: curl reports OpenSSL's X509_V_ERR_CERT_HAS_EXPIRED
+    // (Python: SSLCertVerificationError "... certificate verify failed: certificate has expired").
+    http::ClientSession believer(trusting(certs.expired_cert));
+    std::string error = co_await fetch_error(believer, url);
+    EXPECT_EQ(error, "ClientConnectorError: Cannot connect to host 127.0.0.1:" + std::to_string(runner.port()) +
+                         " ssl:default [SSL certificate problem: certificate has expired], url=URL('" + url + "')");
+    co_await believer.close();
+    // Verification off (aiohttp's ssl=False): the same server answers.
+    auto unverified = ssl::create_default_context(ssl::Purpose::SERVER_AUTH);
+    unverified->set_check_hostname(false);
+    unverified->set_verify_mode(ssl::CERT_NONE);
+    http::SessionOptions no_verification;
+    no_verification.ssl = unverified;
+    http::ClientSession careless(no_verification);
+    http::ClientResponse r = co_await careless.get(url);
+    std::string text = co_await r.text();
+    EXPECT_EQ(text, "page 2 q=");
+    co_await careless.close();
+    co_await runner.cleanup();
+  }());
+  EXPECT_EQ(http::detail::live_easy_handles(), 0);
+}
+
+TEST(HttpServer, AClientSendingGarbageInsteadOfAHandshakeIsDroppedAndTheServerGoesOn) {
+  const auto& certs = tls_certs::certs();
+  web::Application app;
+  add_routes(app);
+  std::vector<std::string> reported;
+  net::run([&]() -> Coro<void> {
+    asyncio::get_running_loop().set_exception_handler(
+        [&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) { reported.push_back(c.message); });
+    web::AppRunner runner(app, https(certs.cert, certs.key));
+    co_await runner.start("127.0.0.1", 0);
+    for (int i = 0; i < 3; ++i) {
+      Conn c = co_await connect(runner.port());
+      c.writer.write(get("/page/1"));  // plain HTTP: not a TLS ClientHello
+      co_await c.writer.drain();
+      std::string received;  // at most a TLS alert; never an HTTP answer
+      try {
+        for (std::string part; !(part = co_await c.reader.read()).empty();) received += part;
+      } catch (const asyncio::ConnectionResetError&) {
+      }
+      EXPECT_TRUE(c.reader.at_eof() || received.empty());
+      EXPECT_EQ(received.find("HTTP/"), std::string::npos) << received;
+      co_await close(c);
+    }
+    http::ClientSession session(trusting(certs.cert));
+    http::ClientResponse r = co_await session.get("https://127.0.0.1:" + std::to_string(runner.port()) + "/page/3");
+    std::string text = co_await r.text();
+    EXPECT_EQ(text, "page 3 q=");
+    co_await session.close();
+    co_await runner.cleanup();
+  }());
+  EXPECT_THAT(reported, ::testing::IsEmpty());  // a failed handshake is an OSError: not reported (asyncio's rule)
 }
 
 }  // namespace

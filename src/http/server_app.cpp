@@ -10,6 +10,7 @@
 #include "asyncio/http/server.hpp"
 #include "asyncio/locks.hpp"
 #include "asyncio/runners.hpp"
+#include "asyncio/ssl.hpp"
 #include "asyncio/tasks.hpp"
 #include "http/server_protocol.hpp"
 
@@ -257,16 +258,17 @@ AppRunner::AppRunner(const Application& app, ServerOptions options)
 
 AppRunner::~AppRunner() = default;
 
-Coro<void> AppRunner::start(std::string host, int port) {
+Coro<void> AppRunner::start(std::string host, int port, std::shared_ptr<ssl::SSLContext> ssl_context) {
   if (shared_->shutting_down) throw RuntimeError("AppRunner is cleaned up");
+  asyncio::ServerOptions listen = shared_->options.listen;
+  listen.ssl = ssl_context ? std::move(ssl_context) : shared_->options.ssl_context;
   auto shared = shared_;
   // Named, not a temporary in the co_await expression: g++ 12 destroys such a
   // temporary twice (the factory's shared_ptr was released one time too many).
   EventLoop::ProtocolFactory factory = [shared]() -> std::shared_ptr<Protocol> {
     return std::make_shared<detail::HttpProtocol>(shared);
   };
-  auto server = co_await get_running_loop().create_server(std::move(factory), std::move(host), port,
-                                                          shared_->options.listen);
+  auto server = co_await get_running_loop().create_server(std::move(factory), std::move(host), port, listen);
   servers_.push_back(std::move(server));
 }
 
@@ -308,10 +310,11 @@ Coro<void> AppRunner::cleanup() {
 
 Coro<void> serve_until_signal(const Application& app, std::string host, int port,
                               ServerOptions options, bool print_banner) {
+  const char* scheme = options.ssl_context ? "https" : "http";
   AppRunner runner(app, std::move(options));
   co_await runner.start(host, port);
   if (print_banner) {
-    std::cout << "======== Running on http://" << host << ":" << runner.port() << " ========\n"
+    std::cout << "======== Running on " << scheme << "://" << host << ":" << runner.port() << " ========\n"
               << "(Press CTRL+C to quit)" << std::endl;
   }
   Event stop;

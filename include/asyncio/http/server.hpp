@@ -19,8 +19,10 @@
 /// | `raise web.HTTPNotFound()` | `throw web::HTTPException(404)` |
 /// | `runner = web.AppRunner(app); await runner.setup()` | `web::AppRunner runner(app);` |
 /// | `await web.TCPSite(runner, host, port).start()` | `co_await runner.start(host, port);` |
+/// | `web.TCPSite(runner, host, port, ssl_context=ctx)` | `co_await runner.start(host, port, ctx);` |
 /// | `await runner.cleanup()` | `co_await runner.cleanup();` |
 /// | `web.run_app(app, host=h, port=p)` | `web::run_app(app, h, p);` |
+/// | `web.run_app(app, ..., ssl_context=ctx)` | `web::run_app(app, h, p, {.ssl_context = ctx});` |
 ///
 /// ```cpp
 /// namespace web = asyncio::http::web;
@@ -73,6 +75,13 @@
 ///   idle connections, lets in-flight requests finish (their answers carry
 ///   `Connection: close`), and after `shutdown_timeout` aborts what is left.
 ///
+/// - **HTTPS**: a site started with an SSL context (`ssl::create_default_context(
+///   ssl::Purpose::CLIENT_AUTH)` with `load_cert_chain`, ssl.hpp) serves HTTP over
+///   the TLS layer of `create_server(..., ssl=)`; everything above holds the
+///   same. A client whose TLS handshake fails (no TLS at all, a refused
+///   certificate, `ssl_handshake_timeout`) is dropped without an answer and the
+///   server goes on; as in asyncio, this is logged only in debug mode.
+///
 /// Responses: `Response::text` (charset utf-8 is added to its content type,
 /// as aiohttp's `text=`) or `Response::body` (bytes); `Content-Length`,
 /// `Date`, `Server` and `Connection` are set by the server.
@@ -92,6 +101,10 @@
 #include "asyncio/http/multidict.hpp"
 #include "asyncio/http/status.hpp"
 #include "asyncio/server.hpp"
+
+namespace asyncio::ssl {
+class SSLContext;  // asyncio/ssl.hpp
+}  // namespace asyncio::ssl
 
 namespace asyncio::http::web {
 
@@ -187,6 +200,9 @@ struct ServerOptions {
   double shutdown_timeout = 60.0;             ///< seconds cleanup() waits for in-flight requests
   std::size_t max_pipelined = 64;  ///< parsed requests queued per connection before reading pauses
   asyncio::ServerOptions listen{.backlog = 1024};  ///< the listening socket's options
+  /// run_app's `ssl_context=`: serve HTTPS with this server context (null: HTTP);
+  /// also what `AppRunner::start` uses when it is given none.
+  std::shared_ptr<ssl::SSLContext> ssl_context = nullptr;
 };
 
 namespace detail {
@@ -203,8 +219,12 @@ class AppRunner {
   AppRunner(const AppRunner&) = delete;
   AppRunner& operator=(const AppRunner&) = delete;
 
-  /// Listens on host:port (port 0 picks a free one); may be called for several sites.
-  [[nodiscard]] Coro<void> start(std::string host, int port);
+  /// `web.TCPSite(runner, host, port, ssl_context=...).start()`: listens on
+  /// host:port (port 0 picks a free one); may be called for several sites.
+  /// With `ssl_context` (else `ServerOptions::ssl_context`) the site serves
+  /// HTTPS; ValueError when it is a client context (create_server's check).
+  [[nodiscard]] Coro<void> start(std::string host, int port,
+                                 std::shared_ptr<ssl::SSLContext> ssl_context = nullptr);
   /// The addresses listened on.
   std::vector<SocketAddress> addresses() const;
   /// The port of the first site (handy after port 0).
@@ -219,10 +239,10 @@ class AppRunner {
   std::vector<std::shared_ptr<Server>> servers_;
 };
 
-/// `web.run_app(app, host=..., port=...)`: runs a loop, serves until SIGINT or
-/// SIGTERM, then cleans up gracefully. Prints aiohttp's banner
+/// `web.run_app(app, host=..., port=..., ssl_context=...)`: runs a loop, serves
+/// until SIGINT or SIGTERM, then cleans up gracefully. Prints aiohttp's banner
 /// "======== Running on http://HOST:PORT ========\n(Press CTRL+C to quit)"
-/// unless `print_banner` is false.
+/// (https:// with `options.ssl_context`) unless `print_banner` is false.
 void run_app(const Application& app, std::string host = "0.0.0.0", int port = 8080,
              ServerOptions options = {}, bool print_banner = true);
 
