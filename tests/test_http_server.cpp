@@ -19,6 +19,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -761,6 +763,112 @@ TEST(HttpServer, AClientSendingGarbageInsteadOfAHandshakeIsDroppedAndTheServerGo
     co_await runner.cleanup();
   }());
   EXPECT_THAT(reported, ::testing::IsEmpty());  // a failed handshake is an OSError: not reported (asyncio's rule)
+}
+
+// ---- static files and on_response_prepare ------------------------------------------------
+
+/// A directory with a text file, an HTML file in a subdirectory, and a file beside it (outside).
+struct StaticTree {
+  std::filesystem::path dir;
+  StaticTree() {
+    char tmpl[] = "/tmp/asyncio-static-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    std::filesystem::create_directories(dir / "public" / "docs");
+    std::ofstream(dir / "public" / "hello.txt") << "hello\n";
+    std::ofstream(dir / "public" / "docs" / "a b.html") << "<p>a b</p>";
+    std::ofstream(dir / "public" / "blob.bin") << std::string("\0\1\2", 3);
+    std::ofstream(dir / "secret.txt") << "secret";
+    std::filesystem::create_symlink(dir / "secret.txt", dir / "public" / "link.txt");
+  }
+  ~StaticTree() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+// aiohttp 3.8.4's answers for the same tree, printed by tests/python/http_static_aiohttp.py:
+// hello.txt 200 text/plain; docs/a%20b.html 200 text/html; blob.bin application/octet-stream;
+// docs 403; ../secret.txt, %2e%2e/secret.txt, docs/../../secret.txt, link.txt (a link out:
+// follow_symlinks=False), nothing.txt and //etc/passwd 404 "404: Not Found".
+TEST(HttpServer, StaticFilesAreServedFromTheirDirectoryOnly) {
+  StaticTree tree;
+  web::Application app;
+  app.add_static("/static", (tree.dir / "public").string());
+  EXPECT_THROW(app.add_static("static", tree.dir.string()), asyncio::ValueError);
+  EXPECT_THROW(app.add_static("/x", (tree.dir / "missing").string()), asyncio::ValueError);
+  net::run([&]() -> Coro<void> {
+    web::AppRunner runner(app);
+    co_await runner.start("127.0.0.1", 0);
+    Conn c = co_await connect(runner.port());
+    Reply r = co_await exchange(c, get("/static/hello.txt"));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "hello\n");
+    EXPECT_EQ(r.headers.at("Content-Type"), "text/plain");
+    r = co_await exchange(c, get("/static/docs/a%20b.html"));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "<p>a b</p>");
+    EXPECT_EQ(r.headers.at("Content-Type"), "text/html");
+    r = co_await exchange(c, get("/static/blob.bin"));
+    EXPECT_EQ(r.body, std::string("\0\1\2", 3));
+    EXPECT_EQ(r.headers.at("Content-Type"), "application/octet-stream");
+    r = co_await exchange(c, "HEAD /static/hello.txt HTTP/1.1\r\n\r\n", true);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.headers.at("Content-Length"), "6");
+    r = co_await exchange(c, get("/static/docs"));
+    EXPECT_EQ(r.status_line, "HTTP/1.1 403 Forbidden");
+    for (const char* outside : {"/static/../secret.txt", "/static/%2e%2e/secret.txt", "/static/link.txt",
+                                "/static/nothing.txt", "/static/docs/../../secret.txt", "/static//etc/passwd"}) {
+      r = co_await exchange(c, get(outside));
+      EXPECT_EQ(r.status, 404) << outside;
+      EXPECT_EQ(r.body, "404: Not Found") << outside;
+    }
+    r = co_await exchange(c, "POST /static/hello.txt HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_EQ(r.status, 405);
+    co_await close(c);
+    co_await runner.cleanup();
+  }());
+}
+
+TEST(HttpServer, OnResponsePrepareSeesEveryAnswerAndMayAddHeaders) {
+  web::Application app;
+  add_routes(app);
+  std::vector<std::string> log;
+  app.on_response_prepare.push_back([&](web::Request& request, web::Response& response) -> Coro<void> {
+    co_await asyncio::sleep(0);  // a coroutine: it may await
+    log.push_back(request.method + " " + request.path + " " + std::to_string(response.status));
+    response.headers.add("X-Logged", "yes");
+  });
+  app.on_response_prepare.push_back([&](web::Request& request, web::Response&) -> Coro<void> {
+    if (request.path == "/page/fail") throw std::runtime_error("prepare failed");
+    co_return;
+  });
+  std::vector<std::string> reported;
+  net::run([&]() -> Coro<void> {
+    asyncio::get_running_loop().set_exception_handler(
+        [&](asyncio::EventLoop&, const asyncio::ExceptionContext& ctx) {
+          reported.push_back(ctx.message + ": " + asyncio::exception_message(ctx.exception));
+        });
+    web::AppRunner runner(app);
+    co_await runner.start("127.0.0.1", 0);
+    Conn c = co_await connect(runner.port());
+    Reply r = co_await exchange(c, get("/page/1"));
+    EXPECT_EQ(r.headers.at("X-Logged"), "yes");
+    r = co_await exchange(c, get("/nowhere"));
+    EXPECT_EQ(r.headers.at("X-Logged"), "yes");
+    r = co_await exchange(c, get("/boom"));
+    EXPECT_EQ(r.status, 500);
+    r = co_await exchange(c, get("/page/fail"));  // the second callback throws: 500, logged
+    EXPECT_EQ(r.status, 500);
+    EXPECT_EQ(r.headers.get("X-Logged"), std::nullopt);
+    r = co_await exchange(c, get("/page/2"));  // the connection goes on
+    EXPECT_EQ(r.body, "page 2 q=");
+    co_await close(c);
+    co_await runner.cleanup();
+  }());
+  EXPECT_THAT(log, ::testing::ElementsAre("GET /page/1 200", "GET /nowhere 404", "GET /boom 500",
+                                          "GET /page/fail 200", "GET /page/2 200"));
+  EXPECT_THAT(reported, ::testing::ElementsAre("Error handling request: boom",
+                                               "Error handling request: prepare failed"));
 }
 
 }  // namespace

@@ -1,12 +1,17 @@
 // web::Application (routing), Request, Response helpers, AppRunner and run_app
 // (aiohttp's web_app.py, web_urldispatcher.py, web_runner.py, web.py).
+#include <algorithm>
 #include <cctype>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <utility>
 
 #include "asyncio/exceptions.hpp"
+#include "asyncio/executors.hpp"
 #include "asyncio/http/server.hpp"
 #include "asyncio/locks.hpp"
 #include "asyncio/runners.hpp"
@@ -131,9 +136,17 @@ struct Application::Route {
   std::string path;
   std::vector<Segment> segments;
   Handler handler;
+  bool is_static = false;  // add_static: `path` is a prefix; the rest is match_info["filename"]
 
   /// Matches `path` and fills `match_info` (percent-decoded values).
   bool match(std::string_view path, CIMultiDict& match_info) const {
+    if (is_static) {
+      if (path.size() <= this->path.size() + 1 || !path.starts_with(this->path) || path[this->path.size()] != '/')
+        return false;
+      std::string_view rest = path.substr(this->path.size() + 1);
+      match_info.add("filename", rest.find('%') == std::string_view::npos ? std::string(rest) : detail::unquote(rest));
+      return true;
+    }
     std::size_t pos = 1;  // after the leading '/'
     if (path.empty() || path.front() != '/') return false;
     for (std::size_t i = 0; i < segments.size(); ++i) {
@@ -210,6 +223,74 @@ void Application::add_put(std::string path, Handler handler) {
 }
 void Application::add_delete(std::string path, Handler handler) {
   add_route("DELETE", std::move(path), std::move(handler));
+}
+
+namespace {
+
+/// Python's mimetypes.guess_type for the usual web files.
+std::string guess_type(const std::filesystem::path& file) {
+  static const std::pair<const char*, const char*> types[] = {
+      {".html", "text/html"},        {".htm", "text/html"},        {".txt", "text/plain"},
+      {".css", "text/css"},          {".js", "text/javascript"},   {".json", "application/json"},
+      {".svg", "image/svg+xml"},     {".png", "image/png"},        {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},       {".gif", "image/gif"},        {".ico", "image/vnd.microsoft.icon"},
+      {".pdf", "application/pdf"},   {".xml", "application/xml"},  {".wasm", "application/wasm"}};
+  std::string ext = ascii_lower(file.extension().string());
+  for (const auto& [e, type] : types)
+    if (ext == e) return type;
+  return "application/octet-stream";
+}
+
+/// The answer for `filename` under `root` (canonical), computed on a worker thread:
+/// the file's bytes, or the status of aiohttp's StaticResource._handle.
+struct StaticFile {
+  int status = 200;
+  std::string bytes;
+  std::string content_type;
+  template <class Archive>
+  void serialize(Archive& archive) {  // executors.hpp's result types are serializable
+    archive(status, bytes, content_type);
+  }
+};
+
+StaticFile read_static(const std::string& directory, const std::string& filename) {
+  namespace fs = std::filesystem;
+  const fs::path root = directory;
+  if (!filename.empty() && filename.front() == '/') return {404, {}, {}};  // absolute: aiohttp 3.8 answers 404
+  std::error_code ec;
+  fs::path file = fs::weakly_canonical(root / filename, ec);
+  if (ec) return {404, {}, {}};
+  auto [end, _] = std::mismatch(root.begin(), root.end(), file.begin(), file.end());
+  if (end != root.end()) return {404, {}, {}};  // outside the directory
+  if (fs::is_directory(file, ec)) return {403, {}, {}};
+  if (!fs::is_regular_file(file, ec)) return {404, {}, {}};
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return {404, {}, {}};
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return {200, std::move(bytes).str(), guess_type(file)};
+}
+
+}  // namespace
+
+void Application::add_static(std::string prefix, std::string directory) {
+  namespace fs = std::filesystem;
+  if (prefix.empty() || prefix.front() != '/') throw ValueError("path should be started with / or be empty");
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  std::error_code ec;
+  fs::path root = fs::canonical(directory, ec);
+  if (ec) throw ValueError("'" + directory + "' does not exist");
+  if (!fs::is_directory(root)) throw ValueError("'" + directory + "' is not a directory");
+  Route route;
+  route.method = "GET";
+  route.path = prefix == "/" ? "" : prefix;
+  route.is_static = true;
+  route.handler = [root = root.string()](Request& request) -> Coro<Response> {
+    StaticFile file = co_await to_thread(read_static, root, request.match_info.at("filename"));
+    if (file.status != 200) throw HTTPException(file.status);
+    co_return Response{.body = std::move(file.bytes), .content_type = std::move(file.content_type)};
+  };
+  routes_.push_back(std::move(route));
 }
 
 Coro<Response> Application::handle(Request& request) const {

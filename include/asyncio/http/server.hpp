@@ -17,6 +17,8 @@
 /// | `web.Response(body=b, content_type='image/png')` | `.body = b, .content_type = "image/png"` |
 /// | `web.json_response({'a': 1})` | `web::json_response(R"({"a": 1})")` |
 /// | `raise web.HTTPNotFound()` | `throw web::HTTPException(404)` |
+/// | `app.router.add_static('/static', directory)` | `app.add_static("/static", directory);` |
+/// | `app.on_response_prepare.append(fn)` | `app.on_response_prepare.push_back(fn);` |
 /// | `runner = web.AppRunner(app); await runner.setup()` | `web::AppRunner runner(app);` |
 /// | `await web.TCPSite(runner, host, port).start()` | `co_await runner.start(host, port);` |
 /// | `web.TCPSite(runner, host, port, ssl_context=ctx)` | `co_await runner.start(host, port, ctx);` |
@@ -48,6 +50,18 @@
 ///   but not the method: 405 "405: Method Not Allowed" with `Allow`.
 ///   `add_get` also answers HEAD (aiohttp's `allow_head=True`): the same
 ///   headers, no body. Match values are percent-decoded.
+/// - **Static files** (`add_static(prefix, directory)`): GET/HEAD
+///   `prefix/<relative path>` answers the file's bytes, its Content-Type
+///   guessed from the extension (Python's `mimetypes` for the common ones;
+///   else application/octet-stream). As aiohttp's StaticResource: a path
+///   that leaves the directory ("..", a symbolic link out) or names no file
+///   or is absolute gets 404, a directory 403. The file is read on the
+///   default executor (to_thread), never on the loop's thread.
+/// - **on_response_prepare**: each callback is awaited, in order, with the
+///   request and its response just before the response is written (also for
+///   404/405/500 answers, as aiohttp's signal); the place for an access log or
+///   extra headers. Not called for the 400/413/431 answers to unparsable
+///   requests (no Request exists).
 /// - **Keep-alive** (HTTP/1.1 by default, HTTP/1.0 with `Connection:
 ///   keep-alive`) and **pipelining**: requests on one connection are handled
 ///   one at a time, in order, and answered in order.
@@ -160,6 +174,8 @@ class HTTPException : public std::runtime_error {
 
 /// A request handler: a coroutine taking the request (valid until it returns).
 using Handler = std::function<Coro<Response>(Request&)>;
+/// An `on_response_prepare` callback: `async def on_prepare(request, response)`.
+using ResponsePrepareCallback = std::function<Coro<void>(Request&, Response&)>;
 
 /// Routes (`aiohttp.web.Application` with its `UrlDispatcher`).
 class Application {
@@ -180,6 +196,13 @@ class Application {
   void add_post(std::string path, Handler handler);
   void add_put(std::string path, Handler handler);
   void add_delete(std::string path, Handler handler);
+  /// `app.router.add_static(prefix, path)`: serves the files under
+  /// `directory` at `prefix/...` (see the file comment). ValueError when
+  /// `prefix` does not start with '/' or `directory` is not a directory.
+  void add_static(std::string prefix, std::string directory);
+
+  /// `app.on_response_prepare`: awaited before each response is sent.
+  std::vector<ResponsePrepareCallback> on_response_prepare;
 
   /// Runs the handler for `request` (sets its match_info): 404, 405 and a
   /// handler's HTTPException become responses; other exceptions propagate.
