@@ -608,17 +608,12 @@ Coro<std::shared_ptr<Transport>> EventLoop::start_tls(std::shared_ptr<Transport>
   transport->set_protocol(ssl_protocol);
   Handle conmade = call_soon([ssl_protocol, transport] { ssl_protocol->connection_made(*transport); });
   Handle resume = call_soon([transport] { transport->resume_reading(); });
-  std::exception_ptr exc;
   try {
-    co_await waiter;
+    co_await detail::await_or_close(waiter, *transport);
   } catch (...) {
-    exc = std::current_exception();
-  }
-  if (exc) {
-    transport->close();
     conmade.cancel();
     resume.cancel();
-    std::rethrow_exception(exc);
+    throw;
   }
   co_return std::shared_ptr<Transport>(ssl_protocol->app_transport());
 }

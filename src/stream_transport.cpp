@@ -55,6 +55,19 @@ StreamTransport::StreamTransport(EventLoop& loop, UvHandle handle, Kind kind, st
 
 StreamTransport::~StreamTransport() = default;
 
+Coro<void> await_or_close(Future<void> waiter, Transport& transport) {
+  std::exception_ptr exc;
+  try {
+    co_await waiter;
+  } catch (...) {
+    exc = std::current_exception();  // (no co_await inside a handler)
+  }
+  if (exc) {
+    transport.close();
+    std::rethrow_exception(exc);
+  }
+}
+
 void StreamTransport::on_leftover(void* self) {
   // The loop closed with this transport open: the handle is gone; let go.
   auto* t = static_cast<StreamTransport*>(self);

@@ -29,6 +29,12 @@
 
 namespace asyncio::detail {
 
+/// Awaits `waiter` (a transport's connection_made, or a TLS handshake); when
+/// it fails, closes `transport` and rethrows (CPython's `try: await waiter
+/// except BaseException: transport.close(); raise` in create_connection and
+/// start_tls).
+[[nodiscard]] Coro<void> await_or_close(Future<void> waiter, Transport& transport);
+
 /// CPython's `add_flowcontrol_defaults(high, low, kb)`: (high, low) with high
 /// defaulting to `default_high` (4 * low when only low is given) and low to
 /// high / 4; ValueError unless high >= low.

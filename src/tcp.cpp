@@ -103,16 +103,7 @@ Coro<EventLoop::Connection<Protocol>> start_connection(EventLoop& loop, UvHandle
   } else {
     transport = StreamTransport::start(loop, std::move(h), kind, protocol, {}, waiter);
   }
-  std::exception_ptr exc;
-  try {
-    co_await waiter;
-  } catch (...) {
-    exc = std::current_exception();
-  }
-  if (exc) {
-    transport->close();
-    std::rethrow_exception(exc);
-  }
+  co_await await_or_close(waiter, *transport);
   co_return EventLoop::Connection<Protocol>{std::move(transport), protocol};
 }
 

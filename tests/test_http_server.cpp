@@ -19,20 +19,25 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "asyncio/http/client.hpp"
 #include "asyncio/http/server.hpp"
 #include "asyncio/locks.hpp"
+#include "asyncio/ssl.hpp"
 #include "asyncio/streams.hpp"
 #include "asyncio/tasks.hpp"
 #include "net_support.hpp"
 #include "support.hpp"
+#include "tls_certs.hpp"
 
 using namespace std::chrono_literals;
 namespace web = asyncio::http::web;
 namespace http = asyncio::http;
+namespace ssl = asyncio::ssl;
 using asyncio::Coro;
 
 namespace {
@@ -618,6 +623,252 @@ TEST(HttpServer, SigtermMakesServeUntilSignalShutDownGracefully) {
   struct sigaction now {};
   ::sigaction(SIGTERM, nullptr, &now);
   EXPECT_EQ(now.sa_handler, SIG_DFL);  // the handlers are removed after
+}
+
+// ---- HTTPS ---------------------------------------------------------------------------
+
+std::shared_ptr<ssl::SSLContext> server_context(const std::string& cert, const std::string& key) {
+  auto ctx = ssl::create_default_context(ssl::Purpose::CLIENT_AUTH);
+  ctx->load_cert_chain(cert, key);
+  return ctx;
+}
+
+/// run_app's `ssl_context=` (named: g++ 12 warns about a braced temporary in a coroutine).
+web::ServerOptions https(const std::string& cert, const std::string& key) {
+  web::ServerOptions options;
+  options.ssl_context = server_context(cert, key);
+  return options;
+}
+
+/// `ClientSession(connector=TCPConnector(ssl=create_default_context(cafile=ca)))`.
+http::SessionOptions trusting(const std::string& ca) {
+  http::SessionOptions options;
+  options.ssl = ssl::create_default_context(ssl::Purpose::SERVER_AUTH, ca);
+  return options;
+}
+
+/// What the client's request threw, as "TypeName: message" ("" when it did not throw).
+Coro<std::string> fetch_error(http::ClientSession& session, std::string url) {
+  try {
+    co_await session.get(std::move(url));
+  } catch (const http::ClientConnectorError& e) {
+    co_return std::string("ClientConnectorError: ") + e.what();
+  }
+  co_return "";
+}
+
+TEST(HttpServer, HttpsSiteServesTheHttpClientThatTrustsItsCertificate) {
+  const auto& certs = tls_certs::certs();
+  web::Application app;
+  add_routes(app);
+  http::RequestOptions post{.data = std::string(200 * 1024, 'z')};  // many TLS records
+  net::run([&]() -> Coro<void> {
+    // TCPSite(runner, host, port, ssl_context=...) for one site, and
+    // ServerOptions::ssl_context (run_app's ssl_context=) for the other.
+    web::AppRunner runner(app, https(certs.cert, certs.key));
+    co_await runner.start("127.0.0.1", 0);
+    web::AppRunner explicit_site(app);
+    co_await explicit_site.start("127.0.0.1", 0, server_context(certs.cert, certs.key));
+    for (int port : {runner.port(), explicit_site.port()}) {
+      std::string base = "https://127.0.0.1:" + std::to_string(port);
+      http::ClientSession session(trusting(certs.cert));
+      http::ClientResponse r = co_await session.get(base + "/page/5?q=x");
+      EXPECT_EQ(r.status, 200);
+      std::string text = co_await r.text();
+      EXPECT_EQ(text, "page 5 q=x");
+      r = co_await session.post(base + "/echo", post);
+      std::string echoed = co_await r.read();
+      EXPECT_EQ(echoed, *post.data);
+      r = co_await session.get(base + "/missing");
+      EXPECT_EQ(r.status, 404);
+      co_await session.close();
+      // Without our CA (the system's store, aiohttp's default) the certificate is refused.
+      http::ClientSession stranger;
+      std::string error = co_await fetch_error(stranger, base + "/page/1");
+      EXPECT_THAT(error, ::testing::StartsWith("ClientConnectorError: Cannot connect to host 127.0.0.1:"));
+      EXPECT_THAT(error, ::testing::HasSubstr("self-signed certificate"));
+      co_await stranger.close();
+    }
+    // Plain HTTP on the TLS port is no handshake: the client gets no answer.
+    http::ClientSession plain;
+    EXPECT_THROW(co_await plain.get("http://127.0.0.1:" + std::to_string(runner.port()) + "/page/1"),
+                 http::ClientError);
+    co_await plain.close();
+    co_await explicit_site.cleanup();
+    co_await runner.cleanup();
+  }());
+  EXPECT_EQ(http::detail::live_easy_handles(), 0);
+  EXPECT_EQ(http::detail::live_sockets(), 0);
+}
+
+TEST(HttpServer, AnExpiredCertificateIsRefusedWithTheVerificationError) {
+  const auto& certs = tls_certs::certs();
+  web::Application app;
+  add_routes(app);
+  net::run([&]() -> Coro<void> {
+    web::AppRunner runner(app, https(certs.expired_cert, certs.expired_key));
+    co_await runner.start("127.0.0.1", 0);
+    std::string url = "https://127.0.0.1:" + std::to_string(runner.port()) + "/page/2";
+    // Trusted, but expired: curl reports OpenSSL's X509_V_ERR_CERT_HAS_EXPIRED
+    // (Python: SSLCertVerificationError "... certificate verify failed: certificate has expired").
+    http::ClientSession believer(trusting(certs.expired_cert));
+    std::string error = co_await fetch_error(believer, url);
+    EXPECT_EQ(error, "ClientConnectorError: Cannot connect to host 127.0.0.1:" + std::to_string(runner.port()) +
+                         " ssl:default [SSL certificate problem: certificate has expired], url=URL('" + url + "')");
+    co_await believer.close();
+    // Verification off (aiohttp's ssl=False): the same server answers.
+    auto unverified = ssl::create_default_context(ssl::Purpose::SERVER_AUTH);
+    unverified->set_check_hostname(false);
+    unverified->set_verify_mode(ssl::CERT_NONE);
+    http::SessionOptions no_verification;
+    no_verification.ssl = unverified;
+    http::ClientSession careless(no_verification);
+    http::ClientResponse r = co_await careless.get(url);
+    std::string text = co_await r.text();
+    EXPECT_EQ(text, "page 2 q=");
+    co_await careless.close();
+    co_await runner.cleanup();
+  }());
+  EXPECT_EQ(http::detail::live_easy_handles(), 0);
+}
+
+TEST(HttpServer, AClientSendingGarbageInsteadOfAHandshakeIsDroppedAndTheServerGoesOn) {
+  const auto& certs = tls_certs::certs();
+  web::Application app;
+  add_routes(app);
+  std::vector<std::string> reported;
+  net::run([&]() -> Coro<void> {
+    asyncio::get_running_loop().set_exception_handler(
+        [&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) { reported.push_back(c.message); });
+    web::AppRunner runner(app, https(certs.cert, certs.key));
+    co_await runner.start("127.0.0.1", 0);
+    for (int i = 0; i < 3; ++i) {
+      Conn c = co_await connect(runner.port());
+      c.writer.write(get("/page/1"));  // plain HTTP: not a TLS ClientHello
+      co_await c.writer.drain();
+      std::string received;  // at most a TLS alert; never an HTTP answer
+      try {
+        for (std::string part; !(part = co_await c.reader.read()).empty();) received += part;
+      } catch (const asyncio::ConnectionResetError&) {
+      }
+      EXPECT_TRUE(c.reader.at_eof() || received.empty());
+      EXPECT_EQ(received.find("HTTP/"), std::string::npos) << received;
+      co_await close(c);
+    }
+    http::ClientSession session(trusting(certs.cert));
+    http::ClientResponse r = co_await session.get("https://127.0.0.1:" + std::to_string(runner.port()) + "/page/3");
+    std::string text = co_await r.text();
+    EXPECT_EQ(text, "page 3 q=");
+    co_await session.close();
+    co_await runner.cleanup();
+  }());
+  EXPECT_THAT(reported, ::testing::IsEmpty());  // a failed handshake is an OSError: not reported (asyncio's rule)
+}
+
+// ---- static files and on_response_prepare ------------------------------------------------
+
+/// A directory with a text file, an HTML file in a subdirectory, and a file beside it (outside).
+struct StaticTree {
+  std::filesystem::path dir;
+  StaticTree() {
+    char tmpl[] = "/tmp/asyncio-static-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    std::filesystem::create_directories(dir / "public" / "docs");
+    std::ofstream(dir / "public" / "hello.txt") << "hello\n";
+    std::ofstream(dir / "public" / "docs" / "a b.html") << "<p>a b</p>";
+    std::ofstream(dir / "public" / "blob.bin") << std::string("\0\1\2", 3);
+    std::ofstream(dir / "secret.txt") << "secret";
+    std::filesystem::create_symlink(dir / "secret.txt", dir / "public" / "link.txt");
+  }
+  ~StaticTree() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+// aiohttp 3.8.4's answers for the same tree, printed by tests/python/http_static_aiohttp.py:
+// hello.txt 200 text/plain; docs/a%20b.html 200 text/html; blob.bin application/octet-stream;
+// docs 403; ../secret.txt, %2e%2e/secret.txt, docs/../../secret.txt, link.txt (a link out:
+// follow_symlinks=False), nothing.txt and //etc/passwd 404 "404: Not Found".
+TEST(HttpServer, StaticFilesAreServedFromTheirDirectoryOnly) {
+  StaticTree tree;
+  web::Application app;
+  app.add_static("/static", (tree.dir / "public").string());
+  EXPECT_THROW(app.add_static("static", tree.dir.string()), asyncio::ValueError);
+  EXPECT_THROW(app.add_static("/x", (tree.dir / "missing").string()), asyncio::ValueError);
+  net::run([&]() -> Coro<void> {
+    web::AppRunner runner(app);
+    co_await runner.start("127.0.0.1", 0);
+    Conn c = co_await connect(runner.port());
+    Reply r = co_await exchange(c, get("/static/hello.txt"));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "hello\n");
+    EXPECT_EQ(r.headers.at("Content-Type"), "text/plain");
+    r = co_await exchange(c, get("/static/docs/a%20b.html"));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "<p>a b</p>");
+    EXPECT_EQ(r.headers.at("Content-Type"), "text/html");
+    r = co_await exchange(c, get("/static/blob.bin"));
+    EXPECT_EQ(r.body, std::string("\0\1\2", 3));
+    EXPECT_EQ(r.headers.at("Content-Type"), "application/octet-stream");
+    r = co_await exchange(c, "HEAD /static/hello.txt HTTP/1.1\r\n\r\n", true);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.headers.at("Content-Length"), "6");
+    r = co_await exchange(c, get("/static/docs"));
+    EXPECT_EQ(r.status_line, "HTTP/1.1 403 Forbidden");
+    for (const char* outside : {"/static/../secret.txt", "/static/%2e%2e/secret.txt", "/static/link.txt",
+                                "/static/nothing.txt", "/static/docs/../../secret.txt", "/static//etc/passwd"}) {
+      r = co_await exchange(c, get(outside));
+      EXPECT_EQ(r.status, 404) << outside;
+      EXPECT_EQ(r.body, "404: Not Found") << outside;
+    }
+    r = co_await exchange(c, "POST /static/hello.txt HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_EQ(r.status, 405);
+    co_await close(c);
+    co_await runner.cleanup();
+  }());
+}
+
+TEST(HttpServer, OnResponsePrepareSeesEveryAnswerAndMayAddHeaders) {
+  web::Application app;
+  add_routes(app);
+  std::vector<std::string> log;
+  app.on_response_prepare.push_back([&](web::Request& request, web::Response& response) -> Coro<void> {
+    co_await asyncio::sleep(0);  // a coroutine: it may await
+    log.push_back(request.method + " " + request.path + " " + std::to_string(response.status));
+    response.headers.add("X-Logged", "yes");
+  });
+  app.on_response_prepare.push_back([&](web::Request& request, web::Response&) -> Coro<void> {
+    if (request.path == "/page/fail") throw std::runtime_error("prepare failed");
+    co_return;
+  });
+  std::vector<std::string> reported;
+  net::run([&]() -> Coro<void> {
+    asyncio::get_running_loop().set_exception_handler(
+        [&](asyncio::EventLoop&, const asyncio::ExceptionContext& ctx) {
+          reported.push_back(ctx.message + ": " + asyncio::exception_message(ctx.exception));
+        });
+    web::AppRunner runner(app);
+    co_await runner.start("127.0.0.1", 0);
+    Conn c = co_await connect(runner.port());
+    Reply r = co_await exchange(c, get("/page/1"));
+    EXPECT_EQ(r.headers.at("X-Logged"), "yes");
+    r = co_await exchange(c, get("/nowhere"));
+    EXPECT_EQ(r.headers.at("X-Logged"), "yes");
+    r = co_await exchange(c, get("/boom"));
+    EXPECT_EQ(r.status, 500);
+    r = co_await exchange(c, get("/page/fail"));  // the second callback throws: 500, logged
+    EXPECT_EQ(r.status, 500);
+    EXPECT_EQ(r.headers.get("X-Logged"), std::nullopt);
+    r = co_await exchange(c, get("/page/2"));  // the connection goes on
+    EXPECT_EQ(r.body, "page 2 q=");
+    co_await close(c);
+    co_await runner.cleanup();
+  }());
+  EXPECT_THAT(log, ::testing::ElementsAre("GET /page/1 200", "GET /nowhere 404", "GET /boom 500",
+                                          "GET /page/fail 200", "GET /page/2 200"));
+  EXPECT_THAT(reported, ::testing::ElementsAre("Error handling request: boom",
+                                               "Error handling request: prepare failed"));
 }
 
 }  // namespace

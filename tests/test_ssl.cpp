@@ -21,6 +21,7 @@
 #include "asyncio/streams.hpp"
 #include "asyncio/tasks.hpp"
 #include "net_support.hpp"
+#include "tls_certs.hpp"
 
 using namespace std::chrono_literals;
 using asyncio::Coro;
@@ -42,30 +43,7 @@ constexpr bool kSanitized = false;
 constexpr bool kSanitized = false;
 #endif
 
-/// A self-signed certificate for localhost and 127.0.0.1, made once per process.
-struct Certs {
-  std::filesystem::path dir;
-  std::string cert, key;
-  Certs() {
-    char tmpl[] = "/tmp/asyncio-ssl-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    cert = (dir / "cert.pem").string();
-    key = (dir / "key.pem").string();
-    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
-                      " -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1"
-                      " -keyout " + key + " -out " + cert + " 2>/dev/null";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl req failed: " + cmd);
-  }
-  ~Certs() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-};
-
-const Certs& certs() {
-  static Certs c;
-  return c;
-}
+using tls_certs::certs;
 
 std::shared_ptr<ssl::SSLContext> server_context() {
   auto ctx = ssl::create_default_context(ssl::Purpose::CLIENT_AUTH);

@@ -10,6 +10,7 @@ packages=(
   libcurl4-openssl-dev liburiparser-dev libmd4c-dev libmd4c-html0-dev
   openssl curl wrk openmpi-bin libopenmpi-dev chromium doxygen libpng-dev
   python3-requests python3-aiohttp python3-bs4
+  nginx
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -13,6 +13,7 @@
 #include "asyncio/locks.hpp"
 #include "asyncio/timeouts.hpp"
 #include "asyncio/http/url.hpp"
+#include "http/client_ssl.hpp"
 #include "http/curl_multi.hpp"
 
 namespace asyncio::http {
@@ -141,6 +142,7 @@ class Request final : public Transfer {
       header_list_ = next;
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, header_list_);
+    apply_ssl_context(e, state.options.ssl);  // client_ssl.cpp
   }
   ~Request() override {
     stop();  // out of curl before the header list goes

@@ -1,15 +1,21 @@
 // web::Application (routing), Request, Response helpers, AppRunner and run_app
 // (aiohttp's web_app.py, web_urldispatcher.py, web_runner.py, web.py).
+#include <algorithm>
 #include <cctype>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <utility>
 
 #include "asyncio/exceptions.hpp"
+#include "asyncio/executors.hpp"
 #include "asyncio/http/server.hpp"
 #include "asyncio/locks.hpp"
 #include "asyncio/runners.hpp"
+#include "asyncio/ssl.hpp"
 #include "asyncio/tasks.hpp"
 #include "http/server_protocol.hpp"
 
@@ -130,9 +136,17 @@ struct Application::Route {
   std::string path;
   std::vector<Segment> segments;
   Handler handler;
+  bool is_static = false;  // add_static: `path` is a prefix; the rest is match_info["filename"]
 
   /// Matches `path` and fills `match_info` (percent-decoded values).
   bool match(std::string_view path, CIMultiDict& match_info) const {
+    if (is_static) {
+      if (path.size() <= this->path.size() + 1 || !path.starts_with(this->path) || path[this->path.size()] != '/')
+        return false;
+      std::string_view rest = path.substr(this->path.size() + 1);
+      match_info.add("filename", rest.find('%') == std::string_view::npos ? std::string(rest) : detail::unquote(rest));
+      return true;
+    }
     std::size_t pos = 1;  // after the leading '/'
     if (path.empty() || path.front() != '/') return false;
     for (std::size_t i = 0; i < segments.size(); ++i) {
@@ -211,6 +225,74 @@ void Application::add_delete(std::string path, Handler handler) {
   add_route("DELETE", std::move(path), std::move(handler));
 }
 
+namespace {
+
+/// Python's mimetypes.guess_type for the usual web files.
+std::string guess_type(const std::filesystem::path& file) {
+  static const std::pair<const char*, const char*> types[] = {
+      {".html", "text/html"},        {".htm", "text/html"},        {".txt", "text/plain"},
+      {".css", "text/css"},          {".js", "text/javascript"},   {".json", "application/json"},
+      {".svg", "image/svg+xml"},     {".png", "image/png"},        {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},       {".gif", "image/gif"},        {".ico", "image/vnd.microsoft.icon"},
+      {".pdf", "application/pdf"},   {".xml", "application/xml"},  {".wasm", "application/wasm"}};
+  std::string ext = ascii_lower(file.extension().string());
+  for (const auto& [e, type] : types)
+    if (ext == e) return type;
+  return "application/octet-stream";
+}
+
+/// The answer for `filename` under `root` (canonical), computed on a worker thread:
+/// the file's bytes, or the status of aiohttp's StaticResource._handle.
+struct StaticFile {
+  int status = 200;
+  std::string bytes;
+  std::string content_type;
+  template <class Archive>
+  void serialize(Archive& archive) {  // executors.hpp's result types are serializable
+    archive(status, bytes, content_type);
+  }
+};
+
+StaticFile read_static(const std::string& directory, const std::string& filename) {
+  namespace fs = std::filesystem;
+  const fs::path root = directory;
+  if (!filename.empty() && filename.front() == '/') return {404, {}, {}};  // absolute: aiohttp 3.8 answers 404
+  std::error_code ec;
+  fs::path file = fs::weakly_canonical(root / filename, ec);
+  if (ec) return {404, {}, {}};
+  auto [end, _] = std::mismatch(root.begin(), root.end(), file.begin(), file.end());
+  if (end != root.end()) return {404, {}, {}};  // outside the directory
+  if (fs::is_directory(file, ec)) return {403, {}, {}};
+  if (!fs::is_regular_file(file, ec)) return {404, {}, {}};
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return {404, {}, {}};
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return {200, std::move(bytes).str(), guess_type(file)};
+}
+
+}  // namespace
+
+void Application::add_static(std::string prefix, std::string directory) {
+  namespace fs = std::filesystem;
+  if (prefix.empty() || prefix.front() != '/') throw ValueError("path should be started with / or be empty");
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  std::error_code ec;
+  fs::path root = fs::canonical(directory, ec);
+  if (ec) throw ValueError("'" + directory + "' does not exist");
+  if (!fs::is_directory(root)) throw ValueError("'" + directory + "' is not a directory");
+  Route route;
+  route.method = "GET";
+  route.path = prefix == "/" ? "" : prefix;
+  route.is_static = true;
+  route.handler = [root = root.string()](Request& request) -> Coro<Response> {
+    StaticFile file = co_await to_thread(read_static, root, request.match_info.at("filename"));
+    if (file.status != 200) throw HTTPException(file.status);
+    co_return Response{.body = std::move(file.bytes), .content_type = std::move(file.content_type)};
+  };
+  routes_.push_back(std::move(route));
+}
+
 Coro<Response> Application::handle(Request& request) const {
   // Routes match the raw path, and match values are decoded after (aiohttp's
   // order: "/page/a%2Fb" matches "/page/{n}" with n = "a/b").
@@ -257,16 +339,17 @@ AppRunner::AppRunner(const Application& app, ServerOptions options)
 
 AppRunner::~AppRunner() = default;
 
-Coro<void> AppRunner::start(std::string host, int port) {
+Coro<void> AppRunner::start(std::string host, int port, std::shared_ptr<ssl::SSLContext> ssl_context) {
   if (shared_->shutting_down) throw RuntimeError("AppRunner is cleaned up");
+  asyncio::ServerOptions listen = shared_->options.listen;
+  listen.ssl = ssl_context ? std::move(ssl_context) : shared_->options.ssl_context;
   auto shared = shared_;
   // Named, not a temporary in the co_await expression: g++ 12 destroys such a
   // temporary twice (the factory's shared_ptr was released one time too many).
   EventLoop::ProtocolFactory factory = [shared]() -> std::shared_ptr<Protocol> {
     return std::make_shared<detail::HttpProtocol>(shared);
   };
-  auto server = co_await get_running_loop().create_server(std::move(factory), std::move(host), port,
-                                                          shared_->options.listen);
+  auto server = co_await get_running_loop().create_server(std::move(factory), std::move(host), port, listen);
   servers_.push_back(std::move(server));
 }
 
@@ -308,10 +391,11 @@ Coro<void> AppRunner::cleanup() {
 
 Coro<void> serve_until_signal(const Application& app, std::string host, int port,
                               ServerOptions options, bool print_banner) {
+  const char* scheme = options.ssl_context ? "https" : "http";
   AppRunner runner(app, std::move(options));
   co_await runner.start(host, port);
   if (print_banner) {
-    std::cout << "======== Running on http://" << host << ":" << runner.port() << " ========\n"
+    std::cout << "======== Running on " << scheme << "://" << host << ":" << runner.port() << " ========\n"
               << "(Press CTRL+C to quit)" << std::endl;
   }
   Event stop;

@@ -304,6 +304,22 @@ Coro<void> HttpProtocol::serve() {
       loop_->call_exception_handler(ExceptionContext{"Error handling request", error, {}, {}});
       response = plain_response(500, "500 Internal Server Error\n\nServer got itself in trouble");
     }
+    for (const auto& prepare : shared_->app->on_response_prepare) {
+      std::exception_ptr failed;
+      try {
+        co_await prepare(item.request, response);
+      } catch (const CancelledError&) {
+        throw;
+      } catch (...) {
+        failed = std::current_exception();
+      }
+      if (failed) {
+        loop_->call_exception_handler(ExceptionContext{"Error handling request", failed, {}, {}});
+        response = plain_response(500, "500 Internal Server Error\n\nServer got itself in trouble");
+        break;
+      }
+    }
+    if (lost_) break;
     bool keep_alive = item.request.keep_alive && !shutdown_ && !shared_->shutting_down;
     write_response(response, item.request, keep_alive);
     if (!keep_alive) {

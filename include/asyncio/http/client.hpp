@@ -12,6 +12,7 @@
 /// | `timeout = aiohttp.ClientTimeout(total=5)`                | `ClientTimeout timeout{.total = 5s};`                 |
 /// | `async with aiohttp.ClientSession(timeout=timeout) as s:` | `ClientSession s({.timeout = timeout});` ... `co_await s.close();` |
 /// | `aiohttp.TCPConnector(limit=100)`                         | `SessionOptions::limit = 100` (the default, as aiohttp's) |
+/// | `aiohttp.TCPConnector(ssl=ssl.create_default_context(cafile=ca))` | `SessionOptions::ssl = ssl::create_default_context(ssl::Purpose::SERVER_AUTH, ca)` |
 /// | `async with s.get(url, allow_redirects=False) as r:`      | `ClientResponse r = co_await s.get(url, {.allow_redirects = false});` |
 /// | `s.post(url, data=b"...", headers={...})`                 | `s.post(url, {.headers = {...}, .data = "..."})`      |
 /// | `r.status`, `r.reason`, `r.headers['Content-Type']`       | `r.status`, `r.reason`, `r.headers.at("Content-Type")` |
@@ -62,6 +63,16 @@
 ///   not valid in that charset throws UnicodeDecodeError (Python's
 ///   `errors='strict'`). `len(text)` counts code points, as Python's
 ///   `len(str)`; `text.size()` counts bytes.
+/// - **TLS**: https URLs are verified against the system's CAs with host
+///   name checking, as aiohttp's default. `SessionOptions::ssl` (aiohttp's
+///   `TCPConnector(ssl=context)`) replaces that with a client SSLContext
+///   (ssl.hpp): its CA store, its `verify_mode` (CERT_NONE: no verification,
+///   aiohttp's `ssl=False`), its `check_hostname` and its client certificate
+///   are what curl uses (src/http/client_ssl.cpp). A refused certificate
+///   throws ClientConnectorError naming OpenSSL's reason ("Cannot connect to
+///   host 127.0.0.1:PORT ssl:default [SSL certificate problem: certificate has
+///   expired], url=URL('https://...')"); aiohttp's subclass for it, ClientConnectorCertificateError, is
+///   not separate here.
 /// - **Errors** are the ClientError family (client_exceptions.hpp); a request
 ///   on a closed session throws RuntimeError("Session is closed").
 /// - **Closing**: `co_await session.close()` (or the destructor) ends the
@@ -85,6 +96,10 @@
 #include "asyncio/http/client_exceptions.hpp"
 #include "asyncio/http/multidict.hpp"
 
+namespace asyncio::ssl {
+class SSLContext;  // asyncio/ssl.hpp
+}  // namespace asyncio::ssl
+
 namespace asyncio::http {
 
 /// Timeouts of a request (`aiohttp.ClientTimeout`); only `total` for now.
@@ -103,6 +118,9 @@ struct SessionOptions {
   std::size_t limit = 100;
   /// Connections to one host (`TCPConnector(limit_per_host=0)`); 0: no limit.
   std::size_t limit_per_host = 0;
+  /// `TCPConnector(ssl=context)`: a client SSLContext for https (see the file
+  /// comment); null: the system's CAs, verification on.
+  std::shared_ptr<ssl::SSLContext> ssl = nullptr;
 };
 
 /// What `session.request(...)` takes besides the method and URL.

@@ -17,10 +17,14 @@
 /// | `web.Response(body=b, content_type='image/png')` | `.body = b, .content_type = "image/png"` |
 /// | `web.json_response({'a': 1})` | `web::json_response(R"({"a": 1})")` |
 /// | `raise web.HTTPNotFound()` | `throw web::HTTPException(404)` |
+/// | `app.router.add_static('/static', directory)` | `app.add_static("/static", directory);` |
+/// | `app.on_response_prepare.append(fn)` | `app.on_response_prepare.push_back(fn);` |
 /// | `runner = web.AppRunner(app); await runner.setup()` | `web::AppRunner runner(app);` |
 /// | `await web.TCPSite(runner, host, port).start()` | `co_await runner.start(host, port);` |
+/// | `web.TCPSite(runner, host, port, ssl_context=ctx)` | `co_await runner.start(host, port, ctx);` |
 /// | `await runner.cleanup()` | `co_await runner.cleanup();` |
 /// | `web.run_app(app, host=h, port=p)` | `web::run_app(app, h, p);` |
+/// | `web.run_app(app, ..., ssl_context=ctx)` | `web::run_app(app, h, p, {.ssl_context = ctx});` |
 ///
 /// ```cpp
 /// namespace web = asyncio::http::web;
@@ -46,6 +50,18 @@
 ///   but not the method: 405 "405: Method Not Allowed" with `Allow`.
 ///   `add_get` also answers HEAD (aiohttp's `allow_head=True`): the same
 ///   headers, no body. Match values are percent-decoded.
+/// - **Static files** (`add_static(prefix, directory)`): GET/HEAD
+///   `prefix/<relative path>` answers the file's bytes, its Content-Type
+///   guessed from the extension (Python's `mimetypes` for the common ones;
+///   else application/octet-stream). As aiohttp's StaticResource: a path
+///   that leaves the directory ("..", a symbolic link out) or names no file
+///   or is absolute gets 404, a directory 403. The file is read on the
+///   default executor (to_thread), never on the loop's thread.
+/// - **on_response_prepare**: each callback is awaited, in order, with the
+///   request and its response just before the response is written (also for
+///   404/405/500 answers, as aiohttp's signal); the place for an access log or
+///   extra headers. Not called for the 400/413/431 answers to unparsable
+///   requests (no Request exists).
 /// - **Keep-alive** (HTTP/1.1 by default, HTTP/1.0 with `Connection:
 ///   keep-alive`) and **pipelining**: requests on one connection are handled
 ///   one at a time, in order, and answered in order.
@@ -73,6 +89,13 @@
 ///   idle connections, lets in-flight requests finish (their answers carry
 ///   `Connection: close`), and after `shutdown_timeout` aborts what is left.
 ///
+/// - **HTTPS**: a site started with an SSL context (`ssl::create_default_context(
+///   ssl::Purpose::CLIENT_AUTH)` with `load_cert_chain`, ssl.hpp) serves HTTP over
+///   the TLS layer of `create_server(..., ssl=)`; everything above holds the
+///   same. A client whose TLS handshake fails (no TLS at all, a refused
+///   certificate, `ssl_handshake_timeout`) is dropped without an answer and the
+///   server goes on; as in asyncio, this is logged only in debug mode.
+///
 /// Responses: `Response::text` (charset utf-8 is added to its content type,
 /// as aiohttp's `text=`) or `Response::body` (bytes); `Content-Length`,
 /// `Date`, `Server` and `Connection` are set by the server.
@@ -92,6 +115,10 @@
 #include "asyncio/http/multidict.hpp"
 #include "asyncio/http/status.hpp"
 #include "asyncio/server.hpp"
+
+namespace asyncio::ssl {
+class SSLContext;  // asyncio/ssl.hpp
+}  // namespace asyncio::ssl
 
 namespace asyncio::http::web {
 
@@ -147,6 +174,8 @@ class HTTPException : public std::runtime_error {
 
 /// A request handler: a coroutine taking the request (valid until it returns).
 using Handler = std::function<Coro<Response>(Request&)>;
+/// An `on_response_prepare` callback: `async def on_prepare(request, response)`.
+using ResponsePrepareCallback = std::function<Coro<void>(Request&, Response&)>;
 
 /// Routes (`aiohttp.web.Application` with its `UrlDispatcher`).
 class Application {
@@ -167,6 +196,13 @@ class Application {
   void add_post(std::string path, Handler handler);
   void add_put(std::string path, Handler handler);
   void add_delete(std::string path, Handler handler);
+  /// `app.router.add_static(prefix, path)`: serves the files under
+  /// `directory` at `prefix/...` (see the file comment). ValueError when
+  /// `prefix` does not start with '/' or `directory` is not a directory.
+  void add_static(std::string prefix, std::string directory);
+
+  /// `app.on_response_prepare`: awaited before each response is sent.
+  std::vector<ResponsePrepareCallback> on_response_prepare;
 
   /// Runs the handler for `request` (sets its match_info): 404, 405 and a
   /// handler's HTTPException become responses; other exceptions propagate.
@@ -187,6 +223,9 @@ struct ServerOptions {
   double shutdown_timeout = 60.0;             ///< seconds cleanup() waits for in-flight requests
   std::size_t max_pipelined = 64;  ///< parsed requests queued per connection before reading pauses
   asyncio::ServerOptions listen{.backlog = 1024};  ///< the listening socket's options
+  /// run_app's `ssl_context=`: serve HTTPS with this server context (null: HTTP);
+  /// also what `AppRunner::start` uses when it is given none.
+  std::shared_ptr<ssl::SSLContext> ssl_context = nullptr;
 };
 
 namespace detail {
@@ -203,8 +242,12 @@ class AppRunner {
   AppRunner(const AppRunner&) = delete;
   AppRunner& operator=(const AppRunner&) = delete;
 
-  /// Listens on host:port (port 0 picks a free one); may be called for several sites.
-  [[nodiscard]] Coro<void> start(std::string host, int port);
+  /// `web.TCPSite(runner, host, port, ssl_context=...).start()`: listens on
+  /// host:port (port 0 picks a free one); may be called for several sites.
+  /// With `ssl_context` (else `ServerOptions::ssl_context`) the site serves
+  /// HTTPS; ValueError when it is a client context (create_server's check).
+  [[nodiscard]] Coro<void> start(std::string host, int port,
+                                 std::shared_ptr<ssl::SSLContext> ssl_context = nullptr);
   /// The addresses listened on.
   std::vector<SocketAddress> addresses() const;
   /// The port of the first site (handy after port 0).
@@ -219,10 +262,10 @@ class AppRunner {
   std::vector<std::shared_ptr<Server>> servers_;
 };
 
-/// `web.run_app(app, host=..., port=...)`: runs a loop, serves until SIGINT or
-/// SIGTERM, then cleans up gracefully. Prints aiohttp's banner
+/// `web.run_app(app, host=..., port=..., ssl_context=...)`: runs a loop, serves
+/// until SIGINT or SIGTERM, then cleans up gracefully. Prints aiohttp's banner
 /// "======== Running on http://HOST:PORT ========\n(Press CTRL+C to quit)"
-/// unless `print_banner` is false.
+/// (https:// with `options.ssl_context`) unless `print_banner` is false.
 void run_app(const Application& app, std::string host = "0.0.0.0", int port = 8080,
              ServerOptions options = {}, bool print_banner = true);
 
