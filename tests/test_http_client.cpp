@@ -29,6 +29,7 @@ void run_real(F&& main) {
   asyncio::run(main());
   test::expect_no_frames();
   EXPECT_EQ(http::detail::live_easy_handles(), 0);
+  EXPECT_EQ(http::detail::allocated_easy_handles(), 0);  // the sessions' idle handles freed too
   EXPECT_EQ(http::detail::live_sockets(), 0);
 }
 

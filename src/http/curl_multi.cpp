@@ -19,41 +19,61 @@ namespace asyncio::http::detail {
 namespace {
 
 std::atomic<int> g_live_easy{0};
+std::atomic<int> g_allocated_easy{0};
 std::atomic<int> g_live_sockets{0};
-
-// CURLOPT_OPENSOCKETFUNCTION / CLOSESOCKETFUNCTION: curl's own socket() and
-// close(), counted so that tests can prove that no socket leaks.
-curl_socket_t open_socket(void*, curlsocktype, curl_sockaddr* address) {
-  curl_socket_t fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-  if (fd != CURL_SOCKET_BAD) g_live_sockets.fetch_add(1, std::memory_order_relaxed);
-  return fd;
-}
-
-int close_socket(void*, curl_socket_t fd) {
-  g_live_sockets.fetch_sub(1, std::memory_order_relaxed);
-  return ::close(fd);
-}
 
 }  // namespace
 
 int live_easy_handles() noexcept { return g_live_easy.load(std::memory_order_relaxed); }
+int allocated_easy_handles() noexcept { return g_allocated_easy.load(std::memory_order_relaxed); }
 int live_sockets() noexcept { return g_live_sockets.load(std::memory_order_relaxed); }
+
+// ---- EasyPool ------------------------------------------------------------------
+
+EasyPool::~EasyPool() {
+  for (CURL* e : idle_) curl_easy_cleanup(e);
+  g_allocated_easy.fetch_sub(static_cast<int>(idle_.size()), std::memory_order_relaxed);
+}
+
+CURL* EasyPool::acquire() {
+  CURL* e = nullptr;
+  if (!idle_.empty()) {
+    e = idle_.back();
+    idle_.pop_back();
+  } else {
+    e = curl_easy_init();
+    if (e == nullptr) throw std::bad_alloc();
+    g_allocated_easy.fetch_add(1, std::memory_order_relaxed);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  }
+  g_live_easy.fetch_add(1, std::memory_order_relaxed);
+  return e;
+}
+
+void EasyPool::release(CURL* e) noexcept {
+  g_live_easy.fetch_sub(1, std::memory_order_relaxed);
+  if (idle_.size() < max_idle_) {
+    try {
+      idle_.push_back(e);
+      curl_easy_reset(e);  // every option back to its default; curl keeps its buffers
+      curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // no SIGPIPE juggling, not even in curl_easy_cleanup
+      return;
+    } catch (...) {  // out of memory: free it instead
+    }
+  }
+  curl_easy_cleanup(e);
+  g_allocated_easy.fetch_sub(1, std::memory_order_relaxed);
+}
 
 // ---- Transfer ------------------------------------------------------------------
 
-Transfer::Transfer() : easy_(curl_easy_init()) {
-  if (easy_ == nullptr) throw std::bad_alloc();
-  g_live_easy.fetch_add(1, std::memory_order_relaxed);
+Transfer::Transfer(CurlMulti& multi) : pool_(multi.pool_), easy_(pool_->acquire()) {
   curl_easy_setopt(easy_, CURLOPT_PRIVATE, this);
-  curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy_, CURLOPT_OPENSOCKETFUNCTION, &open_socket);
-  curl_easy_setopt(easy_, CURLOPT_CLOSESOCKETFUNCTION, &close_socket);
 }
 
 Transfer::~Transfer() {
   stop();
-  curl_easy_cleanup(easy_);
-  g_live_easy.fetch_sub(1, std::memory_order_relaxed);
+  pool_->release(easy_);
 }
 
 void Transfer::start(CurlMulti& multi) { multi.add(*this); }
@@ -64,19 +84,51 @@ void Transfer::stop() noexcept {
 
 // ---- the uv handles, each freed only in its close callback ---------------------
 
-/// A uv_poll_t watching one of curl's sockets (curl_multi_assign'ed to it).
+/// A uv_poll_t watching one of curl's sockets (curl_multi_assign'ed to it
+/// while curl watches the socket).
 struct CurlMulti::SocketWatcher {
   uv_poll_t poll;
   CurlMulti* owner;
   curl_socket_t fd;
+  int events = 0;  // what the poll handle watches now (UV_READABLE | UV_WRITABLE), 0: stopped
+  bool wanted = false;  // whether curl watches the socket (else it sits idle in curl's cache)
 
+  static SocketWatcher* make(CurlMulti* owner, curl_socket_t fd) {
+    auto* w = new SocketWatcher{{}, owner, fd};
+    if (uv_poll_init_socket(owner->loop_.uv_loop(), &w->poll, fd) != 0) {
+      delete w;
+      return nullptr;
+    }
+    w->poll.data = w;
+    return w;
+  }
+  /// Watches `what` for curl (each change costs libuv two epoll_ctl calls).
+  void watch(int what) noexcept {
+    wanted = true;
+    if (what == events) return;
+    if (what == 0) return stop_idle();  // CURL_POLL_NONE
+    events = what;
+    uv_poll_start(&poll, what, &SocketWatcher::on_poll);
+  }
+  /// curl no longer watches the socket (an idle connection in its cache). A
+  /// poll for readability is left running, so that reusing the connection for
+  /// the next request costs no system call; should the socket become readable
+  /// while idle (the server closed it), it is stopped then (stop_idle).
+  void unwatch() noexcept {
+    wanted = false;
+    if (events != UV_READABLE) stop_idle();
+  }
+  void stop_idle() noexcept {
+    events = 0;
+    uv_poll_stop(&poll);
+  }
   void close() noexcept {
-    owner->watchers_.erase(this);
     uv_close(reinterpret_cast<uv_handle_t*>(&poll),
              [](uv_handle_t* h) { delete static_cast<SocketWatcher*>(h->data); });
   }
   static void on_poll(uv_poll_t* h, int status, int events) {
     auto* w = static_cast<SocketWatcher*>(h->data);
+    if (!w->wanted) return w->stop_idle();  // curl's connection check will find it closed
     int flags = 0;
     if (status < 0) flags |= CURL_CSELECT_ERR;
     if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
@@ -94,7 +146,10 @@ struct CurlMulti::Timer {
 // ---- CurlMulti -------------------------------------------------------------------
 
 CurlMulti::CurlMulti(EventLoop& loop, long max_total, long max_host)
-    : loop_(loop), multi_(curl_multi_init()), timer_(new Timer{}) {
+    : loop_(loop),
+      multi_(curl_multi_init()),
+      timer_(new Timer{}),
+      pool_(std::make_shared<EasyPool>(max_total > 0 ? static_cast<std::size_t>(max_total) : 100)) {
   if (multi_ == nullptr) {
     delete timer_;
     throw std::bad_alloc();
@@ -119,14 +174,19 @@ CurlMulti::~CurlMulti() {
     remove(*t);
     t->finished(CURLE_OK, true);
   }
-  curl_multi_cleanup(multi_);  // closes the cached connections
-  std::vector<SocketWatcher*> watchers(watchers_.begin(), watchers_.end());
-  for (SocketWatcher* w : watchers) w->close();
+  curl_multi_cleanup(multi_);  // closes the cached connections (close_socket closes their watchers)
+  for (auto& [fd, w] : watchers_) w->close();  // none left, unless curl closed a socket itself
+  for (SocketWatcher* w : foreign_) w->close();
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_->timer),
            [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
 }
 
 void CurlMulti::add(Transfer& t) {
+  // Sockets opened for this transfer are watched through this multi.
+  curl_easy_setopt(t.easy_, CURLOPT_OPENSOCKETFUNCTION, &CurlMulti::open_socket);
+  curl_easy_setopt(t.easy_, CURLOPT_OPENSOCKETDATA, this);
+  curl_easy_setopt(t.easy_, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::close_socket);
+  curl_easy_setopt(t.easy_, CURLOPT_CLOSESOCKETDATA, this);
   if (CURLMcode rc = curl_multi_add_handle(multi_, t.easy_); rc != CURLM_OK)
     throw ClientError(std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc), {});
   running_.insert(&t);
@@ -141,32 +201,72 @@ void CurlMulti::remove(Transfer& t) noexcept {
   loop_.end_external();
 }
 
+// curl's socket() and close(): each socket gets its watcher for its whole life
+// (counted, so that tests can prove that no socket leaks). curl stores the
+// callbacks in the connection, so a cached connection is closed through the
+// multi that opened it.
+curl_socket_t CurlMulti::open_socket(void* self_p, curlsocktype, curl_sockaddr* address) {
+  auto* self = static_cast<CurlMulti*>(self_p);
+  curl_socket_t fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  if (fd == CURL_SOCKET_BAD) return fd;
+  g_live_sockets.fetch_add(1, std::memory_order_relaxed);
+  SocketWatcher* w = SocketWatcher::make(self, fd);
+  if (w != nullptr) {
+    try {
+      self->watchers_.emplace(fd, w);
+      return fd;
+    } catch (...) {
+      w->close();
+    }
+  }
+  g_live_sockets.fetch_sub(1, std::memory_order_relaxed);
+  ::close(fd);
+  return CURL_SOCKET_BAD;
+}
+
+int CurlMulti::close_socket(void* self_p, curl_socket_t fd) {
+  auto* self = static_cast<CurlMulti*>(self_p);
+  if (auto it = self->watchers_.find(fd); it != self->watchers_.end()) {
+    it->second->close();  // stops polling before the fd number can be reused
+    self->watchers_.erase(it);
+  }
+  g_live_sockets.fetch_sub(1, std::memory_order_relaxed);
+  return ::close(fd);
+}
+
 int CurlMulti::on_socket(CURL*, curl_socket_t s, int what, void* self_p, void* watcher_p) {
   auto* self = static_cast<CurlMulti*>(self_p);
   auto* w = static_cast<SocketWatcher*>(watcher_p);
+  if (w == nullptr) {
+    if (auto it = self->watchers_.find(s); it != self->watchers_.end()) {
+      w = it->second;
+    } else if (what != CURL_POLL_REMOVE) {  // a socket curl made itself (its resolver's)
+      w = SocketWatcher::make(self, s);
+      if (w == nullptr) return -1;
+      try {
+        self->foreign_.insert(w);
+      } catch (...) {
+        w->close();
+        return -1;
+      }
+    } else {
+      return 0;
+    }
+    curl_multi_assign(self->multi_, s, w);
+  }
   if (what == CURL_POLL_REMOVE) {
-    if (w != nullptr) {
-      curl_multi_assign(self->multi_, s, nullptr);
+    curl_multi_assign(self->multi_, s, nullptr);
+    if (self->foreign_.erase(w) != 0) {
       w->close();
+    } else {
+      w->unwatch();  // idle in curl's cache: kept until curl closes the socket
     }
     return 0;
-  }
-  if (w == nullptr) {
-    w = new SocketWatcher{};
-    w->owner = self;
-    w->fd = s;
-    if (uv_poll_init_socket(self->loop_.uv_loop(), &w->poll, s) != 0) {
-      delete w;
-      return -1;
-    }
-    w->poll.data = w;
-    self->watchers_.insert(w);
-    curl_multi_assign(self->multi_, s, w);
   }
   int events = 0;
   if (what & CURL_POLL_IN) events |= UV_READABLE;
   if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
-  uv_poll_start(&w->poll, events, &SocketWatcher::on_poll);
+  w->watch(events);
   return 0;
 }
 

@@ -8,17 +8,29 @@
 // finished transfers with curl_multi_info_read(). All of it is in
 // curl_multi.cpp; the rest of the client never sees a uv handle.
 //
-// Ownership: CurlMulti owns the CURLM; a Transfer owns one CURL easy handle.
-// Each uv handle is owned by a small heap object freed only in its close
-// callback, so a handle may finish closing after its CurlMulti is gone.
+// Ownership: CurlMulti owns the CURLM and a pool of idle easy handles; a
+// Transfer holds one easy handle from that pool while it lives and gives it
+// back (curl_easy_reset) when it goes, so a session's requests reuse easy
+// handles instead of making and freeing one each. The pool is shared with the
+// transfers, so a transfer that outlives its CurlMulti still returns its handle
+// safely; the last owner frees the idle handles.
 //
-// Invariants: a Transfer is in `running_` exactly while its easy handle is
-// added to the multi handle, and exactly then it holds one begin_external()
-// of the loop (virtual time never jumps while a request is in flight).
+// Each socket curl opens (CURLOPT_OPENSOCKETFUNCTION) gets one SocketWatcher
+// (a uv_poll_t) that lives until curl closes the socket
+// (CURLOPT_CLOSESOCKETFUNCTION): curl stops watching a connection while it
+// sits idle in its cache (CURL_POLL_REMOVE) and watches it again when a later
+// transfer reuses it, and the watcher is only stopped and restarted then, not
+// made and freed each time. Each uv handle is owned by a small heap object freed
+// only in its close callback, so a handle may finish closing after its
+// CurlMulti is gone.
+//
 #include <curl/curl.h>
 
 #include <cstddef>
+#include <memory>
+#include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace asyncio {
 class EventLoop;
@@ -28,14 +40,31 @@ namespace asyncio::http::detail {
 
 class CurlMulti;
 
-/// One transfer: owns a curl easy handle. Subclasses set the options and
-/// receive the end through finished().
+/// Idle easy handles of one CurlMulti, reset and ready for the next transfer.
+class EasyPool {
+ public:
+  explicit EasyPool(std::size_t max_idle) : max_idle_(max_idle) {}
+  EasyPool(const EasyPool&) = delete;
+  EasyPool& operator=(const EasyPool&) = delete;
+  ~EasyPool();
+  /// An idle handle, or a new one; with the options every transfer needs.
+  CURL* acquire();
+  /// Resets `easy` and keeps it for the next acquire() (frees it when full).
+  void release(CURL* easy) noexcept;
+
+ private:
+  std::vector<CURL*> idle_;
+  std::size_t max_idle_;
+};
+
+/// One transfer: holds a curl easy handle from its CurlMulti's pool.
+/// Subclasses set the options and receive the end through finished().
 class Transfer {
  public:
-  Transfer();
+  explicit Transfer(CurlMulti& multi);
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
-  /// Removes the handle from its multi (if still running) and frees it.
+  /// Removes the handle from its multi (if still running) and gives it back to the pool.
   virtual ~Transfer();
 
   CURL* easy() const noexcept { return easy_; }
@@ -53,6 +82,7 @@ class Transfer {
 
  private:
   friend class CurlMulti;
+  std::shared_ptr<EasyPool> pool_;
   CURL* easy_;
   CurlMulti* multi_ = nullptr;
 };
@@ -76,6 +106,8 @@ class CurlMulti {
   struct Timer;
   void add(Transfer& t);
   void remove(Transfer& t) noexcept;
+  static curl_socket_t open_socket(void* self, curlsocktype purpose, curl_sockaddr* address);
+  static int close_socket(void* self, curl_socket_t s);
   static int on_socket(CURL* easy, curl_socket_t s, int what, void* self, void* watcher);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
   /// Lets curl act on `s` (or its timeouts); true when a transfer finished.
@@ -85,8 +117,12 @@ class CurlMulti {
   EventLoop& loop_;
   CURLM* multi_;
   Timer* timer_;
+  std::shared_ptr<EasyPool> pool_;
   std::unordered_set<Transfer*> running_;
-  std::unordered_set<SocketWatcher*> watchers_;
+  /// The watcher of each socket curl opened through open_socket (until it closes it).
+  std::unordered_map<curl_socket_t, SocketWatcher*> watchers_;
+  /// Watchers made for sockets curl did not open through us (its resolver's), closed on CURL_POLL_REMOVE.
+  std::unordered_set<SocketWatcher*> foreign_;
 };
 
 }  // namespace asyncio::http::detail

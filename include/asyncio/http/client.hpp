@@ -168,8 +168,11 @@ class ClientResponse {
 
 namespace detail {
 struct SessionState;
-/// Easy handles alive in this process (tests check that none leak).
+/// Easy handles held by requests in this process (tests check that none leak).
 int live_easy_handles() noexcept;
+/// Easy handles allocated in this process: those held by requests, and the
+/// idle ones a session keeps for its next requests until it is closed.
+int allocated_easy_handles() noexcept;
 /// Sockets curl has open in this process (tests check that none leak).
 int live_sockets() noexcept;
 }  // namespace detail
