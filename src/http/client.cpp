@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include "asyncio/events.hpp"
 #include "asyncio/locks.hpp"
@@ -33,14 +34,42 @@ struct ResponseBody {
   static void fail(ClientResponse& r, std::exception_ptr e) noexcept { r.payload_error_ = std::move(e); }
 };
 
+/// A curl header list (curl_slist), freed with its owner.
+class HeaderList {
+ public:
+  HeaderList() = default;
+  HeaderList(const HeaderList&) = delete;
+  HeaderList& operator=(const HeaderList&) = delete;
+  ~HeaderList() { curl_slist_free_all(list_); }
+
+  /// `headers` as curl sends them, with the client's defaults: a User-Agent,
+  /// and no `Expect: 100-continue` round trip (as aiohttp).
+  explicit HeaderList(const CIMultiDict& headers) {
+    auto add = [this](const std::string& line) {
+      curl_slist* next = curl_slist_append(list_, line.c_str());
+      if (next == nullptr) throw std::bad_alloc();
+      list_ = next;
+    };
+    for (const auto& [k, v] : headers) add(v.empty() ? k + ":" : k + ": " + v);  // "Name:" removes curl's own header
+    if (!headers.contains("User-Agent")) add("User-Agent: asyncio-cpp/0.1 libcurl/" LIBCURL_VERSION);
+    if (!headers.contains("Expect")) add("Expect:");
+  }
+  curl_slist* get() const noexcept { return list_; }
+
+ private:
+  curl_slist* list_ = nullptr;
+};
+
 /// What a session and its requests share; requests hold a reference, so a
 /// request that outlives its ClientSession object still finds it (closed).
 struct SessionState {
   SessionState(EventLoop& loop, SessionOptions o)
       : options(std::move(o)),
+        default_headers(options.headers),
         slots(static_cast<std::ptrdiff_t>(options.limit)),
         multi(std::in_place, loop, static_cast<long>(options.limit), static_cast<long>(options.limit_per_host)) {}
   SessionOptions options;
+  HeaderList default_headers;  // sent by requests that add no headers of their own (built once)
   Semaphore slots;  // one permit per request in flight, when options.limit > 0
   std::size_t waiting = 0;
   std::optional<CurlMulti> multi;  // empty once closed
@@ -53,10 +82,30 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-/// The target of a URL, checked as curl will read it.
-struct Target {
-  std::string host;
-  int port = 0;
+/// A URL as curl reads it (a CURLU handle), parsed once: checked here, then
+/// given to curl as is (CURLOPT_CURLU), so that curl does not parse it again.
+class Target {
+ public:
+  explicit Target(CURLU* url) noexcept : url_(url) {}
+  Target(Target&& other) noexcept : url_(std::exchange(other.url_, nullptr)) {}
+  Target& operator=(Target&&) = delete;
+  ~Target() { curl_url_cleanup(url_); }
+
+  CURLU* get() const noexcept { return url_; }
+  /// The URL's part `what` as curl reads it ("" when absent).
+  std::string part(CURLUPart what, unsigned flags = 0) const {
+    char* value = nullptr;
+    if (curl_url_get(url_, what, &value, flags) != CURLUE_OK) return {};
+    std::string result = value;
+    curl_free(value);
+    return result;
+  }
+  /// The host and port, for error messages (off the hot path).
+  std::string host() const { return part(CURLUPART_HOST); }
+  int port() const { return std::atoi(part(CURLUPART_PORT, CURLU_DEFAULT_PORT).c_str()); }
+
+ private:
+  CURLU* url_;
 };
 
 /// InvalidURL unless `url` is an absolute http(s) URL with a host (aiohttp
@@ -71,25 +120,10 @@ Target check_url(const std::string& url) {
   }
   CURLU* u = curl_url();
   if (u == nullptr) throw std::bad_alloc();
-  Target target;
-  bool ok = curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK;
-  char* part = nullptr;
-  if (ok && curl_url_get(u, CURLUPART_SCHEME, &part, 0) == CURLUE_OK) {
-    ok = std::strcmp(part, "http") == 0 || std::strcmp(part, "https") == 0;
-    curl_free(part);
-  }
-  if (ok && curl_url_get(u, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
-    target.host = part;
-    curl_free(part);
-  } else {
-    ok = false;
-  }
-  if (ok && curl_url_get(u, CURLUPART_PORT, &part, CURLU_DEFAULT_PORT) == CURLUE_OK) {
-    target.port = std::atoi(part);
-    curl_free(part);
-  }
-  curl_url_cleanup(u);
-  if (!ok || target.host.empty()) throw InvalidURL(url);
+  Target target(u);
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) throw InvalidURL(url);
+  std::string scheme = target.part(CURLUPART_SCHEME);
+  if ((scheme != "http" && scheme != "https") || target.part(CURLUPART_HOST).empty()) throw InvalidURL(url);
   return target;
 }
 
@@ -104,13 +138,13 @@ std::string trim(std::string_view s) {
 /// callbacks, and the mapping of curl's result to a response or an error.
 class Request final : public Transfer {
  public:
-  Request(SessionState& state, const std::string& method, std::string url, const Target& target,
+  Request(SessionState& state, const std::string& method, std::string url, Target target,
           const RequestOptions& options)
-      : target_(target), done_(get_running_loop().create_future<void>()) {
+      : Transfer(*state.multi), target_(std::move(target)), done_(get_running_loop().create_future<void>()) {
     response_.method = method;
     response_.url = std::move(url);
     CURL* e = easy();
-    curl_easy_setopt(e, CURLOPT_URL, response_.url.c_str());
+    curl_easy_setopt(e, CURLOPT_CURLU, target_.get());  // the URL, parsed once (check_url)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf_);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -131,22 +165,18 @@ class Request final : public Transfer {
       curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, options.data->c_str());
       if (method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
     }
-    CIMultiDict headers = options.headers;
-    headers.merge_missing(state.options.headers);
-    if (!headers.contains("User-Agent")) headers.add("User-Agent", "asyncio-cpp/0.1 libcurl/" LIBCURL_VERSION);
-    if (!headers.contains("Expect")) headers.add("Expect", "");  // no 100-continue round trip, as aiohttp
-    for (const auto& [k, v] : headers) {
-      std::string line = v.empty() ? k + ":" : k + ": " + v;  // "Name:" removes curl's own header
-      curl_slist* next = curl_slist_append(header_list_, line.c_str());
-      if (next == nullptr) throw std::bad_alloc();
-      header_list_ = next;
+    if (options.headers.empty()) {
+      curl_easy_setopt(e, CURLOPT_HTTPHEADER, state.default_headers.get());
+    } else {
+      CIMultiDict headers = options.headers;
+      headers.merge_missing(state.options.headers);
+      header_list_.emplace(headers);
+      curl_easy_setopt(e, CURLOPT_HTTPHEADER, header_list_->get());
     }
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, header_list_);
     apply_ssl_context(e, state.options.ssl);  // client_ssl.cpp
   }
   ~Request() override {
     stop();  // out of curl before the header list goes
-    curl_slist_free_all(header_list_);
   }
 
   Future<void>& done() noexcept { return done_; }
@@ -179,9 +209,11 @@ class Request final : public Transfer {
       case CURLE_PEER_FAILED_VERIFICATION: {
         int err = os_errno();
         std::string why = code_ == CURLE_COULDNT_CONNECT && err != 0 ? std::strerror(err) : curl_message;
-        throw ClientConnectorError("Cannot connect to host " + target_.host + ":" + std::to_string(target_.port) +
-                                       " ssl:default [" + why + "]" + url_suffix(url),
-                                   url, target_.host, target_.port, err);
+        std::string host = target_.host();
+        int port = target_.port();
+        throw ClientConnectorError("Cannot connect to host " + host + ":" + std::to_string(port) + " ssl:default [" +
+                                       why + "]" + url_suffix(url),
+                                   url, host, port, err);
       }
       case CURLE_GOT_NOTHING:
         throw ServerDisconnectedError("Server disconnected" + url_suffix(url), url);
@@ -272,7 +304,7 @@ class Request final : public Transfer {
   Target target_;
   Future<void> done_;
   ClientResponse response_;
-  curl_slist* header_list_ = nullptr;
+  std::optional<HeaderList> header_list_;  // this request's headers, when it sets some
   CURLcode code_ = CURLE_OK;
   bool session_closed_ = false;
   bool headers_complete_ = false;
@@ -295,7 +327,7 @@ Coro<ClientResponse> perform(std::shared_ptr<SessionState> state, std::string me
     slot = co_await state->slots;  // FIFO, as aiohttp's connector queues for a connection
   }
   if (!state->multi) throw RuntimeError("Session is closed");
-  Request request(*state, method, std::move(url), target, options);
+  Request request(*state, method, std::move(url), std::move(target), options);
   request.start(*state->multi);
   co_await request.done();  // cancellation: ~Request removes the transfer from curl
   co_return request.take_response();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -19,41 +20,61 @@ namespace asyncio::http::detail {
 namespace {
 
 std::atomic<int> g_live_easy{0};
+std::atomic<int> g_allocated_easy{0};
 std::atomic<int> g_live_sockets{0};
-
-// CURLOPT_OPENSOCKETFUNCTION / CLOSESOCKETFUNCTION: curl's own socket() and
-// close(), counted so that tests can prove that no socket leaks.
-curl_socket_t open_socket(void*, curlsocktype, curl_sockaddr* address) {
-  curl_socket_t fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-  if (fd != CURL_SOCKET_BAD) g_live_sockets.fetch_add(1, std::memory_order_relaxed);
-  return fd;
-}
-
-int close_socket(void*, curl_socket_t fd) {
-  g_live_sockets.fetch_sub(1, std::memory_order_relaxed);
-  return ::close(fd);
-}
 
 }  // namespace
 
 int live_easy_handles() noexcept { return g_live_easy.load(std::memory_order_relaxed); }
+int allocated_easy_handles() noexcept { return g_allocated_easy.load(std::memory_order_relaxed); }
 int live_sockets() noexcept { return g_live_sockets.load(std::memory_order_relaxed); }
+
+// ---- EasyPool ------------------------------------------------------------------
+
+EasyPool::~EasyPool() {
+  for (CURL* e : idle_) curl_easy_cleanup(e);
+  g_allocated_easy.fetch_sub(static_cast<int>(idle_.size()), std::memory_order_relaxed);
+}
+
+CURL* EasyPool::acquire() {
+  CURL* e = nullptr;
+  if (!idle_.empty()) {
+    e = idle_.back();
+    idle_.pop_back();
+  } else {
+    e = curl_easy_init();
+    if (e == nullptr) throw std::bad_alloc();
+    g_allocated_easy.fetch_add(1, std::memory_order_relaxed);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  }
+  g_live_easy.fetch_add(1, std::memory_order_relaxed);
+  return e;
+}
+
+void EasyPool::release(CURL* e) noexcept {
+  g_live_easy.fetch_sub(1, std::memory_order_relaxed);
+  if (idle_.size() < max_idle_) {
+    try {
+      idle_.push_back(e);
+      curl_easy_reset(e);  // every option back to its default; curl keeps its buffers
+      curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // no SIGPIPE juggling, not even in curl_easy_cleanup
+      return;
+    } catch (...) {  // out of memory: free it instead
+    }
+  }
+  curl_easy_cleanup(e);
+  g_allocated_easy.fetch_sub(1, std::memory_order_relaxed);
+}
 
 // ---- Transfer ------------------------------------------------------------------
 
-Transfer::Transfer() : easy_(curl_easy_init()) {
-  if (easy_ == nullptr) throw std::bad_alloc();
-  g_live_easy.fetch_add(1, std::memory_order_relaxed);
+Transfer::Transfer(CurlMulti& multi) : pool_(multi.pool_), easy_(pool_->acquire()) {
   curl_easy_setopt(easy_, CURLOPT_PRIVATE, this);
-  curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy_, CURLOPT_OPENSOCKETFUNCTION, &open_socket);
-  curl_easy_setopt(easy_, CURLOPT_CLOSESOCKETFUNCTION, &close_socket);
 }
 
 Transfer::~Transfer() {
   stop();
-  curl_easy_cleanup(easy_);
-  g_live_easy.fetch_sub(1, std::memory_order_relaxed);
+  pool_->release(easy_);
 }
 
 void Transfer::start(CurlMulti& multi) { multi.add(*this); }
@@ -64,53 +85,130 @@ void Transfer::stop() noexcept {
 
 // ---- the uv handles, each freed only in its close callback ---------------------
 
-/// A uv_poll_t watching one of curl's sockets (curl_multi_assign'ed to it).
+/// A uv_poll_t watching one of curl's sockets (curl_multi_assign'ed to it
+/// while curl watches the socket).
 struct CurlMulti::SocketWatcher {
   uv_poll_t poll;
-  CurlMulti* owner;
+  CurlShard* owner;  // the CURLM that watches it
   curl_socket_t fd;
+  int events = 0;  // what the poll handle watches now (UV_READABLE | UV_WRITABLE), 0: stopped
+  bool wanted = false;  // whether curl watches the socket (else it sits idle in curl's cache)
 
+  static SocketWatcher* make(CurlShard* owner, curl_socket_t fd);
+  /// Watches `what` for curl (each change costs libuv two epoll_ctl calls).
+  void watch(int what) noexcept {
+    wanted = true;
+    if (what == events) return;
+    if (what == 0) return stop_idle();  // CURL_POLL_NONE
+    events = what;
+    uv_poll_start(&poll, what, &SocketWatcher::on_poll);
+  }
+  /// curl no longer watches the socket (an idle connection in its cache). A
+  /// poll for readability is left running, so that reusing the connection for
+  /// the next request costs no system call; should the socket become readable
+  /// while idle (the server closed it), it is stopped then (stop_idle).
+  void unwatch() noexcept {
+    wanted = false;
+    if (events != UV_READABLE) stop_idle();
+  }
+  void stop_idle() noexcept {
+    events = 0;
+    uv_poll_stop(&poll);
+  }
   void close() noexcept {
-    owner->watchers_.erase(this);
     uv_close(reinterpret_cast<uv_handle_t*>(&poll),
              [](uv_handle_t* h) { delete static_cast<SocketWatcher*>(h->data); });
   }
-  static void on_poll(uv_poll_t* h, int status, int events) {
-    auto* w = static_cast<SocketWatcher*>(h->data);
-    int flags = 0;
-    if (status < 0) flags |= CURL_CSELECT_ERR;
-    if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
-    if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
-    w->owner->socket_action(w->fd, flags);
-  }
+  static void on_poll(uv_poll_t* h, int status, int events);
 };
 
-/// The uv_timer_t that curl's CURLMOPT_TIMERFUNCTION arms.
-struct CurlMulti::Timer {
+/// The uv_timer_t that a shard's CURLMOPT_TIMERFUNCTION arms.
+struct CurlTimer {
   uv_timer_t timer;
-  CurlMulti* owner;
+  CurlShard* owner;
 };
+
+/// One CURLM handle with its timer, and its share of the connections.
+struct CurlShard {
+  CurlMulti* owner;
+  CURLM* multi;
+  CurlTimer* timer;
+  std::size_t room;  // transfers it may run at once (its share of the limit; 0: no limit)
+  std::size_t running = 0;
+
+  CurlShard(CurlMulti* o, long max_total, long max_host) : owner(o), multi(curl_multi_init()), timer(new CurlTimer{}) {
+    if (multi == nullptr) {
+      delete timer;
+      throw std::bad_alloc();
+    }
+    room = static_cast<std::size_t>(max_total);
+    timer->owner = this;
+    uv_timer_init(owner->loop_.uv_loop(), &timer->timer);
+    timer->timer.data = timer;
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &CurlMulti::on_socket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &CurlMulti::on_timer);
+    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max_total);
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_host);
+    // Keep as many idle connections as may be in use at once (curl's default is 4x
+    // the easy handles added, which drops connections a limit of 100 would reuse).
+    if (max_total > 0) curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, max_total);
+  }
+  CurlShard(const CurlShard&) = delete;
+  CurlShard& operator=(const CurlShard&) = delete;
+  /// Closes curl's connections (close_socket closes their watchers), then the timer.
+  ~CurlShard() {
+    curl_multi_cleanup(multi);
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer->timer),
+             [](uv_handle_t* h) { delete static_cast<CurlTimer*>(h->data); });
+  }
+  /// Free room: how many more transfers it may run.
+  std::size_t free_room() const noexcept { return room == 0 ? SIZE_MAX - running : room - running; }
+};
+
+CurlMulti::SocketWatcher* CurlMulti::SocketWatcher::make(CurlShard* owner, curl_socket_t fd) {
+  auto* w = new SocketWatcher{{}, owner, fd};
+  if (uv_poll_init_socket(owner->owner->loop_.uv_loop(), &w->poll, fd) != 0) {
+    delete w;
+    return nullptr;
+  }
+  w->poll.data = w;
+  return w;
+}
+
+void CurlMulti::SocketWatcher::on_poll(uv_poll_t* h, int status, int events) {
+  auto* w = static_cast<SocketWatcher*>(h->data);
+  if (!w->wanted) return w->stop_idle();  // curl's connection check will find it closed
+  int flags = 0;
+  if (status < 0) flags |= CURL_CSELECT_ERR;
+  if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
+  if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
+  w->owner->owner->socket_action(*w->owner, w->fd, flags);
+}
+
+namespace {
+
+/// How many CURLM handles share `max_total` connections (see curl_multi.hpp).
+long shard_count(long max_total, long max_host) {
+  constexpr long per_shard = 128;
+  constexpr long most = 32;
+  if (max_host > 0 || max_total <= 2 * per_shard) return 1;
+  return std::min(most, (max_total + per_shard - 1) / per_shard);
+}
+
+}  // namespace
 
 // ---- CurlMulti -------------------------------------------------------------------
 
 CurlMulti::CurlMulti(EventLoop& loop, long max_total, long max_host)
-    : loop_(loop), multi_(curl_multi_init()), timer_(new Timer{}) {
-  if (multi_ == nullptr) {
-    delete timer_;
-    throw std::bad_alloc();
+    : loop_(loop), pool_(std::make_shared<EasyPool>(max_total > 0 ? static_cast<std::size_t>(max_total) : 100)) {
+  long n = shard_count(max_total, max_host);
+  shards_.reserve(static_cast<std::size_t>(n));
+  for (long i = 0; i < n; ++i) {  // shares that add up to max_total
+    long share = max_total / n + (i < max_total % n ? 1 : 0);
+    shards_.push_back(std::make_unique<CurlShard>(this, share, max_host));
   }
-  timer_->owner = this;
-  uv_timer_init(loop_.uv_loop(), &timer_->timer);
-  timer_->timer.data = timer_;
-  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlMulti::on_socket);
-  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlMulti::on_timer);
-  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
-  curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, max_total);
-  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, max_host);
-  // Keep as many idle connections as may be in use at once (curl's default is 4x
-  // the easy handles added, which drops connections a limit of 100 would reuse).
-  if (max_total > 0) curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, max_total);
 }
 
 CurlMulti::~CurlMulti() {
@@ -119,95 +217,145 @@ CurlMulti::~CurlMulti() {
     remove(*t);
     t->finished(CURLE_OK, true);
   }
-  curl_multi_cleanup(multi_);  // closes the cached connections
-  std::vector<SocketWatcher*> watchers(watchers_.begin(), watchers_.end());
-  for (SocketWatcher* w : watchers) w->close();
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_->timer),
-           [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
+  shards_.clear();  // closes the cached connections (close_socket closes their watchers)
+  for (auto& [fd, w] : watchers_) w->close();  // none left, unless curl closed a socket itself
+  for (SocketWatcher* w : foreign_) w->close();
 }
 
 void CurlMulti::add(Transfer& t) {
-  if (CURLMcode rc = curl_multi_add_handle(multi_, t.easy_); rc != CURLM_OK)
+  CurlShard* shard = shards_.front().get();  // the one with the most free room
+  for (auto& s : shards_)
+    if (s->free_room() > shard->free_room()) shard = s.get();
+  // Sockets opened for this transfer are watched through its shard.
+  curl_easy_setopt(t.easy_, CURLOPT_OPENSOCKETFUNCTION, &CurlMulti::open_socket);
+  curl_easy_setopt(t.easy_, CURLOPT_OPENSOCKETDATA, shard);
+  curl_easy_setopt(t.easy_, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::close_socket);
+  curl_easy_setopt(t.easy_, CURLOPT_CLOSESOCKETDATA, shard);
+  if (CURLMcode rc = curl_multi_add_handle(shard->multi, t.easy_); rc != CURLM_OK)
     throw ClientError(std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc), {});
   running_.insert(&t);
+  ++shard->running;
   t.multi_ = this;
+  t.shard_ = shard;
   loop_.begin_external();
 }
 
 void CurlMulti::remove(Transfer& t) noexcept {
-  curl_multi_remove_handle(multi_, t.easy_);
+  curl_multi_remove_handle(t.shard_->multi, t.easy_);
   running_.erase(&t);
+  --t.shard_->running;
   t.multi_ = nullptr;
+  t.shard_ = nullptr;
   loop_.end_external();
 }
 
-int CurlMulti::on_socket(CURL*, curl_socket_t s, int what, void* self_p, void* watcher_p) {
-  auto* self = static_cast<CurlMulti*>(self_p);
-  auto* w = static_cast<SocketWatcher*>(watcher_p);
-  if (what == CURL_POLL_REMOVE) {
-    if (w != nullptr) {
-      curl_multi_assign(self->multi_, s, nullptr);
+// curl's socket() and close(): each socket gets its watcher for its whole life
+// (counted, so that tests can prove that no socket leaks). curl stores the
+// callbacks in the connection, so a cached connection is closed through the
+// multi that opened it.
+curl_socket_t CurlMulti::open_socket(void* shard_p, curlsocktype, curl_sockaddr* address) {
+  auto* shard = static_cast<CurlShard*>(shard_p);
+  CurlMulti* self = shard->owner;
+  curl_socket_t fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  if (fd == CURL_SOCKET_BAD) return fd;
+  g_live_sockets.fetch_add(1, std::memory_order_relaxed);
+  SocketWatcher* w = SocketWatcher::make(shard, fd);
+  if (w != nullptr) {
+    try {
+      self->watchers_.emplace(fd, w);
+      return fd;
+    } catch (...) {
       w->close();
     }
-    return 0;
   }
+  g_live_sockets.fetch_sub(1, std::memory_order_relaxed);
+  ::close(fd);
+  return CURL_SOCKET_BAD;
+}
+
+int CurlMulti::close_socket(void* shard_p, curl_socket_t fd) {
+  CurlMulti* self = static_cast<CurlShard*>(shard_p)->owner;
+  if (auto it = self->watchers_.find(fd); it != self->watchers_.end()) {
+    it->second->close();  // stops polling before the fd number can be reused
+    self->watchers_.erase(it);
+  }
+  g_live_sockets.fetch_sub(1, std::memory_order_relaxed);
+  return ::close(fd);
+}
+
+int CurlMulti::on_socket(CURL*, curl_socket_t s, int what, void* shard_p, void* watcher_p) {
+  auto* shard = static_cast<CurlShard*>(shard_p);
+  CurlMulti* self = shard->owner;
+  auto* w = static_cast<SocketWatcher*>(watcher_p);
   if (w == nullptr) {
-    w = new SocketWatcher{};
-    w->owner = self;
-    w->fd = s;
-    if (uv_poll_init_socket(self->loop_.uv_loop(), &w->poll, s) != 0) {
-      delete w;
-      return -1;
+    if (auto it = self->watchers_.find(s); it != self->watchers_.end()) {
+      w = it->second;
+    } else if (what != CURL_POLL_REMOVE) {  // a socket curl made itself (its resolver's)
+      w = SocketWatcher::make(shard, s);
+      if (w == nullptr) return -1;
+      try {
+        self->foreign_.insert(w);
+      } catch (...) {
+        w->close();
+        return -1;
+      }
+    } else {
+      return 0;
     }
-    w->poll.data = w;
-    self->watchers_.insert(w);
-    curl_multi_assign(self->multi_, s, w);
+    curl_multi_assign(shard->multi, s, w);
+  }
+  if (what == CURL_POLL_REMOVE) {
+    curl_multi_assign(shard->multi, s, nullptr);
+    if (self->foreign_.erase(w) != 0) {
+      w->close();
+    } else {
+      w->unwatch();  // idle in curl's cache: kept until curl closes the socket
+    }
+    return 0;
   }
   int events = 0;
   if (what & CURL_POLL_IN) events |= UV_READABLE;
   if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
-  uv_poll_start(&w->poll, events, &SocketWatcher::on_poll);
+  w->watch(events);
   return 0;
 }
 
-int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_p) {
-  auto* self = static_cast<CurlMulti*>(self_p);
+int CurlMulti::on_timer(CURLM*, long timeout_ms, void* shard_p) {
+  auto* shard = static_cast<CurlShard*>(shard_p);
   if (timeout_ms < 0) {
-    uv_timer_stop(&self->timer_->timer);
+    uv_timer_stop(&shard->timer->timer);
   } else {
     // Even for 0 ms, act from the timer rather than from inside curl (hiperfifo.c).
     uv_timer_start(
-        &self->timer_->timer,
+        &shard->timer->timer,
         [](uv_timer_t* h) {
           // A transfer that ends here (a reused connection can send and read a
           // whole response inside one action) makes a task ready; the loop's
           // ready guard (events.cpp) then keeps uv_run from blocking in epoll.
-          static_cast<Timer*>(h->data)->owner->socket_action(CURL_SOCKET_TIMEOUT, 0);
+          CurlShard* s = static_cast<CurlTimer*>(h->data)->owner;
+          s->owner->socket_action(*s, CURL_SOCKET_TIMEOUT, 0);
         },
         static_cast<std::uint64_t>(timeout_ms), 0);
   }
   return 0;
 }
 
-bool CurlMulti::socket_action(curl_socket_t s, int flags) noexcept {
+void CurlMulti::socket_action(CurlShard& shard, curl_socket_t s, int flags) noexcept {
   int still_running = 0;
-  curl_multi_socket_action(multi_, s, flags, &still_running);
-  return read_info();
+  curl_multi_socket_action(shard.multi, s, flags, &still_running);
+  read_info(shard);
 }
 
-bool CurlMulti::read_info() noexcept {
-  bool any = false;
+void CurlMulti::read_info(CurlShard& shard) noexcept {
   int left = 0;
-  while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+  while (CURLMsg* msg = curl_multi_info_read(shard.multi, &left)) {
     if (msg->msg != CURLMSG_DONE) continue;
     Transfer* t = nullptr;
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
     CURLcode code = msg->data.result;
     remove(*t);
     t->finished(code, false);
-    any = true;
   }
-  return any;
 }
 
 }  // namespace asyncio::http::detail

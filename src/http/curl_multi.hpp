@@ -8,17 +8,41 @@
 // finished transfers with curl_multi_info_read(). All of it is in
 // curl_multi.cpp; the rest of the client never sees a uv handle.
 //
-// Ownership: CurlMulti owns the CURLM; a Transfer owns one CURL easy handle.
-// Each uv handle is owned by a small heap object freed only in its close
-// callback, so a handle may finish closing after its CurlMulti is gone.
+// Shards: curl 7.88 walks all of a multi handle's connections to the same
+// host for every transfer it starts (looking for an idle one) and all of its
+// connections for every transfer it removes; at 2,000 connections that is most
+// of its cost per request. So a CurlMulti whose limit is large and has no
+// per-host limit spreads its transfers over several CURLM handles ("shards",
+// about 128 connections each), each with its own share of the limit (the
+// shares add up to the limit), its connection cache and its timer; a transfer
+// goes to the shard with the most free room, so no transfer ever waits inside
+// curl for a connection while another shard has room, and connections are
+// still reused within a shard. With a per-host limit or a limit of at most
+// 256 (the default is 100) there is one shard, as in curl's examples.
 //
-// Invariants: a Transfer is in `running_` exactly while its easy handle is
-// added to the multi handle, and exactly then it holds one begin_external()
-// of the loop (virtual time never jumps while a request is in flight).
+// Ownership: CurlMulti owns its CURLM handles and a pool of idle easy handles; a
+// Transfer holds one easy handle from that pool while it lives and gives it
+// back (curl_easy_reset) when it goes, so a session's requests reuse easy
+// handles instead of making and freeing one each. The pool is shared with the
+// transfers, so a transfer that outlives its CurlMulti still returns its handle
+// safely; the last owner frees the idle handles.
+//
+// Each socket curl opens (CURLOPT_OPENSOCKETFUNCTION) gets one SocketWatcher
+// (a uv_poll_t) that lives until curl closes the socket
+// (CURLOPT_CLOSESOCKETFUNCTION): curl stops watching a connection while it
+// sits idle in its cache (CURL_POLL_REMOVE) and watches it again when a later
+// transfer reuses it, and the watcher is only stopped and restarted then, not
+// made and freed each time. Each uv handle is owned by a small heap object freed
+// only in its close callback, so a handle may finish closing after its
+// CurlMulti is gone.
+//
 #include <curl/curl.h>
 
 #include <cstddef>
+#include <memory>
+#include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace asyncio {
 class EventLoop;
@@ -27,15 +51,33 @@ class EventLoop;
 namespace asyncio::http::detail {
 
 class CurlMulti;
+struct CurlShard;
 
-/// One transfer: owns a curl easy handle. Subclasses set the options and
-/// receive the end through finished().
+/// Idle easy handles of one CurlMulti, reset and ready for the next transfer.
+class EasyPool {
+ public:
+  explicit EasyPool(std::size_t max_idle) : max_idle_(max_idle) {}
+  EasyPool(const EasyPool&) = delete;
+  EasyPool& operator=(const EasyPool&) = delete;
+  ~EasyPool();
+  /// An idle handle, or a new one; with the options every transfer needs.
+  CURL* acquire();
+  /// Resets `easy` and keeps it for the next acquire() (frees it when full).
+  void release(CURL* easy) noexcept;
+
+ private:
+  std::vector<CURL*> idle_;
+  std::size_t max_idle_;
+};
+
+/// One transfer: holds a curl easy handle from its CurlMulti's pool.
+/// Subclasses set the options and receive the end through finished().
 class Transfer {
  public:
-  Transfer();
+  explicit Transfer(CurlMulti& multi);
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
-  /// Removes the handle from its multi (if still running) and frees it.
+  /// Removes the handle from its multi (if still running) and gives it back to the pool.
   virtual ~Transfer();
 
   CURL* easy() const noexcept { return easy_; }
@@ -53,14 +95,17 @@ class Transfer {
 
  private:
   friend class CurlMulti;
+  std::shared_ptr<EasyPool> pool_;
   CURL* easy_;
   CurlMulti* multi_ = nullptr;
+  CurlShard* shard_ = nullptr;  // the CURLM it is added to, while running
 };
 
-/// A curl multi handle on the event loop (one per ClientSession).
+/// curl's multi interface on the event loop (one per ClientSession): one or
+/// more CURLM handles (shards, see above).
 class CurlMulti {
  public:
-  /// `max_total` / `max_host`: CURLMOPT_MAX_TOTAL_CONNECTIONS / _HOST_ (0: none).
+  /// `max_total` / `max_host`: connections at most, in all and to one host (0: none).
   CurlMulti(EventLoop& loop, long max_total, long max_host);
   CurlMulti(const CurlMulti&) = delete;
   CurlMulti& operator=(const CurlMulti&) = delete;
@@ -69,24 +114,31 @@ class CurlMulti {
   ~CurlMulti();
 
   std::size_t running() const noexcept { return running_.size(); }
+  /// How many CURLM handles it spreads its transfers over.
+  std::size_t shards() const noexcept { return shards_.size(); }
 
  private:
   friend class Transfer;
+  friend struct CurlShard;
   struct SocketWatcher;
-  struct Timer;
   void add(Transfer& t);
   void remove(Transfer& t) noexcept;
-  static int on_socket(CURL* easy, curl_socket_t s, int what, void* self, void* watcher);
-  static int on_timer(CURLM* multi, long timeout_ms, void* self);
-  /// Lets curl act on `s` (or its timeouts); true when a transfer finished.
-  bool socket_action(curl_socket_t s, int flags) noexcept;
-  bool read_info() noexcept;
+  static curl_socket_t open_socket(void* shard, curlsocktype purpose, curl_sockaddr* address);
+  static int close_socket(void* shard, curl_socket_t s);
+  static int on_socket(CURL* easy, curl_socket_t s, int what, void* shard, void* watcher);
+  static int on_timer(CURLM* multi, long timeout_ms, void* shard);
+  /// Lets curl act on `s` (or its timeouts) in `shard`.
+  void socket_action(CurlShard& shard, curl_socket_t s, int flags) noexcept;
+  void read_info(CurlShard& shard) noexcept;
 
   EventLoop& loop_;
-  CURLM* multi_;
-  Timer* timer_;
+  std::vector<std::unique_ptr<CurlShard>> shards_;
+  std::shared_ptr<EasyPool> pool_;
   std::unordered_set<Transfer*> running_;
-  std::unordered_set<SocketWatcher*> watchers_;
+  /// The watcher of each socket curl opened through open_socket (until it closes it).
+  std::unordered_map<curl_socket_t, SocketWatcher*> watchers_;
+  /// Watchers made for sockets curl did not open through us (its resolver's), closed on CURL_POLL_REMOVE.
+  std::unordered_set<SocketWatcher*> foreign_;
 };
 
 }  // namespace asyncio::http::detail

@@ -39,7 +39,12 @@
 ///   never opens more connections than `limit`
 ///   (CURLMOPT_MAX_TOTAL_CONNECTIONS). `limit_per_host` caps the connections
 ///   to one host (CURLMOPT_MAX_HOST_CONNECTIONS); requests beyond it wait
-///   inside curl, in order.
+///   inside curl, in order. A session with a limit above 256 and no per-host
+///   limit spreads its requests over several curl multi handles of about 128
+///   connections each (their shares add up to `limit`; curl's own bookkeeping
+///   costs grow with the connections of one handle), and reuses a connection
+///   within its handle. Easy handles are reused from request to request and
+///   freed when the session closes.
 /// - **The body** is read while the request runs: `get()` returns when the
 ///   whole response has arrived (one difference from aiohttp, which returns
 ///   after the headers; the total timeout covers the same span either way).
@@ -186,8 +191,11 @@ class ClientResponse {
 
 namespace detail {
 struct SessionState;
-/// Easy handles alive in this process (tests check that none leak).
+/// Easy handles held by requests in this process (tests check that none leak).
 int live_easy_handles() noexcept;
+/// Easy handles allocated in this process: those held by requests, and the
+/// idle ones a session keeps for its next requests until it is closed.
+int allocated_easy_handles() noexcept;
 /// Sockets curl has open in this process (tests check that none leak).
 int live_sockets() noexcept;
 }  // namespace detail
