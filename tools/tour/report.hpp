@@ -51,7 +51,8 @@ struct IoTimelines {
   std::string threads;  // run_in_executor with a thread pool: threads side by side, one download each
 };
 /// Traces `n` downloads from a latency server (`latency` seconds) both ways; `threads` 0 is
-/// Python's default pool size. Throws std::runtime_error if the server does not start.
+/// Python's default pool size. Throws std::invalid_argument if `n` < 1, std::runtime_error
+/// if the server does not start or a download fails.
 IoTimelines trace_io_timelines(int n, double latency, std::size_t threads);
 
 /// What the report shows; the tour fills it once and prints it too.

@@ -72,6 +72,7 @@ asyncio::Coro<> all_in_threads(asyncio::ThreadPoolExecutor& pool, std::vector<st
 }  // namespace
 
 IoTimelines trace_io_timelines(int n, double latency, std::size_t threads) {
+  if (n < 1) throw std::invalid_argument(fmt::format("trace_io_timelines: n must be at least 1, got {}", n));
   LatencyServer server(latency);
   if (server.port() == 0) throw std::runtime_error("the latency server (build/examples/io_demo serve) did not start");
   curl_global_init(CURL_GLOBAL_DEFAULT);  // before the pool's threads call curl_easy_init
