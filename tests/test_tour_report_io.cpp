@@ -3,8 +3,12 @@
 // with asyncio::http, then in a thread pool through run_in_executor with libcurl's easy
 // API; each run's trace is drawn. Real clock, ctest's timeout as the watchdog; no
 // assertion on durations. (test_tour_report checks the report's drawing: overlap, lanes.)
+// And write_report's list of the examples a full report does not run.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "report.hpp"
@@ -14,6 +18,13 @@
 namespace {
 
 using xml_lite::Element;
+
+std::string read_whole(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
 
 std::vector<const Element*> lanes(const Element& svg, const std::string& kind) {
   return svg.find_all([&](const Element& e) { return e.tag == "g" && e.has_class("lane") && e.attr("data-kind") == kind; });
@@ -55,6 +66,30 @@ TEST(TourReportIo, ANonPositiveCountIsRefused) {
   EXPECT_THROW_MSG(tour::trace_io_timelines(0, 0.02, 1), std::invalid_argument,
                    "trace_io_timelines: n must be at least 1, got 0");
   test::expect_no_frames();
+}
+
+// A report of every example names those it does not run, with why (the text tour does too).
+TEST(TourReportWrite, NamesTheExamplesItDoesNotRun) {
+  auto not_run = tour::examples_not_run_here();
+  std::vector<std::string> names;
+  for (const auto& [name, why] : not_run) {
+    names.push_back(name);
+    EXPECT_FALSE(why.empty()) << name;
+  }
+  EXPECT_NE(std::find(names.begin(), names.end(), "io_demo"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "web_crawler"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "gather"), names.end());  // standalone: run
+
+  tour::ReportData data;
+  data.not_run = not_run;
+  const std::string dir = std::string(ASYNCIO_BUILD_DIR) + "/report-write-test";
+  auto doc = xml_lite::parse(read_whole(tour::write_report(dir, data)), true);
+  auto items = doc->find_all([](const Element& e) { return e.tag == "li"; });
+  ASSERT_EQ(items.size(), not_run.size());
+  auto code = items[0]->find_all([](const Element& e) { return e.tag == "code"; });
+  ASSERT_EQ(code.size(), 1u);
+  EXPECT_EQ(code[0]->text, not_run[0].first);
+  EXPECT_EQ(items[0]->text, ": " + not_run[0].second);
 }
 
 }  // namespace

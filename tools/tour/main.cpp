@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     fmt::print("asyncio-tour: every demonstration in turn (see --help for each one)\n\n");
     tour::ReportData data;
     status |= tour::run_examples(tour::ExamplesOptions{}, &data.examples) == 0 ? 0 : 1;
+    data.not_run = tour::examples_not_run_here();
     tour::CpuReport cpu_report = tour::measure_cpu(tour::CpuOptions{});
     fmt::print("{}\n", tour::format_cpu_report(cpu_report));
     if (!cpu_report.results_equal) status |= 1;

@@ -282,6 +282,12 @@ std::string write_report(const std::string& dir_name, const ReportData& data) {
   if (data.io || data.io_timelines) sections += io_section(data, dir);
   sections += "<section id=\"examples\"><h2>Examples: the talk's programs in C++</h2>\n";
   for (const auto& r : data.examples) sections += example_article(r, dir);
+  if (!data.not_run.empty()) {
+    sections += "<p>Not run here:</p>\n<ul id=\"not-run\">\n";
+    for (const auto& [name, why] : data.not_run)
+      sections += "<li><code>" + xml_escape(name) + "</code>: " + xml_escape(why) + "</li>\n";
+    sections += "</ul>\n";
+  }
   sections += "</section>\n";
   std::string chapter_links;
   for (const auto& c : render_chapters(ASYNCIO_SOURCE_DIR "/docs", dir.string(), ASYNCIO_SOURCE_DIR))
@@ -297,6 +303,13 @@ std::string write_report(const std::string& dir_name, const ReportData& data) {
   fs::path index = dir / "index.html";
   write_file(index, h);
   return fs::absolute(index).string();
+}
+
+std::vector<std::pair<std::string, std::string>> examples_not_run_here() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& name : example_names(ExamplesOptions{}))
+    if (std::string why = not_standalone(name); !why.empty()) out.emplace_back(name, why);
+  return out;
 }
 
 void add_report_command(CLI::App& app, std::function<void(const ReportOptions&)>& run) {
@@ -337,6 +350,7 @@ int run_report(const ReportOptions& options) {
   ReportData data;
   ExamplesOptions eo;
   eo.names = options.examples;
+  if (eo.names.empty()) data.not_run = examples_not_run_here();
   for (const auto& name : example_names(eo)) {
     if (eo.names.empty() && !not_standalone(name).empty()) continue;
     fmt::print(stderr, "report: running example {}\n", name);

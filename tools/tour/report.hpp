@@ -62,7 +62,13 @@ struct ReportData {
   std::optional<CpuTimelines> cpu_timelines;
   std::optional<IoReport> io;
   std::optional<IoTimelines> io_timelines;
+  /// Examples the report does not run, each with why (examples_cmd.hpp's not_standalone).
+  std::vector<std::pair<std::string, std::string>> not_run;
 };
+
+/// The examples that only run with a set-up of their own (a signal, mpirun, a site),
+/// each with why: what a report of every example names instead of running.
+std::vector<std::pair<std::string, std::string>> examples_not_run_here();
 
 /// Writes DIR/index.html and the SVGs; returns the path of index.html.
 std::string write_report(const std::string& dir, const ReportData& data);
