@@ -102,8 +102,8 @@ def entities(xml: Path) -> list[Entity]:
             continue
         cd = ET.parse(xml / f"{c.get('refid')}.xml").getroot().find("compounddef")
         name = cd.findtext("compoundname")
-        if "detail" in name.split("::"):
-            continue
+        if "detail" in name.split("::") or cd.get("prot") in ("private", "protected"):
+            continue  # not public: an implementation detail, or a class's private member
         loc = cd.find("location")
         if kind != "namespace" and documented(cd) and loc is not None:
             out.setdefault((name, kind), Entity(name, kind, loc.get("file"), int(loc.get("line", 0))))
