@@ -79,7 +79,9 @@ void write_file(const fs::path& p, const std::string& text) {
   if (!f) throw std::runtime_error("cannot write " + p.string());
 }
 
-std::string figure(const std::string& svg, const std::string& caption) {
+// A timeline in the page, also written as DIR/NAME.svg (the tutorial's figures link those).
+std::string figure(const fs::path& dir, const std::string& name, const std::string& svg, const std::string& caption) {
+  write_file(dir / (name + ".svg"), svg);
   return "<figure class=\"timeline\">" + svg + "</figure>\n" +
          (caption.empty() ? "" : "<p class=\"muted\">" + xml_escape(caption) + "</p>\n");
 }
@@ -125,14 +127,11 @@ std::string cpu_section(const ReportData& data, const fs::path& dir) {
   if (data.cpu_timelines) {
     const CpuTimelines& t = *data.cpu_timelines;
     h += "<h3>Who ran where</h3>\n";
-    h += figure(t.loop,
+    h += figure(dir, "cpu-loop", t.loop,
                 "Coroutines alone: one thread; each task runs a slice, then waits ready (orange) while the "
                 "others take their turn. Concurrent, not parallel.");
-    h += figure(t.threads, "A thread pool: jobs run side by side on the pool's threads.");
-    h += figure(t.processes, "A process pool: one worker process per core, in parallel.");
-    write_file(dir / "cpu-loop.svg", t.loop);
-    write_file(dir / "cpu-threads.svg", t.threads);
-    write_file(dir / "cpu-processes.svg", t.processes);
+    h += figure(dir, "cpu-threads", t.threads, "A thread pool: jobs run side by side on the pool's threads.");
+    h += figure(dir, "cpu-processes", t.processes, "A process pool: one worker process per core, in parallel.");
   }
   return h + "</section>\n";
 }
@@ -217,14 +216,12 @@ std::string io_section(const ReportData& data, const fs::path& dir) {
   if (data.io_timelines) {
     const IoTimelines& t = *data.io_timelines;
     h += "<h3>Who waited where</h3>\n";
-    h += figure(t.asyncio,
+    h += figure(dir, "io-asyncio", t.asyncio,
                 "asyncio: one thread; every download is a task, and all of them wait for the server at the same "
                 "time (thin bars), so the whole run takes about one latency.");
-    h += figure(t.threads,
+    h += figure(dir, "io-threads", t.threads,
                 "A thread pool: each thread is blocked in one download at a time; the downloads go through the "
                 "few threads in rounds.");
-    write_file(dir / "io-asyncio.svg", t.asyncio);
-    write_file(dir / "io-threads.svg", t.threads);
   }
   return h + "</section>\n";
 }
@@ -238,8 +235,7 @@ std::string example_article(const ExampleRun& r, const fs::path& dir) {
     try {
       std::string svg = timeline::render_svg(timeline::parse_trace(r.trace_json, r.name + ".json"),
                                              {.width = 960, .max_task_lanes = 200, .title = r.name});
-      write_file(dir / (r.name + ".svg"), svg);
-      h += figure(svg, "");
+      h += figure(dir, r.name, svg, "");
     } catch (const timeline::TraceError& e) {
       h += "<p class=\"muted\">no timeline: " + xml_escape(e.what()) + "</p>\n";
     }
