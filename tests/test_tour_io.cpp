@@ -45,6 +45,24 @@ TEST(TourIo, MeasuresTheFourWaysAndTheScaleRunInCpp) {
   EXPECT_THAT(text, testing::Not(HasSubstr("ERROR")));
 }
 
+// The report's short form (--io-ways): the slow rows are left out, shown as "-".
+TEST(TourIo, MeasuresOnlyTheWaysAskedFor) {
+  tour::IoOptions o;
+  o.n = 3;
+  o.latency = 0.02;
+  o.ways = {"threads", "asyncio"};
+  o.scale_n = 0;
+  o.python = false;
+  tour::IoReport r = tour::measure_io(o);
+  EXPECT_TRUE(r.ok()) << errors_of(r);
+  ASSERT_EQ(r.rows.size(), 4u);
+  EXPECT_FALSE(r.rows[0].seconds.has_value());  // Sync
+  EXPECT_TRUE(r.rows[1].seconds.has_value());   // Thread pool
+  EXPECT_FALSE(r.rows[2].seconds.has_value());  // Process pool
+  EXPECT_TRUE(r.rows[3].seconds.has_value());   // asyncio
+  EXPECT_THAT(tour::format_io_report(r), testing::ContainsRegex("Sync +- +-"));
+}
+
 TEST(TourIo, AMissingInterpreterIsNamedNotMeasured) {
   tour::IoOptions o;
   o.n = 2;

@@ -1,5 +1,6 @@
 // `asyncio-tour report` (tools/tour/report.hpp): the page is well-formed and
-// shows every example with its verdict and timeline and the cpu timelines;
+// shows every example with its verdict and timeline, the cpu timelines, and the
+// io table and timelines;
 // headless Chromium opens it, its script sets the "drawn" flag, and the
 // screenshot (kept as build/report-test/screenshot.png) is not blank.
 #include <gtest/gtest.h>
@@ -55,7 +56,8 @@ const std::string& report_path() {
     std::string cmd = "'" + (fs::path(ASYNCIO_BUILD_DIR) / "asyncio-tour").string() + "' report --out '" +
                       kDir.string() +
                       "' --examples lock taskgroup errors --cpu-n 300 --cpu-count 4 --no-python "
-                      "--timeline-n 4000 --timeline-jobs 3 2>/dev/null";
+                      "--timeline-n 4000 --timeline-jobs 3 --io-n 6 --io-ways threads,asyncio --io-scale 0 "
+                      "--io-latency 0.05 --io-timeline-n 12 2>/dev/null";
     Output o = run(cmd);
     EXPECT_EQ(o.status, 0) << o.out;
     EXPECT_EQ(o.out, "The report: " + (kDir / "index.html").string() + "\n");
@@ -127,6 +129,101 @@ TEST(TourReport, ShowsTheCpuTableWithTheLoopThreadsAndProcessesTimelines) {
   for (auto* f : figures) EXPECT_FALSE(all(*f, "rect", "run").empty());
 }
 
+std::vector<const Element*> lanes_of(const Element& figure, const std::string& kind) {
+  return figure.find_all([&](const Element& e) { return e.tag == "g" && e.has_class("lane") && e.attr("data-kind") == kind; });
+}
+
+// The [start, end) of each rect.CLS in `lane`, in SVG x units.
+std::vector<std::pair<double, double>> spans_of(const Element& lane, const std::string& cls) {
+  std::vector<std::pair<double, double>> out;
+  for (auto* r : all(lane, "rect", cls)) {
+    double x = std::stod(r->attr("x"));
+    out.emplace_back(x, x + std::stod(r->attr("width")));
+  }
+  return out;
+}
+
+// The io table has the four ways as rows; the report measured only the two it was asked
+// for (--io-ways threads,asyncio), and says "-" for the others.
+TEST(TourReport, ShowsTheIoTableWithTheFourWays) {
+  auto doc = xml_lite::parse(read_file(report_path()), true);
+  const Element* io = by_id(*doc, "io");
+  ASSERT_NE(io, nullptr);
+  auto tables = all(*io, "table");
+  ASSERT_EQ(tables.size(), 1u);
+  std::vector<std::string> ways;
+  std::map<std::string, std::string> seconds;
+  for (auto* tr : all(*tables[0], "tr")) {
+    auto tds = all(*tr, "td");
+    if (tds.empty()) continue;  // the header
+    ASSERT_EQ(tds.size(), 3u);  // way, C++ seconds, speed-up (--no-python: no CPython columns)
+    ways.push_back(tds[0]->text);
+    seconds[tds[0]->text] = tds[1]->text;
+  }
+  EXPECT_EQ(ways, (std::vector<std::string>{"Sync", "Thread pool", "Process pool", "asyncio"}));
+  EXPECT_EQ(seconds["Sync"], "-");
+  EXPECT_EQ(seconds["Process pool"], "-");
+  for (const char* measured : {"Thread pool", "asyncio"}) {
+    ASSERT_FALSE(seconds[measured].empty());
+    EXPECT_GT(std::stod(seconds[measured]), 0.0) << measured;
+  }
+  EXPECT_EQ(by_id(*doc, "io-scale"), nullptr);  // --io-scale 0
+  EXPECT_EQ(all(*io, "pre").size(), 0u);        // no run failed
+  // The same table as Markdown for the tutorial's figure io-table.
+  std::string md = read_file(kDir / "io.md");
+  EXPECT_NE(md.find("| way | C++ seconds | speed-up |\n|---|---|---|\n| Sync | - | - |\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("\n| asyncio | " + seconds["asyncio"] + " |"), std::string::npos) << md;
+}
+
+// asyncio: the 12 downloads are tasks on the loop's thread that all wait at once;
+// the thread pool: no download task, the pool's threads each run downloads, side by side.
+TEST(TourReport, ShowsTheIoTimelinesDownloadsOverlappingOnTheLoopAndSideBySideInThreads) {
+  auto doc = xml_lite::parse(read_file(report_path()), true);
+  const Element* io = by_id(*doc, "io");
+  ASSERT_NE(io, nullptr);
+  auto figures = all(*io, "figure", "timeline");
+  ASSERT_EQ(figures.size(), 2u);
+  EXPECT_TRUE(fs::exists(kDir / "io-asyncio.svg"));
+  EXPECT_TRUE(fs::exists(kDir / "io-threads.svg"));
+
+  EXPECT_EQ(lane_kinds(*figures[0]), (std::set<std::string>{"task"}));
+  auto tasks = lanes_of(*figures[0], "task");
+  ASSERT_EQ(tasks.size(), 13u);  // the main task and one per download
+  // Some moment lies inside a wait of every download: they all waited at the same time.
+  double latest_start = 0, earliest_end = 1e9;
+  for (std::size_t i = 1; i < tasks.size(); ++i) {
+    auto waits = spans_of(*tasks[i], "wait");
+    ASSERT_FALSE(waits.empty()) << "download " << i;
+    auto longest = *std::max_element(waits.begin(), waits.end(), [](auto& a, auto& b) {
+      return a.second - a.first < b.second - b.first;
+    });
+    latest_start = std::max(latest_start, longest.first);
+    earliest_end = std::min(earliest_end, longest.second);
+  }
+  EXPECT_LT(latest_start, earliest_end) << "the downloads' waits do not overlap";
+
+  EXPECT_EQ(lane_kinds(*figures[1]), (std::set<std::string>{"task", "thread"}));
+  EXPECT_EQ(lanes_of(*figures[1], "task").size(), 1u);  // only main: the downloads are jobs
+  auto threads = lanes_of(*figures[1], "thread");
+  ASSERT_GE(threads.size(), 2u);
+  std::vector<std::pair<double, double>> jobs;
+  std::size_t busy_threads = 0;
+  for (auto* t : threads) {
+    auto runs = spans_of(*t, "run");
+    busy_threads += runs.empty() ? 0 : 1;
+    jobs.insert(jobs.end(), runs.begin(), runs.end());
+  }
+  EXPECT_EQ(jobs.size(), 12u);  // one job per download
+  EXPECT_GE(busy_threads, 2u);
+  // Side by side: two threads' jobs run at the same time.
+  bool overlap = false;
+  for (std::size_t a = 0; a < threads.size() && !overlap; ++a)
+    for (std::size_t b = a + 1; b < threads.size() && !overlap; ++b)
+      for (auto& x : spans_of(*threads[a], "run"))
+        for (auto& y : spans_of(*threads[b], "run")) overlap = overlap || (x.first < y.second && y.first < x.second);
+  EXPECT_TRUE(overlap) << "no two threads ran a download at the same time";
+}
+
 // The tutorial's chapters (docs/N_*.md) rendered by md4c next to the report, linked from
 // its nav, with this report's figures: the cpu table it measured, the timeline of an
 // example it ran, and a note for an example it did not run (await_tasks).
@@ -147,8 +244,12 @@ TEST(TourReport, RendersTheTutorialChaptersWithTheReportsOwnFigures) {
 
   auto concepts = xml_lite::parse(read_file(kDir / "tutorial/1_concepts.html"), true);
   auto tables = all(*concepts, "table");
-  ASSERT_EQ(tables.size(), 1u);  // the cpu table, from this report's cpu.md
-  EXPECT_EQ(all(*tables[0], "tr").size(), all(*by_id(*doc, "cpu"), "tr").size());
+  ASSERT_EQ(tables.size(), 2u);  // the io and cpu tables, from this report's io.md and cpu.md
+  EXPECT_EQ(all(*tables[0], "tr").size(), all(*by_id(*doc, "io"), "tr").size());
+  EXPECT_EQ(all(*tables[1], "tr").size(), all(*by_id(*doc, "cpu"), "tr").size());
+  std::string concepts_html = read_file(kDir / "tutorial/1_concepts.html");
+  EXPECT_NE(concepts_html.find("<img src=\"../io-asyncio.svg\""), std::string::npos);
+  EXPECT_NE(concepts_html.find("<img src=\"../io-threads.svg\""), std::string::npos);
   // factorial.cpp, spliced by tools/docs.py, is one of the chapter's C++ blocks, verbatim.
   const std::string factorial = read_file(fs::path(ASYNCIO_SOURCE_DIR) / "examples/factorial.cpp");
   auto code = all(*concepts, "code", "language-cpp");
@@ -190,8 +291,8 @@ TEST(TourReport, RendersInHeadlessChromium) {
                             (kDir / "chromium-profile").string() + "' --virtual-time-budget=5000 ";
   Output dom = run("timeout 120 " + chromium + flags + "--dump-dom '" + page + "' 2>/dev/null");
   ASSERT_EQ(dom.status, 0);
-  // The page's script counted every timeline laid out: 3 examples + 3 cpu.
-  EXPECT_NE(dom.out.find("data-report-ready=\"6\""), std::string::npos) << dom.out.substr(0, 300);
+  // The page's script counted every timeline laid out: 3 examples + 3 cpu + 2 io.
+  EXPECT_NE(dom.out.find("data-report-ready=\"8\""), std::string::npos) << dom.out.substr(0, 300);
 
   // A phone-sized screenshot, kept as an artifact of the build.
   const fs::path shot = kDir / "screenshot.png";

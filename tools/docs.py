@@ -142,11 +142,11 @@ def machine_stamp(measured: datetime.datetime | None = None) -> str:
 
 def figure_files(name: str) -> list[str]:
     """The report files a figure is made of (the names `asyncio-tour report` writes)."""
-    if name == "cpu-table":
-        return ["cpu.md"]
+    if name in ("cpu-table", "io-table"):
+        return [name[:-len("-table")] + ".md"]
     if name.startswith("timeline-"):
         return [name[len("timeline-"):] + ".svg"]
-    if name in ("cpu-loop", "cpu-threads", "cpu-processes"):
+    if name in ("cpu-loop", "cpu-threads", "cpu-processes", "io-asyncio", "io-threads"):
         return [name + ".svg"]
     return []
 
@@ -233,7 +233,7 @@ def process(root: Path, chapter: Path, figures_from: Path | None = None) -> Resu
                 name = m_fig.group(1)
                 if not figure_files(name):
                     raise DocsError(rel, i + 1, f"unknown figure '{name}' (cpu-table, cpu-loop, cpu-threads, "
-                                    "cpu-processes, timeline-EXAMPLE)")
+                                    "cpu-processes, io-table, io-asyncio, io-threads, timeline-EXAMPLE)")
                 if figures_from is not None:
                     new = [""] + render_figure(root, chapter, name, figures_from) + [""]
         except DocsError as e:

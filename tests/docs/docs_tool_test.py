@@ -166,6 +166,29 @@ class DocsToolTest(unittest.TestCase):
         self.assertRegex(text, r"measured \d{4}-\d\d-\d\d \d\d:\d\d UTC on `")
         self.assertEqual(self.run_tool("--check"), (0, ""))  # --check leaves measured figures alone
 
+    def test_io_figures_are_filled_from_the_reports_io_files(self):
+        report = self.root / "report"
+        report.mkdir()
+        (report / "io.md").write_text("| way | C++ seconds |\n|---|---|\n| asyncio | 0.15 |\n")
+        (report / "io-asyncio.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+        self.chapter("""\
+            <!-- include examples/hello.cpp -->
+            <!-- end include -->
+            <!-- figure io-table -->
+            <!-- end figure -->
+            <!-- figure io-asyncio -->
+            <!-- end figure -->
+            """)
+        self.assertEqual(self.run_tool("--figures", str(report))[0], 0)
+        text = (self.root / "docs" / "1_x.md").read_text()
+        self.assertIn("| asyncio | 0.15 |", text)
+        self.assertIn("![io-asyncio](figures/io-asyncio.svg)", text)
+        self.assertTrue((self.root / "docs" / "figures" / "io-asyncio.svg").is_file())
+        (self.root / "docs" / "figures" / "io-asyncio.svg").unlink()  # a figure file gone: a broken link
+        rc, err = self.run_tool("--check")
+        self.assertEqual(rc, 1)
+        self.assertIn("figures/io-asyncio.svg", err)
+
 
 if __name__ == "__main__":
     unittest.main()

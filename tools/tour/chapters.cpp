@@ -27,7 +27,7 @@ std::string read_text(const fs::path& p) {
 
 // The report's own version of figure NAME (the names tools/docs.py knows).
 std::string figure_markdown(const std::string& name, const fs::path& report) {
-  std::string file = name == "cpu-table" ? "cpu.md"
+  std::string file = name == "cpu-table" || name == "io-table" ? name.substr(0, name.size() - 6) + ".md"
                      : name.rfind("timeline-", 0) == 0 ? name.substr(9) + ".svg"
                                                         : name + ".svg";
   if (!fs::exists(report / file))

@@ -33,7 +33,7 @@ std::string not_standalone(const std::string& name) {
     return "waits for a signal (tests/test_examples.cpp sends it)";
   if (name.ends_with("_mpi")) return "runs under mpirun (asyncio-tour cpu --mpi)";
   if (name == "web_crawler") return "needs a site to crawl: build/examples/web_crawler URL... (tests/test_web_crawler.cpp)";
-  if (name == "io_demo") return "prints measured durations (20 s of downloads): asyncio-tour io runs it";
+  if (name == "io_demo") return "prints measured durations (20 s of downloads): asyncio-tour io and the report's I/O-bound section run it";
   return {};
 }
 

@@ -1,11 +1,8 @@
 // `asyncio-tour io`: see io.hpp.
 #include "io.hpp"
 
-#include <fcntl.h>
 #include <fmt/core.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,7 +12,7 @@
 #include <functional>
 #include <utility>
 
-extern char** environ;
+#include "latency_server.hpp"
 
 namespace fs = std::filesystem;
 
@@ -37,57 +34,6 @@ void progress(const std::string& what) {
 void progress_done() {
   if (::isatty(2)) std::fprintf(stderr, "\r\033[K");
 }
-
-/// The latency server, in its own process: `io_demo serve 0 LATENCY`; its banner names the port.
-class LatencyServer {
- public:
-  explicit LatencyServer(double latency) {
-    int p[2];
-    if (::pipe(p) != 0) return;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, p[1], 1);
-    posix_spawn_file_actions_addclose(&actions, p[0]);
-    posix_spawn_file_actions_addclose(&actions, p[1]);
-    std::string exe = (fs::path(ASYNCIO_BUILD_DIR) / "examples" / "io_demo").string();
-    std::string serve = "serve", port = "0", lat = fmt::format("{}", latency);
-    char* argv[] = {exe.data(), serve.data(), port.data(), lat.data(), nullptr};
-    int rc = ::posix_spawn(&pid_, exe.c_str(), &actions, nullptr, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(p[1]);
-    if (rc != 0) {
-      pid_ = 0;
-      ::close(p[0]);
-      return;
-    }
-    out_ = ::fdopen(p[0], "r");
-    char line[256];
-    while (out_ && std::fgets(line, sizeof line, out_)) {
-      std::string text(line);
-      if (auto at = text.find("http://127.0.0.1:"); at != std::string::npos) {
-        port_ = std::atoi(text.c_str() + at + 17);
-        break;
-      }
-    }
-  }
-  LatencyServer(const LatencyServer&) = delete;
-  LatencyServer& operator=(const LatencyServer&) = delete;
-  /// SIGTERM: the server shuts down gracefully (web::run_app's handling).
-  ~LatencyServer() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-    if (out_) std::fclose(out_);
-  }
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = 0;
-  FILE* out_ = nullptr;
-  int port_ = 0;
-};
 
 /// Runs `cmd`, calling `on_line` for each line of its output; returns its output and status.
 std::pair<std::string, int> run_lines(const std::string& cmd,
@@ -116,13 +62,12 @@ void measure_program(const std::string& program, const IoOptions& o, int port, b
                      IoReport& report) {
   const std::string lang = python ? "CPython" : "C++";
   auto set = [&](IoRow& row, double s) { (python ? row.python_seconds : row.seconds) = s; };
-  progress(lang + ": " + kLabels[0] + fmt::format(" ({} downloads, one after another)", o.n));
-  std::string cmd = fmt::format("{} {} {} sync threads processes asyncio", program, port, o.n);
+  progress(lang + fmt::format(": {} downloads, {}", o.n, fmt::join(o.ways, ", ")));
+  std::string cmd = fmt::format("{} {} {} {}", program, port, o.n, fmt::join(o.ways, " "));
   auto [out, status] = run_lines(cmd, [&](const std::string& line) {
     for (std::size_t i = 0; i < std::size(kWays); ++i) {
       if (auto s = seconds_in(line, std::string(kLabels[i]) + " Duration")) {
         set(report.rows[i], *s);
-        if (i + 1 < std::size(kWays)) progress(lang + ": " + kLabels[i + 1]);
       }
     }
   });
@@ -169,6 +114,9 @@ void add_io_command(CLI::App& app, std::function<void(const IoOptions&)>& run) {
   cmd->add_option("--scale-limit", opts->scale_limit, "At most this many at once in the scale run")
       ->capture_default_str()
       ->check(CLI::Range(1, 100'000));
+  cmd->add_option("--ways", opts->ways, "The ways to measure")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sync", "threads", "processes", "asyncio"}));
   cmd->add_flag("!--no-python", opts->python, "Do not measure CPython");
   cmd->add_option("--python", opts->python_exe, "The Python interpreter to compare with")
       ->capture_default_str();

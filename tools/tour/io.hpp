@@ -15,6 +15,8 @@ namespace tour {
 
 struct IoOptions {
   int n = 100;             // downloads per way
+  /// The ways to measure (the table keeps all four rows; the others show "-").
+  std::vector<std::string> ways = {"sync", "threads", "processes", "asyncio"};
   double latency = 0.1;    // seconds the server waits before each answer
   int scale_n = 10000;     // the scale run's downloads (0: no scale run)
   int scale_limit = 2000;  // ... at most this many at once (a Semaphore)

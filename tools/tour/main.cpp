@@ -29,13 +29,18 @@ int main(int argc, char** argv) {
     fmt::print("asyncio-tour: every demonstration in turn (see --help for each one)\n\n");
     tour::ReportData data;
     status |= tour::run_examples(tour::ExamplesOptions{}, &data.examples) == 0 ? 0 : 1;
+    data.not_run = tour::examples_not_run_here();
     tour::CpuReport cpu_report = tour::measure_cpu(tour::CpuOptions{});
     fmt::print("{}\n", tour::format_cpu_report(cpu_report));
     if (!cpu_report.results_equal) status |= 1;
     data.cpu = std::move(cpu_report);
-    status |= tour::run_io(tour::IoOptions{});
+    tour::IoReport io_report = tour::measure_io(tour::IoOptions{});
+    fmt::print("{}\n", tour::format_io_report(io_report));
+    if (!io_report.ok()) status |= 1;
+    data.io = std::move(io_report);
     tour::ReportOptions defaults;
     data.cpu_timelines = tour::trace_cpu_timelines(defaults.timeline_n, defaults.timeline_jobs, 0);
+    data.io_timelines = tour::trace_io_timelines(defaults.io_timeline_n, data.io->options.latency, 0);
     std::string path = tour::write_report(std::string(ASYNCIO_BUILD_DIR) + "/tour-report", data);
     fmt::print("\nThe report, with every timeline: {}\n", path);
   }

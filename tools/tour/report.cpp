@@ -79,7 +79,9 @@ void write_file(const fs::path& p, const std::string& text) {
   if (!f) throw std::runtime_error("cannot write " + p.string());
 }
 
-std::string figure(const std::string& svg, const std::string& caption) {
+// A timeline in the page, also written as DIR/NAME.svg (the tutorial's figures link those).
+std::string figure(const fs::path& dir, const std::string& name, const std::string& svg, const std::string& caption) {
+  write_file(dir / (name + ".svg"), svg);
   return "<figure class=\"timeline\">" + svg + "</figure>\n" +
          (caption.empty() ? "" : "<p class=\"muted\">" + xml_escape(caption) + "</p>\n");
 }
@@ -125,14 +127,101 @@ std::string cpu_section(const ReportData& data, const fs::path& dir) {
   if (data.cpu_timelines) {
     const CpuTimelines& t = *data.cpu_timelines;
     h += "<h3>Who ran where</h3>\n";
-    h += figure(t.loop,
+    h += figure(dir, "cpu-loop", t.loop,
                 "Coroutines alone: one thread; each task runs a slice, then waits ready (orange) while the "
                 "others take their turn. Concurrent, not parallel.");
-    h += figure(t.threads, "A thread pool: jobs run side by side on the pool's threads.");
-    h += figure(t.processes, "A process pool: one worker process per core, in parallel.");
-    write_file(dir / "cpu-loop.svg", t.loop);
-    write_file(dir / "cpu-threads.svg", t.threads);
-    write_file(dir / "cpu-processes.svg", t.processes);
+    h += figure(dir, "cpu-threads", t.threads, "A thread pool: jobs run side by side on the pool's threads.");
+    h += figure(dir, "cpu-processes", t.processes, "A process pool: one worker process per core, in parallel.");
+  }
+  return h + "</section>\n";
+}
+
+// The io table's cells, header first: each way in C++ and, when measured, in CPython, with
+// its speed-up over one after another ("-" for a way not measured).
+std::vector<std::vector<std::string>> io_cells(const IoReport& r) {
+  const bool py = r.python_note.empty();
+  std::vector<std::vector<std::string>> rows{{"way", "C++ seconds", "speed-up"}};
+  if (py) rows[0].insert(rows[0].end(), {"CPython seconds", "speed-up"});
+  auto cells = [](const std::optional<double>& s, const std::optional<double>& sync) {
+    std::vector<std::string> out{s ? fmt::format("{:.2f}", *s) : "-"};
+    out.push_back(s && sync && *s > 0 ? fmt::format("{:.1f}×", *sync / *s) : "-");
+    return out;
+  };
+  const IoRow& sync = r.rows.front();
+  for (const auto& row : r.rows) {
+    std::vector<std::string> line{row.name};
+    for (auto& c : cells(row.seconds, sync.seconds)) line.push_back(std::move(c));
+    if (py)
+      for (auto& c : cells(row.python_seconds, sync.python_seconds)) line.push_back(std::move(c));
+    rows.push_back(std::move(line));
+  }
+  return rows;
+}
+
+std::string io_caption(const IoReport& r) {
+  return fmt::format("{} downloads from a server on 127.0.0.1 that answers each after {:.0f} ms (load average {:.2f} "
+                     "before the run).",
+                     r.options.n, r.options.latency * 1000, r.load_average);
+}
+
+std::string io_scale_text(const IoReport& r) {
+  if (!r.scale) return {};
+  const int rounds = (r.options.scale_n + r.options.scale_limit - 1) / r.options.scale_limit;
+  std::string text = fmt::format("Scale: {} downloads with asyncio, at most {} at once: ", r.options.scale_n,
+                                 r.options.scale_limit);
+  text += r.scale->seconds ? fmt::format("{:.2f} s in C++", *r.scale->seconds) : "not measured in C++";
+  if (r.scale->python_seconds) text += fmt::format(", {:.2f} s in CPython", *r.scale->python_seconds);
+  return text + fmt::format(" (the floor is {} rounds of {:.0f} ms: {:.2f} s).", rounds, r.options.latency * 1000,
+                            rounds * r.options.latency);
+}
+
+// The io table as Markdown (DIR/io.md), for the tutorial's figure marker `<!-- figure io-table -->`.
+std::string io_markdown(const IoReport& r) {
+  auto rows = io_cells(r);
+  std::string md = io_caption(r) + "\n\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    md += "|";
+    for (const auto& c : rows[i]) md += " " + c + " |";
+    md += "\n";
+    if (i == 0) {
+      md += "|";
+      for (std::size_t c = 0; c < rows[0].size(); ++c) md += "---|";
+      md += "\n";
+    }
+  }
+  if (r.scale) md += "\n" + io_scale_text(r) + "\n";
+  if (!r.python_note.empty()) md += "\n(" + r.python_note + ")\n";
+  return md;
+}
+
+std::string io_section(const ReportData& data, const fs::path& dir) {
+  std::string h = "<section id=\"io\"><h2>I/O-bound work: waiting is not working</h2>\n";
+  if (data.io) {
+    const IoReport& r = *data.io;
+    h += "<p>" + xml_escape(io_caption(r)) + "</p>\n<table><thead><tr>";
+    auto rows = io_cells(r);
+    for (const auto& c : rows[0]) h += "<th>" + xml_escape(c) + "</th>";
+    h += "</tr></thead><tbody>\n";
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+      h += "<tr>";
+      for (const auto& c : rows[i]) h += "<td>" + xml_escape(c) + "</td>";
+      h += "</tr>\n";
+    }
+    h += "</tbody></table>\n";
+    if (r.scale) h += "<p id=\"io-scale\">" + xml_escape(io_scale_text(r)) + "</p>\n";
+    if (!r.python_note.empty()) h += "<p class=\"muted\">" + xml_escape(r.python_note) + "</p>\n";
+    for (const auto& e : r.errors) h += "<pre class=\"diff\">" + xml_escape(e) + "</pre>\n";
+    write_file(dir / "io.md", io_markdown(r));
+  }
+  if (data.io_timelines) {
+    const IoTimelines& t = *data.io_timelines;
+    h += "<h3>Who waited where</h3>\n";
+    h += figure(dir, "io-asyncio", t.asyncio,
+                "asyncio: one thread; every download is a task, and all of them wait for the server at the same "
+                "time (thin bars), so the whole run takes about one latency.");
+    h += figure(dir, "io-threads", t.threads,
+                "A thread pool: each thread is blocked in one download at a time; the downloads go through the "
+                "few threads in rounds.");
   }
   return h + "</section>\n";
 }
@@ -146,8 +235,7 @@ std::string example_article(const ExampleRun& r, const fs::path& dir) {
     try {
       std::string svg = timeline::render_svg(timeline::parse_trace(r.trace_json, r.name + ".json"),
                                              {.width = 960, .max_task_lanes = 200, .title = r.name});
-      write_file(dir / (r.name + ".svg"), svg);
-      h += figure(svg, "");
+      h += figure(dir, r.name, svg, "");
     } catch (const timeline::TraceError& e) {
       h += "<p class=\"muted\">no timeline: " + xml_escape(e.what()) + "</p>\n";
     }
@@ -179,14 +267,23 @@ std::string write_report(const std::string& dir_name, const ReportData& data) {
                    data.examples.size(), same, differs, other);
   h += "<nav>";
   if (data.cpu || data.cpu_timelines) h += "<a href=\"#cpu\">CPU-bound</a>";
+  if (data.io || data.io_timelines) h += "<a href=\"#io\">I/O-bound</a>";
   h += "<a href=\"#examples\">Examples</a>";
   // The tutorial's chapters, rendered with this report's figures (chapters.hpp): after the
   // sections, which write the figures (DIR/cpu.md, DIR/NAME.svg) that the chapters show.
   std::string sections;
   if (!data.cpu) fs::remove(dir / "cpu.md");  // an earlier report's table is not this one's
+  if (!data.io) fs::remove(dir / "io.md");
   if (data.cpu || data.cpu_timelines) sections += cpu_section(data, dir);
+  if (data.io || data.io_timelines) sections += io_section(data, dir);
   sections += "<section id=\"examples\"><h2>Examples: the talk's programs in C++</h2>\n";
   for (const auto& r : data.examples) sections += example_article(r, dir);
+  if (!data.not_run.empty()) {
+    sections += "<p>Not run here:</p>\n<ul id=\"not-run\">\n";
+    for (const auto& [name, why] : data.not_run)
+      sections += "<li><code>" + xml_escape(name) + "</code>: " + xml_escape(why) + "</li>\n";
+    sections += "</ul>\n";
+  }
   sections += "</section>\n";
   std::string chapter_links;
   for (const auto& c : render_chapters(ASYNCIO_SOURCE_DIR "/docs", dir.string(), ASYNCIO_SOURCE_DIR))
@@ -204,6 +301,13 @@ std::string write_report(const std::string& dir_name, const ReportData& data) {
   return fs::absolute(index).string();
 }
 
+std::vector<std::pair<std::string, std::string>> examples_not_run_here() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& name : example_names(ExamplesOptions{}))
+    if (std::string why = not_standalone(name); !why.empty()) out.emplace_back(name, why);
+  return out;
+}
+
 void add_report_command(CLI::App& app, std::function<void(const ReportOptions&)>& run) {
   auto o = std::make_shared<ReportOptions>();
   auto* cmd = app.add_subcommand("report", "Write everything the tour shows as DIR/index.html (tables, SVG timelines)");
@@ -212,16 +316,37 @@ void add_report_command(CLI::App& app, std::function<void(const ReportOptions&)>
   cmd->add_flag("!--no-cpu", o->cpu, "Leave out the cpu table and its timelines");
   cmd->add_option("--cpu-n", o->cpu_options.n, "cpu table: factorial size")->capture_default_str();
   cmd->add_option("--cpu-count", o->cpu_options.count, "cpu table: how many factorials")->capture_default_str();
-  cmd->add_flag("!--no-python", o->cpu_options.python, "cpu table: do not measure CPython");
+  cmd->add_flag("!--no-python", o->cpu_options.python, "cpu and io tables: do not measure CPython");
   cmd->add_option("--timeline-n", o->timeline_n, "cpu timelines: factorial size of each job")->capture_default_str();
   cmd->add_option("--timeline-jobs", o->timeline_jobs, "cpu timelines: number of jobs")->capture_default_str();
-  cmd->callback([o, &run] { run(*o); });
+  cmd->add_flag("!--no-io", o->io, "Leave out the io table and its timelines");
+  cmd->add_option("--io-n", o->io_options.n, "io table: downloads per way")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000));
+  cmd->add_option("--io-ways", o->io_options.ways, "io table: the ways to measure (the slow ones: sync, processes)")
+      ->capture_default_str()
+      ->delimiter(',')
+      ->check(CLI::IsMember({"sync", "threads", "processes", "asyncio"}));
+  cmd->add_option("--io-scale", o->io_options.scale_n, "io table: downloads of the scale run (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1'000'000));
+  cmd->add_option("--io-latency", o->io_options.latency, "io: seconds the server waits before answering")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10.0));
+  cmd->add_option("--io-timeline-n", o->io_timeline_n, "io timelines: downloads in each")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10'000));
+  cmd->callback([o, &run] {
+    o->io_options.python = o->cpu_options.python;
+    run(*o);
+  });
 }
 
 int run_report(const ReportOptions& options) {
   ReportData data;
   ExamplesOptions eo;
   eo.names = options.examples;
+  if (eo.names.empty()) data.not_run = examples_not_run_here();
   for (const auto& name : example_names(eo)) {
     if (eo.names.empty() && !not_standalone(name).empty()) continue;
     fmt::print(stderr, "report: running example {}\n", name);
@@ -233,11 +358,17 @@ int run_report(const ReportOptions& options) {
     fmt::print(stderr, "report: tracing the cpu timelines\n");
     data.cpu_timelines = trace_cpu_timelines(options.timeline_n, options.timeline_jobs, 0);
   }
+  if (options.io) {
+    fmt::print(stderr, "report: measuring the io table\n");
+    data.io = measure_io(options.io_options);
+    fmt::print(stderr, "report: tracing the io timelines\n");
+    data.io_timelines = trace_io_timelines(options.io_timeline_n, options.io_options.latency, 0);
+  }
   std::string path = write_report(options.out_dir, data);
   fmt::print("The report: {}\n", path);
   for (const auto& r : data.examples)
     if (!r.verdict.ok()) return 1;
-  return 0;
+  return data.io && !data.io->ok() ? 1 : 0;
 }
 
 }  // namespace tour

@@ -20,6 +20,7 @@
 
 #include "cpu.hpp"
 #include "examples_cmd.hpp"
+#include "io.hpp"
 
 namespace tour {
 
@@ -31,6 +32,9 @@ struct ReportOptions {
                          .python_exe = "python3"};
   int timeline_n = 20000;  // factorial size of each job in the cpu timelines
   int timeline_jobs = 8;   // jobs in each cpu timeline
+  bool io = true;          // the io table (the real thing by default) and its timelines
+  IoOptions io_options;
+  int io_timeline_n = 100;  // downloads in each io timeline
 };
 
 /// The three cpu timelines, as SVG documents.
@@ -41,12 +45,30 @@ struct CpuTimelines {
 };
 CpuTimelines trace_cpu_timelines(int n, int jobs, std::size_t workers);
 
+/// The two io timelines, as SVG documents.
+struct IoTimelines {
+  std::string asyncio;  // gather over one ClientSession: every download waits at once, one thread
+  std::string threads;  // run_in_executor with a thread pool: threads side by side, one download each
+};
+/// Traces `n` downloads from a latency server (`latency` seconds) both ways; `threads` 0 is
+/// Python's default pool size. Throws std::invalid_argument if `n` < 1, std::runtime_error
+/// if the server does not start or a download fails.
+IoTimelines trace_io_timelines(int n, double latency, std::size_t threads);
+
 /// What the report shows; the tour fills it once and prints it too.
 struct ReportData {
   std::vector<ExampleRun> examples;
   std::optional<CpuReport> cpu;
   std::optional<CpuTimelines> cpu_timelines;
+  std::optional<IoReport> io;
+  std::optional<IoTimelines> io_timelines;
+  /// Examples the report does not run, each with why (examples_cmd.hpp's not_standalone).
+  std::vector<std::pair<std::string, std::string>> not_run;
 };
+
+/// The examples that only run with a set-up of their own (a signal, mpirun, a site),
+/// each with why: what a report of every example names instead of running.
+std::vector<std::pair<std::string, std::string>> examples_not_run_here();
 
 /// Writes DIR/index.html and the SVGs; returns the path of index.html.
 std::string write_report(const std::string& dir, const ReportData& data);

@@ -4,16 +4,9 @@
 #include <asyncio/executors.hpp>
 #include <asyncio/runners.hpp>
 #include <gmpxx.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "report.hpp"
-#include "timeline/timeline.hpp"
-
-namespace fs = std::filesystem;
+#include "traced_svg.hpp"
 
 namespace tour {
 namespace {
@@ -42,16 +35,6 @@ asyncio::Coro<> tasks_on_loop(int n, int jobs) {
   std::vector<asyncio::Coro<std::size_t>> coros;
   for (int j = 0; j < jobs; ++j) coros.push_back(factorial_in_task(n, 6));
   co_await asyncio::gather(std::move(coros));
-}
-
-std::string traced_svg(asyncio::Coro<> main, const std::string& title) {
-  std::string path = (fs::temp_directory_path() / ("asyncio-tour-cpu-" + std::to_string(getpid()) + ".json")).string();
-  asyncio::run(std::move(main), asyncio::RunOptions{.debug = false, .virtual_time = false, .trace_path = path});
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  fs::remove(path);
-  return timeline::render_svg(timeline::parse_trace(s.str(), path), {.width = 960, .max_task_lanes = 200, .title = title});
 }
 
 }  // namespace
