@@ -341,15 +341,19 @@ TEST(Streams, A100MegabyteTransferBothWaysKeepsItsChecksum) {
     auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0);
     auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", server->sockets()[0].port);
     const std::size_t total = 100u << 20;
-    Checksum sent, received;
-    auto receive = [](StreamReader reader, Checksum& received, std::size_t total) -> Coro<void> {
-      while (received.n < total) {
+    Checksum sent;
+    // Shared with the receiving task: if the watchdog cancels main, the task
+    // outlives this frame until the loop cancels it.
+    auto received_ptr = std::make_shared<Checksum>();
+    Checksum& received = *received_ptr;
+    auto receive = [](StreamReader reader, std::shared_ptr<Checksum> received, std::size_t total) -> Coro<void> {
+      while (received->n < total) {
         std::string data = co_await reader.read(1 << 16);
         if (data.empty()) break;
-        received.add(data);
+        received->add(data);
       }
     };
-    auto receiving = asyncio::create_task(receive(reader, received, total));
+    auto receiving = asyncio::create_task(receive(reader, received_ptr, total));
     std::uint32_t seed = 1;
     while (sent.n < total) {
       std::string chunk = pattern(std::min<std::size_t>(total - sent.n, 1 << 18), seed++);
