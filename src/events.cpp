@@ -267,6 +267,9 @@ void EventLoop::run_once() {
     std::int64_t timeout = -1;
     if (!timers_.empty() && timers_.front().when != detail::kNoDeadline)
       timeout = std::max<std::int64_t>(0, timers_.front().when - now_ns());
+    // Idle (about to wait, or to jump in virtual time): if a spike grew the
+    // frame pool, give back what it freed.
+    if (timeout != 0 && detail::pool_trim_due()) [[unlikely]] detail::pool_trim();
     if (virtual_time_ && !external_pending()) {
       if (signal_watchers_ > 0) [[unlikely]] poll_signals();  // before time jumps
       if (!ready_.empty()) {
@@ -580,6 +583,9 @@ void EventLoop::close() {
     uv_run(&uv_->loop, UV_RUN_DEFAULT);
     uv_loop_close(&uv_->loop);
   }
+  // The frames of the loop's tasks are gone: give back the frame pool's
+  // memory they freed (a spike of a million tasks must not stay resident).
+  detail::pool_trim();
   // Last, and never throwing: a trace that cannot be written must not lose
   // run()'s result nor leave the loop half closed.
   if (tracer_owner_) {

@@ -1,12 +1,24 @@
-// Slow path of the per-thread frame pool.
+// Slow path of the per-thread frame pool: slabs, and giving memory back.
 //
-// Lifetime rule: slab memory is never returned to the system while the process
-// runs, because a block may be freed on a thread other than the one that carved
-// it (a Task handle outliving its loop's thread). When a thread ends, its pool
-// (free lists, slabs, bump region) is parked in a global list and adopted whole
-// by the next thread that needs a slab, so a program that runs loops in many
-// short-lived threads reuses memory instead of growing.
+// Slabs are 64 KiB, 64 KiB-aligned, mapped 16 at a time with mmap. Lifetime
+// rule: a slab is never unmapped while the process runs, because a block may
+// be freed on a thread other than the one that carved it (a Task handle
+// outliving its loop's thread). Its *memory* is given back all the same once
+// every block carved from it is on this thread's free lists (pool_trim): the
+// blocks leave the lists, madvise(MADV_DONTNEED) drops the pages, and the slab
+// waits, mapped but not resident, to be carved again. A block of the slab
+// freed on another thread sits on that thread's lists, so the slab never
+// looks free here and is not trimmed: trimming cannot lose a block.
+//
+// When a thread ends, its pool (free lists, slabs, bump region) is parked in
+// a global list and adopted whole by the next thread that needs a slab, so a
+// program that runs loops in many short-lived threads reuses memory instead
+// of growing.
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <vector>
@@ -17,10 +29,27 @@ namespace asyncio::detail {
 namespace {
 
 constexpr std::size_t kSlabSize = 64 * 1024;
+constexpr std::size_t kSlabsPerMap = 16;
+/// A trim is worth a pass over the free lists once the slabs carved grew by
+/// this many (4 MiB) over what the last trim left.
+constexpr std::size_t kTrimGrowth = 64;
+
+struct Slab {
+  char* base;
+  std::size_t carved;  // bytes carved from the start; the bump slab's is updated at trim
+};
+
+/// The slabs a thread owns: carved ones (holding blocks, live or free) and
+/// spare ones (not resident, ready to carve).
+struct Slabs {
+  std::vector<Slab> carved;
+  std::vector<char*> spare;
+  std::size_t floor_after_trim = 0;  // carved.size() after the last trim
+};
 
 struct Parked {
   FramePool pool;
-  std::vector<void*> slabs;
+  Slabs slabs;
 };
 
 std::mutex g_parked_mutex;
@@ -28,7 +57,7 @@ std::atomic<std::size_t> g_slab_count{0};
 std::vector<Parked>* g_parked = new std::vector<Parked>();  // never destroyed: see above
 
 struct SlabOwner {
-  std::vector<void*> slabs;
+  Slabs slabs;
   bool adopted = false;
   ~SlabOwner() {
     std::lock_guard lock(g_parked_mutex);
@@ -39,9 +68,70 @@ struct SlabOwner {
 
 thread_local SlabOwner t_slabs;
 
+/// Room for `more` elements in `v`, growing geometrically (reserve(size() + k)
+/// alone would reallocate at every call). May throw bad_alloc.
+template <class V>
+void make_room(V& v, std::size_t more) {
+  if (v.capacity() - v.size() < more) v.reserve(std::max(2 * v.capacity(), v.size() + more));
+}
+
+/// The slabs being trimmed, by address: an open-addressing table from a slab's
+/// base to its index in `carved` (a pass over a million free blocks looks each
+/// one up).
+class SlabIndex {
+ public:
+  explicit SlabIndex(const std::vector<Slab>& slabs) {
+    std::size_t cap = 16;
+    while (cap < 2 * slabs.size()) cap *= 2;
+    mask_ = cap - 1;
+    keys_.assign(cap, 0);
+    values_.assign(cap, 0);
+    for (std::size_t i = 0; i < slabs.size(); ++i) {
+      std::uintptr_t key = reinterpret_cast<std::uintptr_t>(slabs[i].base);
+      std::size_t h = hash(key);
+      while (keys_[h] != 0) h = (h + 1) & mask_;
+      keys_[h] = key;
+      values_[h] = i;
+    }
+  }
+  /// The index of the slab holding `p`, or -1 when it is not one of ours.
+  std::ptrdiff_t find(const void* p) const noexcept {
+    std::uintptr_t key = reinterpret_cast<std::uintptr_t>(p) & ~(kSlabSize - 1);
+    for (std::size_t h = hash(key);; h = (h + 1) & mask_) {
+      if (keys_[h] == key) return static_cast<std::ptrdiff_t>(values_[h]);
+      if (keys_[h] == 0) return -1;
+    }
+  }
+
+ private:
+  std::size_t hash(std::uintptr_t key) const noexcept {
+    return static_cast<std::size_t>(((key >> 16) * 0x9E3779B97F4A7C15ull) >> 20) & mask_;
+  }
+  std::size_t mask_ = 0;
+  std::vector<std::uintptr_t> keys_;
+  std::vector<std::size_t> values_;
+};
+
+/// Maps kSlabsPerMap slabs, kSlabSize-aligned, onto `spare` (not resident until touched).
+void map_slabs(std::vector<char*>& spare) {
+  const std::size_t len = kSlabSize * (kSlabsPerMap + 1);
+  void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  auto start = reinterpret_cast<std::uintptr_t>(p);
+  std::uintptr_t aligned = (start + kSlabSize - 1) & ~(kSlabSize - 1);
+  // Unmap the unaligned head and the tail beyond kSlabsPerMap slabs.
+  if (aligned > start) ::munmap(p, aligned - start);
+  std::uintptr_t end = aligned + kSlabSize * kSlabsPerMap;
+  if (start + len > end) ::munmap(reinterpret_cast<void*>(end), start + len - end);
+  make_room(spare, kSlabsPerMap);
+  for (std::size_t i = kSlabsPerMap; i-- > 0;) spare.push_back(reinterpret_cast<char*>(aligned + i * kSlabSize));
+}
+
 }  // namespace
 
 std::size_t pool_slab_count() noexcept { return g_slab_count.load(std::memory_order_relaxed); }
+
+std::size_t pool_resident_slabs() noexcept { return t_slabs.slabs.carved.size(); }
 
 void* FramePool::refill(std::size_t cls) {
   if (!t_slabs.adopted) {
@@ -60,16 +150,107 @@ void* FramePool::refill(std::size_t cls) {
   }
   std::size_t size = cls * kGranule;
   if (bump == nullptr || static_cast<std::size_t>(bump_end - bump) < size) {
-    void* slab = std::malloc(kSlabSize);
-    if (slab == nullptr) throw std::bad_alloc();
-    t_slabs.slabs.push_back(slab);
+    Slabs& slabs = t_slabs.slabs;
+    if (bump != nullptr) slabs.carved.back().carved = static_cast<std::size_t>(bump - slabs.carved.back().base);
+    if (slabs.spare.empty()) map_slabs(slabs.spare);
+    make_room(slabs.carved, 1);  // may throw: before the slab leaves `spare`
+    char* slab = slabs.spare.back();
+    slabs.spare.pop_back();
+    slabs.carved.push_back(Slab{slab, 0});
     g_slab_count.fetch_add(1, std::memory_order_relaxed);
-    bump = static_cast<char*>(slab);
+    bump = slab;
     bump_end = bump + kSlabSize;
   }
   void* p = bump;
   bump += size;
   return p;
+}
+
+bool pool_trim_due() noexcept {
+  const Slabs& slabs = t_slabs.slabs;
+  return slabs.carved.size() >= slabs.floor_after_trim + kTrimGrowth;
+}
+
+std::size_t pool_trim() noexcept {
+#ifdef ASYNCIO_POOL_DISABLED
+  return 0;
+#else
+  FramePool& pool = t_frame_pool;
+  Slabs& slabs = t_slabs.slabs;
+  if (slabs.carved.empty()) return 0;
+  // The bump slab's carved bytes are where the bump pointer is.
+  Slab& last = slabs.carved.back();
+  if (pool.bump != nullptr) last.carved = static_cast<std::size_t>(pool.bump - last.base);
+  char* bump_slab = pool.bump != nullptr ? last.base : nullptr;
+  try {
+    // Free bytes per slab, summed over the free lists. Blocks do not overlap
+    // and a block is on one list at most, so free == carved means every block
+    // carved from the slab is free here.
+    const std::vector<Slab>& carved = slabs.carved;
+    const SlabIndex index(carved);
+    std::vector<std::size_t> free_bytes(carved.size(), 0);
+    auto slab_of = [&index](const void* p) { return index.find(p); };  // -1: another thread's
+    std::size_t foreign = 0;  // blocks of other threads' slabs, freed here
+    for (std::size_t cls = 1; cls < FramePool::kClasses; ++cls) {
+      for (FramePool::FreeBlock* b = pool.free[cls]; b != nullptr; b = b->next) {
+        if (std::ptrdiff_t i = slab_of(b); i >= 0) {
+          free_bytes[static_cast<std::size_t>(i)] += cls * FramePool::kGranule;
+        } else {
+          ++foreign;
+        }
+      }
+    }
+    std::vector<bool> trim(carved.size(), false);
+    std::size_t ntrim = 0;
+    for (std::size_t i = 0; i < carved.size(); ++i) {
+      if (free_bytes[i] == carved[i].carved) {
+        trim[i] = true;
+        ++ntrim;
+      }
+    }
+    if (ntrim == 0) {
+      slabs.floor_after_trim = slabs.carved.size();
+      return 0;
+    }
+    make_room(slabs.spare, ntrim);  // may throw: before anything changed
+    std::vector<Slab> kept;
+    kept.reserve(carved.size() - ntrim);
+    // Unlink the blocks of the trimmed slabs, keeping the others in order
+    // (when every block on the lists goes, as when a loop closes, at once).
+    const bool all = ntrim == carved.size() && foreign == 0;
+    for (std::size_t cls = 1; cls < FramePool::kClasses; ++cls) {
+      if (all) {
+        pool.free[cls] = nullptr;
+        continue;
+      }
+      FramePool::FreeBlock** link = &pool.free[cls];
+      while (FramePool::FreeBlock* b = *link) {
+        std::ptrdiff_t i = slab_of(b);
+        if (i >= 0 && trim[static_cast<std::size_t>(i)]) {
+          *link = b->next;
+        } else {
+          link = &b->next;
+        }
+      }
+    }
+    for (std::size_t i = 0; i < carved.size(); ++i) {
+      if (!trim[i]) {
+        if (carved[i].base != bump_slab) kept.push_back(carved[i]);
+        continue;
+      }
+      ::madvise(carved[i].base, kSlabSize, MADV_DONTNEED);
+      slabs.spare.push_back(carved[i].base);
+      if (carved[i].base == bump_slab) pool.bump = pool.bump_end = bump_slab = nullptr;
+    }
+    // The bump slab, if kept, stays last: refill records its carved bytes there.
+    if (bump_slab != nullptr) kept.push_back(Slab{bump_slab, 0});
+    slabs.carved = std::move(kept);
+    slabs.floor_after_trim = slabs.carved.size();
+    return ntrim;
+  } catch (...) {  // no memory for the bookkeeping: keep everything, as before trimming existed
+    return 0;
+  }
+#endif
 }
 
 }  // namespace asyncio::detail

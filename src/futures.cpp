@@ -41,8 +41,7 @@ void FutureCore::set_cancel_message(std::string msg) {
   }
 }
 
-void FutureCore::keep_cancelled_error(const CancelledError& e) {
-  cancelled_exc_ = true;
+void FutureCore::set_cancel_message_from(const CancelledError& e) {
   if (e.has_args()) {
     cancel_msg_ = std::make_unique<std::string>(e.message());
   } else {
@@ -76,10 +75,7 @@ void FutureCore::throw_not_pending(const char* /*what*/) const {
 void FutureCore::set_exception_ptr(std::exception_ptr e) {
   check_pending("set_exception");
   if (!e) throw TypeError("invalid exception object");  // Python: set_exception(None)
-  exc_ = std::move(e);
-  state_ = FutureState::finished;
-  log_traceback_ = true;
-  schedule_callbacks();
+  finish(std::move(e));
 }
 
 void FutureCore::rethrow_slow() {

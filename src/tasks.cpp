@@ -48,7 +48,7 @@ std::atomic<std::uint64_t> g_task_counter{0};  // "Task-N", as CPython's itertoo
 // ---- TaskCore ----------------------------------------------------------------
 
 void TaskCore::start_task(LoopCore& loop, std::string_view name) {
-  loop_ = &loop;
+  bind_loop(&loop);
   is_task_ = true;
   id_ = g_task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
   if (!name.empty()) name_ = std::make_unique<std::string>(name);
@@ -71,14 +71,13 @@ const RunnableOps TaskCore::kStepOps{&TaskCore::step_entry, &drop_nothing, [](Ru
                                      }};
 
 void TaskCore::step() {
-  LoopCore* loop = loop_;
-  if (state_ != FutureState::pending) return;  // a stale wakeup cannot happen; be safe
+  LoopCore* loop = this->loop();
+  if (done()) return;  // a stale wakeup cannot happen; be safe
   if (must_cancel_ && !started_) [[unlikely]] {
     // Cancelled before its first step: CPython throws CancelledError into the
     // unstarted coroutine, which ends it at once; the body never runs.
     must_cancel_ = false;
-    state_ = FutureState::cancelled;
-    schedule_callbacks();
+    finish_cancelled();
   } else {
     started_ = true;
     fut_waiter_ = nullptr;
@@ -90,7 +89,7 @@ void TaskCore::step() {
     }
     loop->current_task_ = nullptr;
   }
-  if (state_ != FutureState::pending) {
+  if (done()) {
     if (Tracer* tr = loop->tracer_) [[unlikely]] trace_end(*this, *loop, *tr);
     loop->unlink_task(this);
     release();  // the loop's reference; may destroy the frame
@@ -98,36 +97,41 @@ void TaskCore::step() {
 }
 
 void TaskCore::finish_task() noexcept {
-  if (exc_) {
+  if (std::exception_ptr exc = raw_exception()) {
     try {
-      std::rethrow_exception(exc_);
+      std::rethrow_exception(exc);
     } catch (const CancelledError& e) {
       // The coroutine let CancelledError out: the task is cancelled, and keeps
       // the message for result()/exception() (CPython's _cancelled_exc).
-      exc_ = nullptr;
-      state_ = FutureState::cancelled;
-      keep_cancelled_error(e);
+      cancelled_exc_ = true;
+      set_cancel_message_from(e);
+      finish_cancelled();
     } catch (...) {
-      state_ = FutureState::finished;
-      log_traceback_ = true;
+      finish(std::move(exc));
     }
   } else if (must_cancel_) {
     // cancel() was called while the task ran its last step: it ends cancelled.
     must_cancel_ = false;
     discard_result();
-    state_ = FutureState::cancelled;
+    finish_cancelled();
   } else {
-    state_ = FutureState::finished;
+    finish();
   }
-  schedule_callbacks();
+}
+
+CancelledError TaskCore::make_cancelled_error() {
+  if (!cancelled_exc_) return cancel_request_error();
+  cancelled_exc_ = false;
+  std::unique_ptr<std::string> msg = take_cancel_message();
+  return msg ? CancelledError(std::move(*msg)) : CancelledError();
 }
 
 bool TaskCore::cancel(std::string msg) {
-  log_traceback_ = false;
+  mark_retrieved();
   if (done()) return false;
-  ++num_cancels_requested_;
-  if (Tracer* tr = loop_ != nullptr ? loop_->tracer() : nullptr) [[unlikely]]
-    tr->instant(id_, loop_->now_ns(), "cancel requested", msg);
+  if (num_cancels_requested_ < kMaxCancels) ++num_cancels_requested_;
+  if (Tracer* tr = loop() != nullptr ? loop()->tracer() : nullptr) [[unlikely]]
+    tr->instant(id_, loop()->now_ns(), "cancel requested", msg);
   // Keep fut_waiter_: it may be a task that ignores the cancellation, which we
   // will have to cancel again later (CPython's comment).
   if (fut_waiter_ != nullptr && fut_waiter_->cancel(msg)) return true;
@@ -163,15 +167,15 @@ void TaskCore::mark_awaited() {
 }
 
 void TaskCore::last_release() noexcept {
-  if (log_traceback_ && exc_) [[unlikely]] report_never_retrieved(*this);
+  if (exception_unretrieved()) [[unlikely]] report_never_retrieved(*this);
   destroy_frame();
 }
 
 void TaskCore::abandon_pending() noexcept {
   if (fut_waiter_ != nullptr) fut_waiter_->remove_callback(this);
   fut_waiter_ = nullptr;
-  loop_->unlink_task(this);
-  report(loop_, ExceptionContext{"Task was destroyed but it is pending!", nullptr, task_repr(*this), {}});
+  loop()->unlink_task(this);
+  report(loop(), ExceptionContext{"Task was destroyed but it is pending!", nullptr, task_repr(*this), {}});
   release();
 }
 

@@ -513,6 +513,76 @@ TEST(EventLoop, ThreadsafeCallsDoNotGrowTheFramePools) {
 #endif
 }
 
+// Issue 10: the frame pool gave nothing back, so a spike of a million tasks
+// stayed resident for the life of the thread. A loop now trims the pool when it
+// closes, and when it goes idle after the pool grew.
+TEST(FramePool, ASpikeOfTasksIsGivenBackWhenTheLoopCloses) {
+#ifdef ASYNCIO_POOL_DISABLED
+  GTEST_SKIP() << "the frame pool is bypassed under AddressSanitizer";
+#else
+  constexpr long kTasks = 100'000;  // some 350 slabs of 64 KiB
+  std::size_t during = 0;
+  long sum = test::run_virtual([&]() -> asyncio::Coro<long> {
+    std::vector<asyncio::Task<long>> tasks;
+    for (long i = 0; i < kTasks; ++i) {
+      tasks.push_back(asyncio::create_task([](long k) -> asyncio::Coro<long> {
+        co_await asyncio::sleep(0);
+        co_return k;
+      }(i)));
+    }
+    during = asyncio::detail::pool_resident_slabs();
+    long total = 0;
+    for (long r : co_await asyncio::gather(std::move(tasks)).take()) total += r;
+    co_return total;
+  }());
+  EXPECT_EQ(sum, kTasks * (kTasks - 1) / 2);
+  EXPECT_GE(during, 100u);  // the spike did take slabs
+  EXPECT_LE(asyncio::detail::pool_resident_slabs(), 4u);
+  test::expect_no_frames();
+#endif
+}
+
+TEST(FramePool, ALoopThatGoesIdleAfterASpikeTrimsThePoolWhileItRuns) {
+#ifdef ASYNCIO_POOL_DISABLED
+  GTEST_SKIP() << "the frame pool is bypassed under AddressSanitizer";
+#else
+  std::size_t during = 0, after_idle = 0;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    {
+      std::vector<asyncio::Task<>> tasks;
+      for (int i = 0; i < 50'000; ++i) tasks.push_back(asyncio::create_task(asyncio::sleep(0)));
+      during = asyncio::detail::pool_resident_slabs();
+      co_await asyncio::gather(std::move(tasks));
+    }
+    co_await asyncio::sleep(1);  // idle: the loop waits (jumps) for the timer
+    after_idle = asyncio::detail::pool_resident_slabs();
+  }());
+  EXPECT_GE(during, 100u);
+  EXPECT_LE(after_idle, 4u);
+  test::expect_no_frames();
+#endif
+}
+
+// A slab is given back only when every block carved from it is free: a frame
+// still alive keeps its slab, and runs correctly after the trim.
+TEST(FramePool, TrimmingKeepsTheSlabsOfLiveFrames) {
+#ifdef ASYNCIO_POOL_DISABLED
+  GTEST_SKIP() << "the frame pool is bypassed under AddressSanitizer";
+#else
+  auto make = [](long k) -> asyncio::Coro<long> { co_return k * 2; };
+  std::vector<asyncio::Coro<long>> coros;
+  for (long i = 0; i < 20'000; ++i) coros.push_back(make(i));
+  asyncio::Coro<long> kept = std::move(coros[12'345]);
+  coros.clear();  // never awaited, outside any loop: destroyed silently
+  asyncio::detail::pool_trim();
+  EXPECT_GE(asyncio::detail::pool_resident_slabs(), 1u);  // kept's slab
+  EXPECT_EQ(asyncio::run(std::move(kept)), 24'690);
+  asyncio::detail::pool_trim();
+  EXPECT_LE(asyncio::detail::pool_resident_slabs(), 4u);
+  test::expect_no_frames();
+#endif
+}
+
 // Defect 10. Python: cancelled timers go once they are more than half the
 // heap (base_events._run_once), with what they hold:
 //   token = object(); hs = [loop.call_later(3600, f, token) for _ in range(1000)]

@@ -59,18 +59,18 @@ class TypedFuture : public FutureCore, public ResultSlot<T> {
   void set_result(U&&... v) {
     check_pending("set_result");
     if constexpr (!std::is_void_v<T>) this->emplace(std::forward<U>(v)...);
-    mark_finished();
+    this->finish();
   }
   /// result(): the value, or throws (InvalidStateError, CancelledError, the exception).
   decltype(auto) result() {
-    log_traceback_ = false;
+    this->mark_retrieved();
     rethrow_if_not_value();
     if constexpr (!std::is_void_v<T>) return (this->value());
   }
   void print(std::ostream& os) const {
     os << state_name();
     if constexpr (!std::is_void_v<T>) {
-      if (state_ == FutureState::finished && !exc_) {
+      if (this->state() == FutureState::finished && !this->raw_exception()) {
         os << " result=";
         print_value(os, const_cast<TypedFuture*>(this)->value());
       }
@@ -87,7 +87,7 @@ template <class T>
 class Waiter final : public TypedFuture<T> {
  public:
   explicit Waiter(LoopCore* loop = nullptr) noexcept : TypedFuture<T>(loop) {}
-  void bind(LoopCore* loop) noexcept { this->loop_ = loop; }
+  void bind(LoopCore* loop) noexcept { this->bind_loop(loop); }
 };
 
 /// Heap state behind Future<T>.

@@ -146,12 +146,25 @@ std::string origin_of(const TaskCore* p);
 
 enum class FutureState : std::uint8_t { pending, cancelled, finished };
 
-/// State and callbacks of a future, without the result value (see FutureState
+/// State and callbacks of a future, without the result value (see TypedFuture
 /// in futures.hpp for the typed part).
 ///
-/// Invariant: callbacks are only ever scheduled once, at the transition out of
-/// `pending`; after that the list is empty and new callbacks are scheduled at
-/// once (as in CPython).
+/// FutureCore owns its state: its fields are private, and every transition
+/// goes through the calls below, so that each invariant is kept in one place:
+///
+/// - `pending` → `finished` (finish(), finish(exc), set_exception_ptr) or
+///   `cancelled` (cancel(), finish_cancelled()); done callbacks are scheduled
+///   once, at that transition; after it the list is empty and a new callback
+///   is scheduled at once (as in CPython);
+/// - a done future stays done, except a waiter that is rearmed (rearm()) to
+///   wait again, which requires that nothing is registered on it;
+/// - `exception` is non-null only when finished with an exception, save for
+///   the one documented exception of a coroutine's promise (stash_exception);
+/// - `log_traceback` (the exception was not retrieved) is set only by
+///   finishing with an exception and cleared by retrieving it or cancel().
+///
+/// What is a task's only (started, must_cancel, the kept CancelledError, ...)
+/// is TaskCore's.
 class FutureCore {
  public:
   explicit FutureCore(LoopCore* loop) noexcept : loop_(loop) {}
@@ -173,11 +186,6 @@ class FutureCore {
   /// Throws InvalidStateError unless pending (before setting a result).
   void check_pending(const char* what) const {
     if (state_ != FutureState::pending) [[unlikely]] throw_not_pending(what);
-  }
-  /// Called by the typed part after storing the result.
-  void mark_finished() {
-    state_ = FutureState::finished;
-    schedule_callbacks();
   }
 
   /// Throws what `result()` throws when not finished with a value: InvalidStateError
@@ -207,26 +215,16 @@ class FutureCore {
   const std::string& cancel_message() const noexcept;
   /// `_make_cancelled_error()`: the CancelledError that result(), exception()
   /// and awaiting a cancelled future raise, with the cancel message (none:
-  /// `CancelledError()`). A cancelled *task* keeps the CancelledError its
-  /// coroutine let out (`_cancelled_exc`) for one retrieval only: the first
-  /// call gets its message, later calls `CancelledError()`, as CPython's
-  /// Task (whose `_cancel_message` is cleared by `super().cancel()`).
-  CancelledError make_cancelled_error() {
-    if (cancelled_exc_) {
-      cancelled_exc_ = false;
-      std::unique_ptr<std::string> msg = std::move(cancel_msg_);
-      return msg ? CancelledError(std::move(*msg)) : CancelledError();
-    }
-    return cancel_request_error();
-  }
+  /// `CancelledError()`). A task overrides it (its kept `_cancelled_exc`).
+  virtual CancelledError make_cancelled_error() { return cancel_request_error(); }
   /// A CancelledError with the pending cancel message (none: `CancelledError()`).
   CancelledError cancel_request_error() const {
     return cancel_msg_ ? CancelledError(*cancel_msg_) : CancelledError();
   }
-  /// `fut._cancel_message` as gather's return_exceptions path reads it: None
-  /// for a task whose coroutine let CancelledError out (gather then builds
-  /// `CancelledError('')`).
-  std::string gather_cancel_message() const { return cancelled_exc_ ? std::string() : cancel_message(); }
+  /// `fut._cancel_message` as gather's return_exceptions path reads it (a task
+  /// whose coroutine let CancelledError out overrides it: None, so gather
+  /// builds `CancelledError('')`).
+  virtual std::string gather_cancel_message() const { return cancel_message(); }
 
   /// True when the exception has not been retrieved (reported when the future
   /// goes away, as asyncio's `_log_traceback`).
@@ -236,16 +234,60 @@ class FutureCore {
   /// `<Future pending>`-style description (result printing is the typed part's).
   std::string state_name() const;
   /// True for a task (false for a plain future or an inline coroutine's state).
-  bool is_task_core() const noexcept { return is_task_; }
+  virtual bool is_task_core() const noexcept { return false; }
 
  protected:
   ~FutureCore() {
     if (cb_head_ != nullptr) [[unlikely]] free_callbacks();
   }
-  inline void schedule_callbacks() noexcept;
+
+  // ---- transitions, for the typed part and the subclasses ----
+  /// Binds a future made without a loop (a waiter, a task) to `loop`, before
+  /// anything is registered on it.
+  void bind_loop(LoopCore* loop) noexcept { loop_ = loop; }
+  /// pending → finished with a value (stored by the typed part before).
+  void finish() noexcept {
+    state_ = FutureState::finished;
+    schedule_callbacks();
+  }
+  /// pending → finished with `e` (non-null), not yet retrieved.
+  void finish(std::exception_ptr e) noexcept {
+    exc_ = std::move(e);
+    state_ = FutureState::finished;
+    log_traceback_ = true;
+    schedule_callbacks();
+  }
+  /// pending → cancelled, keeping the cancel message set so far; drops a
+  /// stashed exception (a cancelled future has none).
+  void finish_cancelled() noexcept {
+    exc_ = nullptr;
+    state_ = FutureState::cancelled;
+    schedule_callbacks();
+  }
+  /// done → pending, to wait again (a primitive's waiter in a `while` loop).
+  /// Nothing may be registered on it (the waiting task's node ran already).
+  void rearm() noexcept {
+    state_ = FutureState::pending;
+    exc_ = nullptr;
+    log_traceback_ = false;
+  }
+  /// The exception was retrieved (result(), exception(), or cancel()).
+  void mark_retrieved() noexcept { log_traceback_ = false; }
+  /// The one place the exception is set while pending: a coroutine's promise
+  /// keeps the exception its body let out (an inline await reads it back with
+  /// raw_exception(), a task's end turns it into the outcome with finish(exc)
+  /// or finish_cancelled()).
+  void stash_exception(std::exception_ptr e) noexcept { exc_ = std::move(e); }
+
   void set_cancel_message(std::string msg);
-  /// Keeps `e`'s message (and whether it had one) as the cancelled task's `_cancelled_exc`.
-  void keep_cancelled_error(const CancelledError& e);
+  /// Sets the cancel message from a CancelledError a coroutine let out: its
+  /// message, or none when it had no argument.
+  void set_cancel_message_from(const CancelledError& e);
+  /// Moves the cancel message out (null when none).
+  std::unique_ptr<std::string> take_cancel_message() noexcept { return std::move(cancel_msg_); }
+  inline void schedule_callbacks() noexcept;
+
+ private:
   [[noreturn]] void rethrow_slow();
   [[noreturn]] void throw_not_pending(const char* what) const;
   void free_callbacks() noexcept;
@@ -258,11 +300,6 @@ class FutureCore {
   DoneCallback* cb_tail_ = nullptr;
   FutureState state_ = FutureState::pending;
   bool log_traceback_ = false;
-  bool started_ = false;      // tasks: first step ran
-  bool must_cancel_ = false;  // tasks: throw CancelledError at the next resume
-  bool is_task_ = false;      // a task (else a plain future or an inline coroutine)
-  bool awaited_ = false;      // inline coroutines: handed to co_await or create_task
-  bool cancelled_exc_ = false;  // tasks: cancel_msg_ is the kept `_cancelled_exc`, for one retrieval
 };
 
 /// A done callback given by the user, holding a std::function.
@@ -355,6 +392,17 @@ class TaskCore : public FutureCore, public DoneCallback {
   std::uint64_t id() const noexcept { return id_; }
   /// A task whose first step has run.
   bool started() const noexcept { return started_; }
+  bool is_task_core() const noexcept override { return is_task_; }
+  /// `_make_cancelled_error()`: a cancelled task keeps the CancelledError its
+  /// coroutine let out (`_cancelled_exc`) for one retrieval only: the first
+  /// call gets its message, later calls `CancelledError()`, as CPython's Task
+  /// (whose `_cancel_message` is cleared by `super().cancel()`).
+  CancelledError make_cancelled_error() override;
+  /// None (so gather builds `CancelledError('')`) for a task whose coroutine
+  /// let CancelledError out; else the cancel message.
+  std::string gather_cancel_message() const override {
+    return cancelled_exc_ ? std::string() : cancel_message();
+  }
 
   // ---- references (single-threaded) ----
   void add_ref() noexcept { ++refs_; }
@@ -426,8 +474,9 @@ class TaskCore : public FutureCore, public DoneCallback {
     finish_task();
     return std::noop_coroutine();
   }
-  void store_exception(std::exception_ptr e) noexcept { exc_ = std::move(e); }
-  bool has_exception() const noexcept { return exc_ != nullptr; }
+  /// The exception the coroutine's body let out (unhandled_exception).
+  void store_exception(std::exception_ptr e) noexcept { stash_exception(std::move(e)); }
+  bool has_exception() const noexcept { return raw_exception() != nullptr; }
 
   /// At loop close, for a task that never finished: detaches it from the
   /// future it waits on and from the loop, reports "Task was destroyed but it
@@ -456,7 +505,16 @@ class TaskCore : public FutureCore, public DoneCallback {
   const char* coro_name_;
   std::uint64_t id_ = 0;
   std::uint32_t refs_ = 0;
-  std::uint32_t num_cancels_requested_ = 0;
+  // num_cancels_requested_ and the task's flags share one word (the frame of
+  // every coroutine holds a TaskCore: no byte more than before the flags left
+  // FutureCore). cancelling() saturates at kMaxCancels.
+  static constexpr std::uint32_t kMaxCancels = (1u << 27) - 1;
+  std::uint32_t num_cancels_requested_ : 27 = 0;
+  std::uint32_t started_ : 1 = 0;        // first step ran
+  std::uint32_t must_cancel_ : 1 = 0;    // throw CancelledError at the next resume
+  std::uint32_t is_task_ : 1 = 0;        // a task (else an inline coroutine)
+  std::uint32_t awaited_ : 1 = 0;        // handed to co_await or create_task
+  std::uint32_t cancelled_exc_ : 1 = 0;  // the cancel message is the kept `_cancelled_exc`, for one retrieval
 };
 
 /// The current task, or throws RuntimeError (awaiting a future outside a task).

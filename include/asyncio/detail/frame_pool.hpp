@@ -9,6 +9,11 @@
 /// keeps W1 near 150 bytes per task, see DESIGN.md). Blocks freed on another
 /// thread go to that thread's lists. Under AddressSanitizer the pool is bypassed
 /// so that use-after-free is still caught.
+///
+/// After a spike the pool gives the memory back: `pool_trim()` returns to the
+/// system every slab whose blocks are all free on this thread (the loop calls
+/// it when it closes, and when it is about to wait for I/O with the pool grown
+/// by 4 MiB since the last trim). The hot paths are not involved.
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -39,6 +44,15 @@ struct FramePool {
 inline constinit thread_local FramePool t_frame_pool{};
 /// Slabs carved so far by all threads (for tests: a steady state carves none).
 std::size_t pool_slab_count() noexcept;
+/// Slabs of this thread that hold memory (carved and not trimmed since).
+std::size_t pool_resident_slabs() noexcept;
+/// Gives back the memory of every slab of this thread whose blocks are all on
+/// this thread's free lists (their pages are dropped; the slab stays mapped,
+/// to be carved again). Returns how many slabs. O(free blocks); no hot path.
+std::size_t pool_trim() noexcept;
+/// True when the slabs of this thread grew by 4 MiB since the last trim: a
+/// trim may be worth its pass over the free lists (the loop asks when idle).
+bool pool_trim_due() noexcept;
 /// Coroutine frames alive on this thread (for tests: none may outlive the loop).
 inline constinit thread_local std::int64_t t_live_frames = 0;
 

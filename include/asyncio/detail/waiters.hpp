@@ -46,13 +46,9 @@ class WaitEntry final : public TypedFuture<void> {
   bool linked() const noexcept { return list_ != nullptr; }
   bool orphaned() const noexcept { return orphaned_; }
   /// Back to pending, to wait again (Queue's `while` loop).
-  void rearm() noexcept {
-    state_ = FutureState::pending;
-    exc_ = nullptr;
-    log_traceback_ = false;
-  }
+  using FutureCore::rearm;
   /// Binds the future to `loop` (before anyone may complete it).
-  void bind(LoopCore* loop) noexcept { loop_ = loop; }
+  void bind(LoopCore* loop) noexcept { bind_loop(loop); }
 
  private:
   friend class WaitList;
