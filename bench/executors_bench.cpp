@@ -60,6 +60,7 @@ asyncio::Coro<double> await_process_round_trips(asyncio::ProcessPoolExecutor* po
 }  // namespace
 
 int main(int argc, char** argv) {
+  asyncio::process_pool_worker_main(argc, argv);  // the process pools' workers serve here
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 200;
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
 

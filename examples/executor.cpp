@@ -46,4 +46,7 @@ asyncio::Coro<void> main_() {
   }
 }
 
-int main() { asyncio::run(main_()); }
+int main(int argc, char** argv) {
+  asyncio::process_pool_worker_main(argc, argv);  // if __name__ == "__main__": (workers serve here)
+  asyncio::run(main_());
+}

@@ -23,7 +23,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-int main() {
+int main(int argc, char** argv) {
+  asyncio::process_pool_worker_main(argc, argv);  // if __name__ == "__main__": (workers serve here)
   auto t = std::chrono::steady_clock::now();
   std::vector<mpz_class> r0;
   for (int n : numbers) r0.push_back(slow_factorial(n));

@@ -65,17 +65,28 @@
 /// How the process pool starts its workers (it never forks a threaded process)
 /// ----------------------------------------------------------------------------
 /// CPython's "spawn" start method, for C++: a worker is the program itself, started again with
-/// posix_spawn("/proc/self/exe") (vfork+exec, safe in a process that already has threads) and
-/// an environment variable ASYNCIO_PROCESS_POOL_WORKER=<fd> naming its end of a socketpair.
-/// The library notices that variable during static initialisation: it first finishes the rest
-/// of the program's static initialisation (so every registered function and every global is
-/// ready, whatever the link order), then serves calls on the socket instead of running main(),
-/// and _exit(0)s when the parent closes the socket. Example code does nothing for this; the
-/// one rule is Python's `if __name__ == "__main__"` rule turned around: work done before main
-/// (constructors of globals) runs in every worker too, so keep it cheap and side-effect free.
+/// posix_spawn("/proc/self/exe") (vfork+exec, safe in a process that already has threads),
+/// with the argument `--asyncio-process-pool-worker` and an environment variable
+/// ASYNCIO_PROCESS_POOL_WORKER=<fd> naming its end of a socketpair. The program hands the
+/// worker over to the library by calling asyncio::process_pool_worker_main(argc, argv) first
+/// thing in main(): in a worker it serves calls on the socket and _exit(0)s when the parent
+/// closes it, so the rest of main() never runs there; anywhere else it returns at once. This is
+/// Python's rule under spawn, `if __name__ == "__main__":` around the program's own work:
 ///
-/// Functions are registered by name at namespace scope (never inside main(), which workers do
-/// not run):
+///   int main(int argc, char** argv) {
+///     asyncio::process_pool_worker_main(argc, argv);   // if __name__ == "__main__":
+///     ...the program...
+///   }
+///
+/// Only a process started by a pool (both the argument and the variable) becomes a worker,
+/// and only where the program asks for it. Work done before main (constructors of globals)
+/// runs in every worker too, so keep it cheap and side-effect free. A program that forgets the
+/// call runs main() again in each worker; a pool the worker then creates refuses to start
+/// workers (BrokenProcessPool naming this rule, Python's "bootstrapping phase" RuntimeError),
+/// and the parent's calls fail with BrokenProcessPool when that worker exits.
+///
+/// Functions are registered by name at namespace scope (never inside main(): a worker serves
+/// from the top of main, after every registration made during static initialisation):
 ///
 ///   mpz_class slow_factorial(int n) { ... }
 ///   ASYNCIO_REGISTER_PROCESS_FUNCTION(slow_factorial);
@@ -696,11 +707,9 @@ std::string_view process_function_name(ErasedFunction fn);
 /// registered under `name`, and what the function throws.
 std::string run_registered_function(std::string_view name, std::string_view args);
 
-/// For a library entry point that takes over a worker process during static initialisation
-/// (the process pool's, MpiPoolExecutor's): runs every constructor of the executable that
-/// comes after `self` in its constructor table, so that all registrations and globals are
-/// ready whatever the link order. Does nothing if `self` is not in the table.
-void run_later_constructors(void (*self)(int, char**, char**), int argc, char** argv, char** envp);
+/// A worker rank of an MpiPoolExecutor (include/asyncio/mpi/executor.hpp) hands its serving
+/// loop to process_pool_worker_main, which runs it instead of the rest of main().
+void set_worker_rank_server(void (*serve)());
 
 /// A read-only streambuf over bytes, so cereal can read a message in place.
 class MemoryBuffer : public std::streambuf {
@@ -798,7 +807,7 @@ class TypedProcessCall final : public ProcessCall {
 
 /// Registers `fn` under `name` so that ProcessPoolExecutor can run it in its workers (Python
 /// pickles a function as its qualified name; the worker imports it). Call it at namespace
-/// scope, before main (the macro below does): workers never run main().
+/// scope, before main (the macro below does): workers serve from the top of main().
 template <class R, class... P>
 bool register_process_function(std::string_view name, R (*fn)(P...)) {
   return detail::register_process_function_erased(
@@ -815,6 +824,15 @@ bool register_process_function(std::string_view name, R (*fn)(P...)) {
   [[maybe_unused]] static const bool ASYNCIO_DETAIL_CONCAT(asyncio_process_fn_, \
                                                            __COUNTER__) =        \
       ::asyncio::register_process_function(name, fn)
+
+/// The worker start of the process pool, Python's `if __name__ == "__main__":` under spawn.
+/// Call it first thing in main() of every program that uses a ProcessPoolExecutor (or an
+/// MpiPoolExecutor): if this process is a worker -- started by a pool with the argument
+/// `--asyncio-process-pool-worker` and ASYNCIO_PROCESS_POOL_WORKER set, or a worker rank under
+/// mpirun -- it serves calls until its pool is done and ends the process with _exit (never
+/// returning, running no atexit handler or static destructor); otherwise it returns at once and
+/// does nothing. See the top of this header.
+void process_pool_worker_main(int argc, char** argv);
 
 /// A pool of worker processes that run registered functions
 /// (concurrent.futures.ProcessPoolExecutor, "spawn" start method).

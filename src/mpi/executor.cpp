@@ -19,7 +19,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,6 +41,8 @@
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "../manager_thread.hpp"
 
 namespace asyncio {
 namespace {
@@ -396,12 +397,11 @@ std::string run_batch(std::string_view body) {
 // ---- start-up: during static initialisation, on every rank started by mpirun --------------------
 namespace {
 
-__attribute__((constructor)) void asyncio_mpi_entry(int argc, char** argv, char** envp) {
+__attribute__((constructor)) void asyncio_mpi_entry(int argc, char** argv) {
   using asyncio::world;
   if (!asyncio::launcher_rank()) return;
   // A ProcessPoolExecutor worker started by a rank inherits mpirun's environment, but it is not
-  // a rank: the process pool starts it with this argument (and the variable, which its own
-  // entry point may already have removed).
+  // a rank: the process pool starts it with this argument and the variable.
   if (std::getenv("ASYNCIO_PROCESS_POOL_WORKER") ||
       (argc > 1 && std::strcmp(argv[1], "--asyncio-process-pool-worker") == 0))
     return;
@@ -421,8 +421,9 @@ __attribute__((constructor)) void asyncio_mpi_entry(int argc, char** argv, char*
     std::atexit(asyncio::end_world);
     return;  // rank 0 goes on to main()
   }
-  asyncio::detail::run_later_constructors(&asyncio_mpi_entry, argc, argv, envp);
-  asyncio::serve();
+  // A worker rank serves from the top of main (asyncio::process_pool_worker_main), once every
+  // registration of the program has been made.
+  asyncio::detail::set_worker_rank_server(&asyncio::serve);
 }
 
 }  // namespace
@@ -456,22 +457,10 @@ struct MpiPoolExecutor::State {
   std::size_t in_flight = 0;  // batches
   std::size_t max_workers = 0;
 
-  int wake_fd = -1;
-  std::thread bridge;
-  std::mutex join_mutex;
+  detail::ManagerThread bridge;  // started by the constructor
 
   std::vector<Worker> workers;  // bridge thread only
   std::uint64_t next_id = 1;    // bridge thread only
-
-  ~State() {
-    if (wake_fd >= 0) ::close(wake_fd);
-  }
-
-  void wake() const {
-    std::uint64_t one = 1;
-    while (::write(wake_fd, &one, sizeof one) < 0 && errno == EINTR) {
-    }
-  }
 
   void run_bridge();
   bool dispatch();
@@ -653,7 +642,7 @@ void MpiPoolExecutor::State::run_bridge() {
     }
     if (next_id != sent) backoff.reset();
     fds.clear();
-    fds.push_back({wake_fd, POLLIN, 0});
+    fds.push_back({bridge.wake_fd(), POLLIN, 0});
     for (auto& worker : workers)
       if (worker.liveness() >= 0 && !is_dead(worker)) fds.push_back({worker.liveness(), POLLIN, 0});
     if (busy()) {
@@ -662,11 +651,7 @@ void MpiPoolExecutor::State::run_bridge() {
     } else {
       wait_fds(fds, nullptr);  // nothing in flight: sleep until a submit or shutdown wakes us
     }
-    if (fds[0].revents) {
-      std::uint64_t count;
-      while (::read(wake_fd, &count, sizeof count) < 0 && errno == EINTR) {
-      }
-    }
+    if (fds[0].revents) bridge.drain();
   }
   w.bridge_running = false;
 }
@@ -677,7 +662,10 @@ MpiPoolExecutor::MpiPoolExecutor(std::size_t max_workers) : state_(std::make_sha
     throw RuntimeError(
         "MpiPoolExecutor: the program was not started by mpirun, so it has no worker ranks; run "
         "it as `mpirun -np N program` (N >= 2)");
-  if (w.rank != 0) throw RuntimeError("MpiPoolExecutor: only rank 0 runs the pool");
+  if (w.rank != 0)
+    throw RuntimeError(
+        "MpiPoolExecutor: only rank 0 runs the pool; a worker rank serves from "
+        "asyncio::process_pool_worker_main(argc, argv), which main() must call first");
   if (w.size < 2)
     throw RuntimeError("MpiPoolExecutor: no worker ranks; run the program with mpirun -np N, N >= 2");
   bool expected = false;
@@ -693,24 +681,19 @@ MpiPoolExecutor::MpiPoolExecutor(std::size_t max_workers) : state_(std::make_sha
   state_->max_workers = max_workers ? std::min(max_workers, ranks) : ranks;
   for (int r = 1; r < w.size && state_->workers.size() < state_->max_workers; ++r)
     if (!w.dead[static_cast<std::size_t>(r)]) state_->workers.push_back(State::Worker{r, std::nullopt, 0});
-  state_->wake_fd = ::eventfd(0, EFD_CLOEXEC);
-  if (state_->wake_fd < 0) {
-    w.pool_exists = false;
-    throw std::system_error(errno, std::generic_category(), "eventfd");
-  }
   w.bridge_running = true;
-  state_->bridge = std::thread([state = state_] {
-    pthread_setname_np(pthread_self(), "MpiPoolBridge");
-    state->run_bridge();
-  });
+  try {
+    state_->bridge.start("MpiPoolBridge", [state = state_] { state->run_bridge(); });
+  } catch (...) {
+    w.bridge_running = false;
+    w.pool_exists = false;
+    throw;
+  }
 }
 
 MpiPoolExecutor::~MpiPoolExecutor() {
   shutdown(true);
-  {
-    std::lock_guard join_lock(state_->join_mutex);
-    if (state_->bridge.joinable()) state_->bridge.detach();  // destroyed from a done-callback
-  }
+  state_->bridge.detach();
   world().pool_exists = false;
 }
 
@@ -728,7 +711,7 @@ void MpiPoolExecutor::submit_batch(detail::MpiBatch batch) {
     if (s.shutdown) throw RuntimeError("cannot schedule new futures after shutdown");
     s.queue.push_back(std::move(batch));
   }
-  s.wake();
+  s.bridge.wake();
 }
 
 void MpiPoolExecutor::shutdown(bool wait, bool cancel_futures) {
@@ -742,10 +725,8 @@ void MpiPoolExecutor::shutdown(bool wait, bool cancel_futures) {
   for (auto& batch : cancelled)
     for (auto& call : batch.calls) call->core().cancel();
   cancelled.clear();
-  s.wake();
-  if (!wait) return;
-  std::lock_guard join_lock(s.join_mutex);
-  if (s.bridge.joinable() && s.bridge.get_id() != std::this_thread::get_id()) s.bridge.join();
+  s.bridge.wake();
+  if (wait) s.bridge.join();
 }
 
 std::ostream& operator<<(std::ostream& os, const MpiPoolExecutor& pool) {
