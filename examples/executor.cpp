@@ -1,6 +1,8 @@
 // Blocking and CPU-bound calls from a coroutine, through executors (executor.py's twin).
 // The loop keeps running other tasks while a thread or a process does the work.
 #include <asyncio/asyncio.hpp>
+#include <asyncio/process_pool.hpp>
+#include <asyncio/serialize_gmp.hpp>  // mpz_class through the process pool
 #include <fmt/core.h>
 #include <gmpxx.h>
 

@@ -1,7 +1,8 @@
 // CPU-bound work three ways: one thread, a process pool, a thread pool (factorial.py's twin).
 // Without a GIL, the thread pool runs the multiplications on every core; the process pool
 // also does, but pays for starting its workers and for copying each result back.
-#include <asyncio/executors.hpp>
+#include <asyncio/process_pool.hpp>
+#include <asyncio/serialize_gmp.hpp>  // mpz_class through the process pool
 #include <fmt/core.h>
 #include <gmpxx.h>
 

@@ -10,6 +10,7 @@
 //   with MPIPoolExecutor() as pool:
 //       results = list(pool.map(factorial, numbers, chunksize=chunksize))
 #include <asyncio/mpi/executor.hpp>
+#include <asyncio/serialize_gmp.hpp>  // mpz_class through the process pool
 #include <fmt/core.h>
 #include <gmpxx.h>
 

@@ -15,7 +15,7 @@
 
 #include <algorithm>
 #include <asyncio/asyncio.hpp>
-#include <asyncio/executors.hpp>
+#include <asyncio/process_pool.hpp>
 #include <asyncio/http/client.hpp>
 #include <asyncio/http/server.hpp>
 #include <chrono>

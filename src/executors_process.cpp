@@ -34,8 +34,9 @@
 
 #include <fmt/format.h>
 
-#include "asyncio/executors.hpp"
+#include "asyncio/process_pool.hpp"
 #include "manager_thread.hpp"
+#include "wire_reader.hpp"
 
 extern char** environ;
 
@@ -53,7 +54,12 @@ constexpr std::size_t kMaxPayload = std::numeric_limits<std::uint32_t>::max() - 
 struct RegisteredFunction {
   detail::ErasedFunction fn;
   detail::ProcessInvoker invoker;
+  detail::ErasedProcessSubmit submit;  // run_in_executor through an AbstractExecutor&
 };
+
+constexpr const char* kNotRegistered =
+    "ProcessPoolExecutor: the function is not registered; add "
+    "ASYNCIO_REGISTER_PROCESS_FUNCTION(name) at namespace scope";
 
 /// Names <-> functions. A function-local static, so registrations from any translation unit's
 /// static initialisation find it constructed.
@@ -158,31 +164,6 @@ class FrameReader {
   std::size_t end_ = 0;
 };
 
-/// Reads fixed-size fields and length-prefixed strings from a frame body.
-class Reader {
- public:
-  explicit Reader(std::string_view body) : rest_(body) {}
-  template <class T>
-  T get() {
-    T value{};
-    if (rest_.size() < sizeof value) throw std::runtime_error("process pool: truncated message");
-    std::memcpy(&value, rest_.data(), sizeof value);
-    rest_.remove_prefix(sizeof value);
-    return value;
-  }
-  std::string_view get_string() {
-    auto n = get<std::uint32_t>();
-    if (rest_.size() < n) throw std::runtime_error("process pool: truncated message");
-    auto s = rest_.substr(0, n);
-    rest_.remove_prefix(n);
-    return s;
-  }
-  std::string_view rest() const { return rest_; }
-
- private:
-  std::string_view rest_;
-};
-
 template <class T>
 std::string_view bytes_of(const T& value) {
   return {reinterpret_cast<const char*>(&value), sizeof value};
@@ -209,7 +190,7 @@ void flush_output() {
     std::string result, type, message;
     bool ok = false;
     try {
-      Reader reader(body);
+      detail::WireReader reader(body, "process pool");
       if (reader.get<std::uint8_t>() != kCall) throw std::runtime_error("process pool: bad request");
       id = reader.get<std::uint64_t>();
       auto name = reader.get_string();
@@ -282,10 +263,10 @@ std::string run_registered_function(std::string_view name, std::string_view args
 }
 
 bool register_process_function_erased(std::string_view name, ErasedFunction fn,
-                                      ProcessInvoker invoker) {
+                                      ProcessInvoker invoker, ErasedProcessSubmit submit) {
   auto& r = registry();
   std::lock_guard lock(r.mutex);
-  auto [it, inserted] = r.by_name.try_emplace(std::string(name), RegisteredFunction{fn, invoker});
+  auto [it, inserted] = r.by_name.try_emplace(std::string(name), RegisteredFunction{fn, invoker, submit});
   if (!inserted && it->second.fn != fn) {
     std::fprintf(stderr,
                  "asyncio: two different functions registered for process pools as '%.*s'; "
@@ -301,11 +282,17 @@ std::string_view process_function_name(ErasedFunction fn) {
   auto& r = registry();
   std::lock_guard lock(r.mutex);
   auto it = r.by_function.find(key(fn));
-  if (it == r.by_function.end())
-    throw std::invalid_argument(
-        "ProcessPoolExecutor: the function is not registered; add "
-        "ASYNCIO_REGISTER_PROCESS_FUNCTION(name) at namespace scope");
+  if (it == r.by_function.end()) throw std::invalid_argument(kNotRegistered);
   return it->second;
+}
+
+ErasedProcessSubmit process_pool_submitter(AbstractExecutor& executor, ErasedFunction fn) {
+  if (!dynamic_cast<ProcessPoolExecutor*>(&executor)) return nullptr;
+  auto& r = registry();
+  std::lock_guard lock(r.mutex);
+  auto it = r.by_function.find(key(fn));
+  if (it == r.by_function.end()) throw std::invalid_argument(kNotRegistered);
+  return r.by_name.find(it->second)->second.submit;
 }
 
 }  // namespace detail
@@ -529,7 +516,7 @@ void ProcessPoolExecutor::State::complete(Worker& w, std::string_view body) {
     --in_flight;
   }
   try {
-    Reader reader(body);
+    detail::WireReader reader(body, "process pool");
     auto kind = reader.get<std::uint8_t>();
     auto id = reader.get<std::uint64_t>();
     if (id != w.call_id) throw std::runtime_error("process pool: reply to the wrong call");

@@ -1,6 +1,7 @@
 // Tests for asyncio/executors.hpp: concurrent futures, ThreadPoolExecutor, ProcessPoolExecutor.
 // No test asserts a duration; waits that could hang are bounded and reported as failures.
 #include "asyncio/executors.hpp"
+#include "asyncio/serialize_gmp.hpp"
 
 #include <gtest/gtest.h>
 

@@ -43,6 +43,7 @@
 #include <fmt/format.h>
 
 #include "../manager_thread.hpp"
+#include "../wire_reader.hpp"
 
 namespace asyncio {
 namespace {
@@ -68,28 +69,6 @@ class Writer {
   std::string out;
 };
 
-class Reader {
- public:
-  explicit Reader(std::string_view body) : rest_(body) {}
-  template <class T>
-  T get() {
-    T value{};
-    if (rest_.size() < sizeof value) throw std::runtime_error("MpiPoolExecutor: truncated message");
-    std::memcpy(&value, rest_.data(), sizeof value);
-    rest_.remove_prefix(sizeof value);
-    return value;
-  }
-  std::string_view get_string() {
-    auto n = get<std::uint32_t>();
-    if (rest_.size() < n) throw std::runtime_error("MpiPoolExecutor: truncated message");
-    auto s = rest_.substr(0, n);
-    rest_.remove_prefix(n);
-    return s;
-  }
-
- private:
-  std::string_view rest_;
-};
 
 // ---- waiting without spinning --------------------------------------------------------------------
 
@@ -331,7 +310,7 @@ void end_world() {
 // ---- a worker rank -------------------------------------------------------------------------------
 
 std::string run_batch(std::string_view body) {
-  Reader reader(body);
+  detail::WireReader reader(body, "MpiPoolExecutor");
   auto id = reader.get<std::uint64_t>();
   auto name = reader.get_string();
   auto count = reader.get<std::uint32_t>();
@@ -544,7 +523,7 @@ void MpiPoolExecutor::State::complete(Worker& w, std::string_view body) {
   const auto end = detail::steady_now_ns();
   for (auto& call : batch.calls) call->core().job.end_ns = end;
   try {
-    Reader reader(body);
+    detail::WireReader reader(body, "MpiPoolExecutor");
     if (reader.get<std::uint64_t>() != w.batch_id) throw std::runtime_error("MpiPoolExecutor: reply to the wrong call");
     auto count = reader.get<std::uint32_t>();
     if (count != batch.calls.size()) throw std::runtime_error("MpiPoolExecutor: reply with the wrong count");
@@ -554,7 +533,7 @@ void MpiPoolExecutor::State::complete(Worker& w, std::string_view body) {
       if (kind == kResult) {
         call->set_result_bytes(bytes);
       } else {
-        Reader error(bytes);
+        detail::WireReader error(bytes, "MpiPoolExecutor");
         auto type = std::string(error.get_string());
         auto message = std::string(bytes.substr(sizeof(std::uint32_t) + type.size()));
         call->core().set_exception_if_pending(

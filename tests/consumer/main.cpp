@@ -3,6 +3,7 @@
 // (tests/consumer/run.cmake builds it each way). It runs coroutines on the loop and a call in a
 // process pool, and prints what they computed; run.cmake checks the lines.
 #include <asyncio/asyncio.hpp>
+#include <asyncio/process_pool.hpp>  // not in the umbrella header: it needs cereal
 #include <fmt/core.h>
 
 #include <chrono>

@@ -12,6 +12,7 @@
 //       assert list(pool.map(square, range(20), chunksize=3)) == [x * x for x in range(20)]
 //       pool.submit(fail, "boom").result()   # raises ValueError('boom') in the caller
 #include "asyncio/mpi/executor.hpp"
+#include "asyncio/serialize_gmp.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>

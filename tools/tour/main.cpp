@@ -1,7 +1,7 @@
 // asyncio-tour: runs the demonstrations of the talk and shows what ran where
 // and when. With no subcommand, it runs all of them and ends with where its
 // report (build/tour-report/index.html) is.
-#include <asyncio/executors.hpp>
+#include <asyncio/process_pool.hpp>
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
