@@ -50,7 +50,7 @@ sanitize: deps
 tsan: deps
 	@CXX=clang++-14 cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 	  -DASYNCIO_ENABLE_TSAN=ON -DASYNCIO_BUILD_BENCH=OFF -DASYNCIO_BUILD_EXAMPLES=OFF >/dev/null
-	@cmake --build $(TSAN_BUILD) -j $(JOBS)
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target asyncio_thread_tests
 	@ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -L threads
 
 # The API reference from the headers (Doxygen): $(BUILD)/api/html/index.html.

@@ -47,9 +47,13 @@ inline bool uv_alive(const uv_loop_t& loop) noexcept {
   return loop.active_handles > 0 || loop.active_reqs.count > 0 || loop.closing_handles != nullptr;
 }
 
-bool later(const HandleBase* a, const HandleBase* b) noexcept {
-  return a->when_ != b->when_ ? a->when_ > b->when_ : a->seq_ > b->seq_;
-}
+// The timer heap's order (a function object, so that the heap algorithms inline it).
+struct Later {
+  template <class Entry>
+  bool operator()(const Entry& a, const Entry& b) const noexcept {
+    return a.when != b.when ? a.when > b.when : a.seq > b.seq;
+  }
+};
 
 void print_context(const ExceptionContext& c) {
   std::string out = c.message.empty() ? "Unhandled error in event loop" : c.message;
@@ -261,14 +265,14 @@ void EventLoop::run_once() {
   if (ready_.empty() && !stopping_) {
     // Nothing to run: wait for I/O until the first timer is due.
     std::int64_t timeout = -1;
-    if (!timers_.empty() && timers_.front()->when_ != detail::kNoDeadline)
-      timeout = std::max<std::int64_t>(0, timers_.front()->when_ - now_ns());
+    if (!timers_.empty() && timers_.front().when != detail::kNoDeadline)
+      timeout = std::max<std::int64_t>(0, timers_.front().when - now_ns());
     if (virtual_time_ && !external_pending()) {
       if (signal_watchers_ > 0) [[unlikely]] poll_signals();  // before time jumps
       if (!ready_.empty()) {
         // a signal's handler is ready: run it first
       } else if (timeout > 0) {
-        virtual_now_ = timers_.front()->when_;  // autojump
+        virtual_now_ = timers_.front().when;  // autojump
       } else if (timeout < 0) {
         poll_io(-1);  // only another thread can wake us now
       }
@@ -286,9 +290,9 @@ void EventLoop::run_once() {
   // Move the due timers to the ready queue, in deadline order.
   if (!timers_.empty()) {
     std::int64_t now = now_ns();
-    while (!timers_.empty() && timers_.front()->when_ <= now) {
-      std::pop_heap(timers_.begin(), timers_.end(), detail::later);
-      detail::HandleBase* h = timers_.back();
+    while (!timers_.empty() && timers_.front().when <= now) {
+      std::pop_heap(timers_.begin(), timers_.end(), detail::Later{});
+      detail::HandleBase* h = timers_.back().handle;
       timers_.pop_back();
       h->in_heap_ = false;
       if (h->cancelled()) {
@@ -406,8 +410,8 @@ detail::HandleBase* EventLoop::schedule_timer(std::int64_t when, detail::HandleB
   h->seq_ = ++timer_seq_;
   h->add_ref();  // the heap's
   h->in_heap_ = true;
-  timers_.push_back(h);
-  std::push_heap(timers_.begin(), timers_.end(), detail::later);
+  timers_.push_back(TimerEntry{when, h->seq_, h});
+  std::push_heap(timers_.begin(), timers_.end(), detail::Later{});
   return h;
 }
 
@@ -421,21 +425,22 @@ void EventLoop::pop_cancelled_timers() noexcept {
   // capture go now, not at their deadline: issue 8, defect 10); otherwise drop
   // the cancelled ones at the head.
   if (timers_.size() > 100 && 2 * detail::t_cancelled_timers > timers_.size()) {
-    auto it = std::remove_if(timers_.begin(), timers_.end(), [](detail::HandleBase* t) {
+    auto it = std::remove_if(timers_.begin(), timers_.end(), [](const TimerEntry& e) {
+      detail::HandleBase* t = e.handle;
       if (!t->cancelled()) return false;
       t->in_heap_ = false;
       t->release();
       return true;
     });
     timers_.erase(it, timers_.end());
-    std::make_heap(timers_.begin(), timers_.end(), detail::later);
+    std::make_heap(timers_.begin(), timers_.end(), detail::Later{});
     detail::t_cancelled_timers = 0;
     return;
   }
-  while (!timers_.empty() && timers_.front()->cancelled()) {
-    std::pop_heap(timers_.begin(), timers_.end(), detail::later);
-    timers_.back()->in_heap_ = false;
-    timers_.back()->release();
+  while (!timers_.empty() && timers_.front().handle->cancelled()) {
+    std::pop_heap(timers_.begin(), timers_.end(), detail::Later{});
+    timers_.back().handle->in_heap_ = false;
+    timers_.back().handle->release();
     timers_.pop_back();
     uncount_cancelled();
   }
@@ -538,7 +543,8 @@ void EventLoop::close() {
   // What is still scheduled will not run: each entry releases what it holds
   // (a task's step holds nothing: the task is abandoned below).
   while (!ready_.empty()) ready_.pop()->drop();
-  for (auto* h : timers_) {
+  for (const TimerEntry& e : timers_) {
+    detail::HandleBase* h = e.handle;
     if (h->cancelled()) uncount_cancelled();
     h->in_heap_ = false;
     h->release();

@@ -389,11 +389,13 @@ StreamWriter::StreamWriter(std::shared_ptr<Transport> transport, std::shared_ptr
     : transport_(std::move(transport)), protocol_(std::move(protocol)), reader_(std::move(reader)) {}
 
 Coro<void> StreamWriter::drain() const {
-  auto transport = transport_;
-  auto protocol = protocol_;
   if (reader_) {
     if (auto exc = reader_.exception()) std::rethrow_exception(exc);
   }
+  // What drain_helper() would decide without suspending: most drains return here.
+  if (!transport_->is_closing() && protocol_->drain_ready()) co_return;
+  auto transport = transport_;
+  auto protocol = protocol_;
   if (transport->is_closing()) {
     // Let connection_lost run first (CPython: "wait for protocol.connection_lost() call").
     co_await sleep(std::chrono::seconds(0));

@@ -306,7 +306,6 @@ class TimerHandle : public Handle {
   double when() const noexcept { return p_ ? detail::ns_to_seconds(p_->when_) : 0.0; }
 };
 
-
 /// The event loop; see the file comment.
 class EventLoop final : public detail::LoopCore {
  public:
@@ -593,7 +592,14 @@ class EventLoop final : public detail::LoopCore {
   friend class detail::UnixSignals;
   void run_traced(detail::Runnable* r);
 
-  std::vector<detail::HandleBase*> timers_;  // binary min-heap on (when_, seq_)
+  /// A timer heap entry keeps its key beside the handle, so that sifting
+  /// compares without touching the handles (100,000 timers: cache misses).
+  struct TimerEntry {
+    std::int64_t when;
+    std::uint64_t seq;
+    detail::HandleBase* handle;
+  };
+  std::vector<TimerEntry> timers_;  // binary min-heap on (when, seq)
   std::uint64_t timer_seq_ = 0;
   std::int64_t virtual_now_ = 0;
   std::int64_t last_poll_ns_ = 0;

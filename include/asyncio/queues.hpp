@@ -179,6 +179,7 @@ class QueueCore {
 template <class T>
 struct FifoStore {
   static constexpr const char* name = "Queue";
+  static constexpr const char* qualified_name = "asyncio::Queue";
   std::deque<T> items;
   void push(T&& v) { items.push_back(std::move(v)); }
   T pop() {
@@ -196,6 +197,7 @@ struct FifoStore {
 template <class T>
 struct LifoStore {
   static constexpr const char* name = "LifoQueue";
+  static constexpr const char* qualified_name = "asyncio::LifoQueue";
   std::vector<T> items;
   void push(T&& v) { items.push_back(std::move(v)); }
   T pop() {
@@ -217,6 +219,7 @@ struct LifoStore {
 template <class T, class Compare>
 struct HeapStore {
   static constexpr const char* name = "PriorityQueue";
+  static constexpr const char* qualified_name = "asyncio::PriorityQueue";
   std::vector<T> items;
   Compare less;
   explicit HeapStore(Compare c = Compare()) : less(std::move(c)) {}
@@ -355,10 +358,7 @@ class BasicQueue : public QueueCore {
   }
 
   /// The name in a RuntimeError that cannot print the queue's state.
-  static constexpr std::string_view primitive_name = Store::name == std::string_view("Queue") ? "asyncio::Queue"
-                                                     : Store::name == std::string_view("LifoQueue")
-                                                         ? "asyncio::LifoQueue"
-                                                         : "asyncio::PriorityQueue";
+  static constexpr std::string_view primitive_name = Store::qualified_name;
 
   /// Python's `str(q)`: `<Queue maxsize=1 _queue=[1] _getters[1] tasks=1>`.
   friend std::ostream& operator<<(std::ostream& os, const BasicQueue& q) {

@@ -137,6 +137,9 @@ class StreamReaderProtocol : public Protocol, public std::enable_shared_from_thi
   /// Waits until writing may go on (`_drain_helper`): ConnectionResetError
   /// ("Connection lost") once the connection is lost.
   [[nodiscard]] Coro<void> drain_helper();
+  /// drain_helper() would return at once: the connection is up and writing is
+  /// not paused (StreamWriter::drain's fast path, no coroutine frame).
+  bool drain_ready() const noexcept { return !paused_ && !connection_lost_; }
   /// Completed when the connection is lost (`_get_close_waiter`).
   Future<void> closed();
   const StreamReader& reader() const noexcept { return reader_; }

@@ -17,5 +17,3 @@ foreach(mode install find_package subdirectory pkgconfig)
 endforeach()
 set_tests_properties(consumer_install PROPERTIES FIXTURES_SETUP asyncio_installed)
 set_tests_properties(consumer_find_package consumer_pkgconfig PROPERTIES FIXTURES_REQUIRED asyncio_installed)
-# The install step and the subdirectory build are the heavy ones: not alongside each other.
-set_tests_properties(consumer_subdirectory PROPERTIES RUN_SERIAL TRUE)
