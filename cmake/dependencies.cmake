@@ -56,11 +56,12 @@ macro(asyncio_dependency scope target)
   endif()
 endmacro()
 
-# cereal has no pkg-config file: header-only, found in the default include path.
+# cereal has no pkg-config file: header-only, found in the default include path. It is
+# asyncio/process_pool.hpp's (which the umbrella header does not include). GMP is no
+# dependency of the library: see asyncio::gmp in CMakeLists.txt (asyncio/serialize_gmp.hpp).
 asyncio_dependency(PUBLIC  fmt::fmt                       PACKAGE fmt PC fmt)
 asyncio_dependency(PUBLIC  Threads::Threads               PACKAGE Threads PC_LIBS -pthread)
 asyncio_dependency(PUBLIC  cereal::cereal                 PACKAGE cereal)
-asyncio_dependency(PUBLIC  PkgConfig::GMP                 PKG GMP MODULES gmpxx gmp)
 asyncio_dependency(PRIVATE PkgConfig::LIBUV               PKG LIBUV MODULES libuv)
 asyncio_dependency(PRIVATE nlohmann_json::nlohmann_json   PACKAGE nlohmann_json)
 # TLS (ssl.hpp): CPython's sslproto model on OpenSSL's memory BIOs.

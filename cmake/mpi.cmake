@@ -26,7 +26,7 @@ if(ASYNCIO_BUILD_EXAMPLES)
     add_executable(example_${name} ${src})
     set_target_properties(example_${name} PROPERTIES OUTPUT_NAME ${name}
                           RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/examples)
-    target_link_libraries(example_${name} PRIVATE asyncio_mpi asyncio_warnings)
+    target_link_libraries(example_${name} PRIVATE asyncio_mpi asyncio_gmp asyncio_warnings)
     if(TARGET asyncio-tour)
       add_dependencies(asyncio-tour example_${name})  # `asyncio-tour cpu --mpi` runs it
     endif()
@@ -35,8 +35,7 @@ endif()
 
 if(ASYNCIO_BUILD_TESTS)
   add_executable(test_mpi_executor ${PROJECT_SOURCE_DIR}/tests/mpi/test_mpi_executor.cpp)
-  target_link_libraries(test_mpi_executor PRIVATE asyncio_mpi asyncio_warnings GTest::gtest GTest::gtest_main
-                        GTest::gmock)
+  target_link_libraries(test_mpi_executor PRIVATE asyncio_mpi asyncio_gmp asyncio_warnings GTest::gtest GTest::gmock)
   target_include_directories(test_mpi_executor PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   # Each entry is one mpirun: rank 0 runs the tests, ranks 1-2 serve calls. A worker that
   # dies needs --enable-recovery (OpenMPI's default aborts the whole job: see the header).

@@ -1,6 +1,8 @@
 // Blocking and CPU-bound calls from a coroutine, through executors (executor.py's twin).
 // The loop keeps running other tasks while a thread or a process does the work.
 #include <asyncio/asyncio.hpp>
+#include <asyncio/process_pool.hpp>
+#include <asyncio/serialize_gmp.hpp>  // mpz_class through the process pool
 #include <fmt/core.h>
 #include <gmpxx.h>
 
@@ -46,4 +48,7 @@ asyncio::Coro<void> main_() {
   }
 }
 
-int main() { asyncio::run(main_()); }
+int main(int argc, char** argv) {
+  asyncio::process_pool_worker_main(argc, argv);  // if __name__ == "__main__": (workers serve here)
+  asyncio::run(main_());
+}

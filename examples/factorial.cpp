@@ -1,7 +1,8 @@
 // CPU-bound work three ways: one thread, a process pool, a thread pool (factorial.py's twin).
 // Without a GIL, the thread pool runs the multiplications on every core; the process pool
 // also does, but pays for starting its workers and for copying each result back.
-#include <asyncio/executors.hpp>
+#include <asyncio/process_pool.hpp>
+#include <asyncio/serialize_gmp.hpp>  // mpz_class through the process pool
 #include <fmt/core.h>
 #include <gmpxx.h>
 
@@ -23,7 +24,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-int main() {
+int main(int argc, char** argv) {
+  asyncio::process_pool_worker_main(argc, argv);  // if __name__ == "__main__": (workers serve here)
   auto t = std::chrono::steady_clock::now();
   std::vector<mpz_class> r0;
   for (int n : numbers) r0.push_back(slow_factorial(n));

@@ -3,13 +3,14 @@
 //
 //   mpirun -np 3 --oversubscribe build/examples/factorial_mpi [n [count [chunksize [mpi-only]]]]
 //
-// Rank 0 runs main(); ranks 1..N-1 serve the calls and never run main() (see
+// Rank 0 runs main(); ranks 1..N-1 serve the calls from its first line (see
 // include/asyncio/mpi/executor.hpp). On a cluster: mpirun -np 64 --hostfile hosts ...
 // Python's twin is mpi4py.futures:
 //
 //   with MPIPoolExecutor() as pool:
 //       results = list(pool.map(factorial, numbers, chunksize=chunksize))
 #include <asyncio/mpi/executor.hpp>
+#include <asyncio/serialize_gmp.hpp>  // mpz_class through the process pool
 #include <fmt/core.h>
 #include <gmpxx.h>
 
@@ -37,6 +38,7 @@ mpz_class sum(const std::vector<mpz_class>& xs) {
 }
 
 int main(int argc, char** argv) {
+  asyncio::process_pool_worker_main(argc, argv);  // worker ranks and pool workers serve here
   const int n = argc > 1 ? std::atoi(argv[1]) : 10000;
   const int count = argc > 2 ? std::atoi(argv[2]) : 300;
   const std::size_t chunksize = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 4;

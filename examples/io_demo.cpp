@@ -15,7 +15,7 @@
 
 #include <algorithm>
 #include <asyncio/asyncio.hpp>
-#include <asyncio/executors.hpp>
+#include <asyncio/process_pool.hpp>
 #include <asyncio/http/client.hpp>
 #include <asyncio/http/server.hpp>
 #include <chrono>
@@ -165,6 +165,7 @@ void run_ways(int port, int n, const std::vector<std::string>& ways) {
 }
 
 int main(int argc, char** argv) {
+  asyncio::process_pool_worker_main(argc, argv);  // if __name__ == "__main__": (workers serve here)
   curl_global_init(CURL_GLOBAL_DEFAULT);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "serve") {

@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "asyncio/events.hpp"
+#include "asyncio/repr.hpp"
 #include "asyncio/exceptions.hpp"
 #include "sockaddr.hpp"
 #include "uv_handle.hpp"

@@ -2,7 +2,8 @@
 #include <ostream>
 #include <stdexcept>
 
-#include "asyncio/exceptions.hpp"
+#include "asyncio/exception_group.hpp"
+#include "asyncio/repr.hpp"
 
 namespace asyncio {
 namespace {

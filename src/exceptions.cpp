@@ -1,5 +1,6 @@
 // Python-style names and reprs of exceptions (for reprs, handlers, examples).
 #include "asyncio/exceptions.hpp"
+#include "asyncio/repr.hpp"
 
 #include <cxxabi.h>
 

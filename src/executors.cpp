@@ -14,7 +14,7 @@
 #include <ostream>
 #include <thread>
 
-#include "asyncio/trace.hpp"
+#include "asyncio/detail/trace.hpp"
 
 namespace asyncio {
 

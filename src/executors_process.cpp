@@ -9,11 +9,9 @@
 // One call is in flight per worker. A worker exits when its socket reaches end of file (the
 // pool shut down, or the parent died); the parent sees a worker's death as end of file.
 #include <fcntl.h>
-#include <link.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -36,7 +34,9 @@
 
 #include <fmt/format.h>
 
-#include "asyncio/executors.hpp"
+#include "asyncio/process_pool.hpp"
+#include "manager_thread.hpp"
+#include "wire_reader.hpp"
 
 extern char** environ;
 
@@ -54,7 +54,12 @@ constexpr std::size_t kMaxPayload = std::numeric_limits<std::uint32_t>::max() - 
 struct RegisteredFunction {
   detail::ErasedFunction fn;
   detail::ProcessInvoker invoker;
+  detail::ErasedProcessSubmit submit;  // run_in_executor through an AbstractExecutor&
 };
+
+constexpr const char* kNotRegistered =
+    "ProcessPoolExecutor: the function is not registered; add "
+    "ASYNCIO_REGISTER_PROCESS_FUNCTION(name) at namespace scope";
 
 /// Names <-> functions. A function-local static, so registrations from any translation unit's
 /// static initialisation find it constructed.
@@ -159,31 +164,6 @@ class FrameReader {
   std::size_t end_ = 0;
 };
 
-/// Reads fixed-size fields and length-prefixed strings from a frame body.
-class Reader {
- public:
-  explicit Reader(std::string_view body) : rest_(body) {}
-  template <class T>
-  T get() {
-    T value{};
-    if (rest_.size() < sizeof value) throw std::runtime_error("process pool: truncated message");
-    std::memcpy(&value, rest_.data(), sizeof value);
-    rest_.remove_prefix(sizeof value);
-    return value;
-  }
-  std::string_view get_string() {
-    auto n = get<std::uint32_t>();
-    if (rest_.size() < n) throw std::runtime_error("process pool: truncated message");
-    auto s = rest_.substr(0, n);
-    rest_.remove_prefix(n);
-    return s;
-  }
-  std::string_view rest() const { return rest_; }
-
- private:
-  std::string_view rest_;
-};
-
 template <class T>
 std::string_view bytes_of(const T& value) {
   return {reinterpret_cast<const char*>(&value), sizeof value};
@@ -210,7 +190,7 @@ void flush_output() {
     std::string result, type, message;
     bool ok = false;
     try {
-      Reader reader(body);
+      detail::WireReader reader(body, "process pool");
       if (reader.get<std::uint8_t>() != kCall) throw std::runtime_error("process pool: bad request");
       id = reader.get<std::uint64_t>();
       auto name = reader.get_string();
@@ -236,95 +216,35 @@ void flush_output() {
   }
 }
 
-}  // namespace
-}  // namespace asyncio
+// ---- the worker start: process_pool_worker_main, first thing in main ----------------------------
 
-// ---- worker mode: entered during static initialisation -----------------------------------------
-//
-// The linker brackets the executable's constructor table with these symbols. A worker finishes
-// the table itself (every constructor after this one, in order), so that all registrations and
-// globals are ready whatever the link order, then serves calls and _exits: main never runs and
-// the table is never resumed. If the table cannot be found (e.g. the library were linked into a
-// shared object), the worker serves at once: then registrations must come earlier in link
-// order, as they do for a program's own sources linked before the library.
-extern "C" {
-using AsyncioInitFunction = void (*)(int, char**, char**);
-extern AsyncioInitFunction __init_array_start[] __attribute__((weak));
-extern AsyncioInitFunction __init_array_end[] __attribute__((weak));
-}
+constexpr const char* kWorkerArgument = "--asyncio-process-pool-worker";
 
-namespace {
+/// Set during static initialisation by an MpiPoolExecutor worker rank.
+void (*worker_rank_server)() = nullptr;
 
-__attribute__((constructor)) void asyncio_process_pool_worker_entry(int argc, char** argv,
-                                                                    char** envp) {
-  const char* value = std::getenv(asyncio::kWorkerVariable);
-  if (!value) return;
-  const int fd = std::atoi(value);
-  ::unsetenv(asyncio::kWorkerVariable);  // a pool created by a worker's call spawns normally
-  asyncio::detail::run_later_constructors(&asyncio_process_pool_worker_entry, argc, argv, envp);
-  asyncio::serve(fd);
+/// The descriptor a pool gave this process, if it started it: both the argument and the
+/// variable, so that neither alone (an inherited environment, a stray argument) makes a worker.
+std::optional<int> worker_fd(int argc, char** argv) {
+  if (argc < 2 || !argv || !argv[1] || std::strcmp(argv[1], kWorkerArgument) != 0) return std::nullopt;
+  const char* value = std::getenv(kWorkerVariable);
+  if (!value || std::string_view(value) != std::to_string(kWorkerFd)) return std::nullopt;
+  return kWorkerFd;
 }
 
 }  // namespace
 
-namespace asyncio {
+void process_pool_worker_main(int argc, char** argv) {
+  if (auto fd = worker_fd(argc, argv)) {
+    ::unsetenv(kWorkerVariable);  // a pool created by a worker's call spawns normally
+    serve(*fd);
+  }
+  if (worker_rank_server) worker_rank_server();  // never returns
+}
 
 namespace detail {
 
-namespace {
-
-struct InitArray {
-  AsyncioInitFunction* begin = nullptr;
-  AsyncioInitFunction* end = nullptr;
-};
-
-/// The main program's constructor table, from its dynamic section (the first object
-/// dl_iterate_phdr reports). Empty for a static executable.
-InitArray main_program_constructors() {
-  InitArray found;
-  ::dl_iterate_phdr(
-      [](dl_phdr_info* info, std::size_t, void* data) -> int {
-        auto* out = static_cast<InitArray*>(data);
-        const ElfW(Dyn)* dynamic = nullptr;
-        for (int i = 0; i < info->dlpi_phnum; ++i)
-          if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
-            dynamic = reinterpret_cast<const ElfW(Dyn)*>(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-        std::size_t bytes = 0;
-        for (auto* d = dynamic; d && d->d_tag != DT_NULL; ++d) {
-          if (d->d_tag == DT_INIT_ARRAY)
-            out->begin = reinterpret_cast<AsyncioInitFunction*>(info->dlpi_addr + d->d_un.d_ptr);
-          if (d->d_tag == DT_INIT_ARRAYSZ) bytes = d->d_un.d_val;
-        }
-        out->end = out->begin ? out->begin + bytes / sizeof(AsyncioInitFunction) : nullptr;
-        return 1;  // the main program only
-      },
-      &found);
-  return found;
-}
-
-/// Runs the entries after `self` in [begin, end); false if `self` is not there.
-bool run_after(AsyncioInitFunction self, InitArray table, int argc, char** argv, char** envp) {
-  if (!table.begin) return false;
-  AsyncioInitFunction* it = std::find(table.begin, table.end, self);
-  if (it == table.end) return false;
-  for (++it; it != table.end; ++it) (*it)(argc, argv, envp);
-  return true;
-}
-
-}  // namespace
-
-// When the library is libasyncio.so, its constructors run before the program's: an entry point
-// in the library then runs the rest of the library's table and the whole of the program's
-// (whose registrations it needs). Libraries initialised after libasyncio.so are not run.
-void run_later_constructors(void (*self)(int, char**, char**), int argc, char** argv, char** envp) {
-  const InitArray program = main_program_constructors();
-  if (run_after(self, program, argc, argv, envp)) return;
-  // `self` is in a shared library: the rest of its table (when the linker gave us its bounds),
-  // then all of the program's.
-  if (__init_array_start && __init_array_end && __init_array_start != program.begin)
-    run_after(self, InitArray{__init_array_start, __init_array_end}, argc, argv, envp);
-  for (auto* it = program.begin; it != program.end; ++it) (*it)(argc, argv, envp);
-}
+void set_worker_rank_server(void (*serve)()) { worker_rank_server = serve; }
 
 std::string run_registered_function(std::string_view name, std::string_view args) {
   RegisteredFunction entry{};
@@ -343,10 +263,10 @@ std::string run_registered_function(std::string_view name, std::string_view args
 }
 
 bool register_process_function_erased(std::string_view name, ErasedFunction fn,
-                                      ProcessInvoker invoker) {
+                                      ProcessInvoker invoker, ErasedProcessSubmit submit) {
   auto& r = registry();
   std::lock_guard lock(r.mutex);
-  auto [it, inserted] = r.by_name.try_emplace(std::string(name), RegisteredFunction{fn, invoker});
+  auto [it, inserted] = r.by_name.try_emplace(std::string(name), RegisteredFunction{fn, invoker, submit});
   if (!inserted && it->second.fn != fn) {
     std::fprintf(stderr,
                  "asyncio: two different functions registered for process pools as '%.*s'; "
@@ -362,11 +282,17 @@ std::string_view process_function_name(ErasedFunction fn) {
   auto& r = registry();
   std::lock_guard lock(r.mutex);
   auto it = r.by_function.find(key(fn));
-  if (it == r.by_function.end())
-    throw std::invalid_argument(
-        "ProcessPoolExecutor: the function is not registered; add "
-        "ASYNCIO_REGISTER_PROCESS_FUNCTION(name) at namespace scope");
+  if (it == r.by_function.end()) throw std::invalid_argument(kNotRegistered);
   return it->second;
+}
+
+ErasedProcessSubmit process_pool_submitter(AbstractExecutor& executor, ErasedFunction fn) {
+  if (!dynamic_cast<ProcessPoolExecutor*>(&executor)) return nullptr;
+  auto& r = registry();
+  std::lock_guard lock(r.mutex);
+  auto it = r.by_function.find(key(fn));
+  if (it == r.by_function.end()) throw std::invalid_argument(kNotRegistered);
+  return r.by_name.find(it->second)->second.submit;
 }
 
 }  // namespace detail
@@ -417,10 +343,30 @@ const std::string& self_executable() {
   return path;
 }
 
+/// True in a process a pool started (the argument and the variable) whose main() did not call
+/// process_pool_worker_main, which removes the variable: it must not start workers of its own.
+bool unserved_worker() {
+  if (!std::getenv(kWorkerVariable)) return false;
+  std::string cmdline(4096, '\0');
+  int fd = ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = ::read(fd, cmdline.data(), cmdline.size());
+  ::close(fd);
+  cmdline.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  auto first_end = cmdline.find('\0');  // argv[0], then argv[1]
+  if (first_end == std::string::npos) return false;
+  return std::string_view(cmdline).substr(first_end + 1).starts_with(
+      std::string_view(kWorkerArgument, std::strlen(kWorkerArgument) + 1));  // with its NUL
+}
+
 /// Starts this program (self_executable()) in worker mode; returns the worker with the parent's end of its socket.
 Worker spawn_worker() {
-  if (std::getenv(kWorkerVariable))  // never recurse if worker mode was somehow not entered
-    throw BrokenProcessPool("a process pool worker cannot start workers before serving");
+  if (unserved_worker())  // a worker whose main() did not hand it over: never recurse
+    throw BrokenProcessPool(
+        "An attempt has been made to start a new process before the current process has "
+        "finished its bootstrapping phase: this process is a process pool worker whose main() "
+        "did not call asyncio::process_pool_worker_main(argc, argv) first (Python's "
+        "`if __name__ == \"__main__\":` rule)");
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     throw std::system_error(errno, std::generic_category(), "socketpair");
@@ -450,7 +396,7 @@ Worker spawn_worker() {
   for (auto& s : env_storage) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::string arg0 = program_invocation_name ? program_invocation_name : "asyncio-worker";
-  std::string arg1 = "--asyncio-process-pool-worker";
+  std::string arg1 = kWorkerArgument;
   char* argv[] = {arg0.data(), arg1.data(), nullptr};
 
   pid_t pid = -1;
@@ -486,22 +432,10 @@ struct ProcessPoolExecutor::State {
   std::size_t in_flight = 0;
   std::size_t max_workers = 0;
 
-  int wake_fd = -1;  // eventfd: submit/shutdown -> manager
-  std::thread manager;
-  std::mutex join_mutex;
+  detail::ManagerThread manager;  // started by the first submit, under `mutex`
 
   std::vector<Worker> workers;  // manager thread only
   std::uint64_t next_id = 1;    // manager thread only
-
-  ~State() {
-    if (wake_fd >= 0) ::close(wake_fd);
-  }
-
-  void wake() const {
-    std::uint64_t one = 1;
-    while (::write(wake_fd, &one, sizeof one) < 0 && errno == EINTR) {
-    }
-  }
 
   void run_manager();
   bool dispatch();
@@ -582,7 +516,7 @@ void ProcessPoolExecutor::State::complete(Worker& w, std::string_view body) {
     --in_flight;
   }
   try {
-    Reader reader(body);
+    detail::WireReader reader(body, "process pool");
     auto kind = reader.get<std::uint8_t>();
     auto id = reader.get<std::uint64_t>();
     if (id != w.call_id) throw std::runtime_error("process pool: reply to the wrong call");
@@ -643,18 +577,14 @@ void ProcessPoolExecutor::State::run_manager() {
       if (shutdown && queue.empty() && idle) break;
     }
     fds.clear();
-    fds.push_back({wake_fd, POLLIN, 0});
+    fds.push_back({manager.wake_fd(), POLLIN, 0});
     for (auto& w : workers) fds.push_back({w.fd, POLLIN, 0});
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       break_pool(fmt::format("poll: {}", std::strerror(errno)));
       return;
     }
-    if (fds[0].revents) {
-      std::uint64_t count;
-      while (::read(wake_fd, &count, sizeof count) < 0 && errno == EINTR) {
-      }
-    }
+    if (fds[0].revents) manager.drain();
     for (std::size_t i = 1; i < fds.size(); ++i) {
       if (!fds[i].revents) continue;
       Worker& w = workers[i - 1];
@@ -688,8 +618,7 @@ ProcessPoolExecutor::ProcessPoolExecutor(std::size_t max_workers)
 
 ProcessPoolExecutor::~ProcessPoolExecutor() {
   shutdown(true);
-  std::lock_guard join_lock(state_->join_mutex);
-  if (state_->manager.joinable()) state_->manager.detach();  // destroyed from a callback
+  state_->manager.detach();
 }
 
 std::size_t ProcessPoolExecutor::max_workers() const noexcept { return state_->max_workers; }
@@ -710,20 +639,13 @@ void ProcessPoolExecutor::submit_call(std::unique_ptr<detail::ProcessCall> call)
     std::lock_guard lock(s.mutex);
     if (!s.broken.empty()) throw BrokenProcessPool(s.broken);
     if (s.shutdown) throw RuntimeError("cannot schedule new futures after shutdown");
-    if (!s.manager.joinable()) {
-      s.wake_fd = ::eventfd(0, EFD_CLOEXEC);
-      if (s.wake_fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-      s.manager = std::thread([state = state_] {
-        pthread_setname_np(pthread_self(), "ProcessPoolMgr");
-        state->run_manager();
-      });
-    }
+    if (!s.manager.started()) s.manager.start("ProcessPoolMgr", [state = state_] { state->run_manager(); });
     // The manager sleeps only with an empty queue or with every worker busy (a reply wakes
     // it then): only the first queued call needs to wake it.
     wake = s.queue.empty();
     s.queue.push_back(std::move(call));
   }
-  if (wake) s.wake();
+  if (wake) s.manager.wake();
 }
 
 void ProcessPoolExecutor::shutdown(bool wait, bool cancel_futures) {
@@ -734,14 +656,12 @@ void ProcessPoolExecutor::shutdown(bool wait, bool cancel_futures) {
     std::lock_guard lock(s.mutex);
     s.shutdown = true;
     if (cancel_futures) cancelled.swap(s.queue);
-    started = s.wake_fd >= 0;
+    started = s.manager.started();
   }
   for (auto& call : cancelled) call->core().cancel();
   cancelled.clear();
-  if (started) s.wake();
-  if (!wait) return;
-  std::lock_guard join_lock(s.join_mutex);
-  if (s.manager.joinable() && s.manager.get_id() != std::this_thread::get_id()) s.manager.join();
+  if (started) s.manager.wake();
+  if (wait) s.manager.join();
 }
 
 std::ostream& operator<<(std::ostream& os, const ProcessPoolExecutor& pool) {

@@ -12,7 +12,7 @@
 #include "asyncio/detail/waiters.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/tasks.hpp"
-#include "asyncio/trace.hpp"
+#include "asyncio/detail/trace.hpp"
 
 namespace asyncio {
 namespace detail {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "asyncio/exceptions.hpp"
+#include "asyncio/repr.hpp"
 
 namespace asyncio {
 

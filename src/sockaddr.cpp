@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "asyncio/exceptions.hpp"
+#include "asyncio/repr.hpp"
 #include "asyncio/ssl.hpp"
 
 namespace asyncio {

@@ -6,7 +6,7 @@
 
 #include "asyncio/exceptions.hpp"
 #include "asyncio/server.hpp"
-#include "asyncio/trace.hpp"
+#include "asyncio/detail/trace.hpp"
 
 namespace asyncio {
 namespace detail {

@@ -7,7 +7,7 @@
 
 #include <ostream>
 
-#include "asyncio/trace.hpp"
+#include "asyncio/detail/trace.hpp"
 #include "process.hpp"
 #include "stream_transport.hpp"
 #include "uv_handle.hpp"

@@ -1,5 +1,5 @@
 // Chrome Trace Event Format writer (see trace.hpp).
-#include "asyncio/trace.hpp"
+#include "asyncio/detail/trace.hpp"
 
 #include <cstdio>
 #include <fstream>

@@ -1,6 +1,7 @@
 // Tests for asyncio/executors.hpp: concurrent futures, ThreadPoolExecutor, ProcessPoolExecutor.
 // No test asserts a duration; waits that could hang are bounded and reported as failures.
 #include "asyncio/executors.hpp"
+#include "asyncio/serialize_gmp.hpp"
 
 #include <gtest/gtest.h>
 
@@ -520,6 +521,44 @@ TEST(ProcessPoolExecutor, RunsARegisteredFunctionInAnotherProcess) {
   EXPECT_EQ(pool.worker_pids(), std::vector<pid_t>{worker});
 }
 
+// The worker start (issue 10): only a process started by a pool -- the argument
+// --asyncio-process-pool-worker AND the variable -- becomes a worker, and only where main()
+// calls process_pool_worker_main; the old start took over any process of a linked program that
+// merely had ASYNCIO_PROCESS_POOL_WORKER in its environment, before main.
+TEST(ProcessPoolExecutor, WorkerMainReturnsInAProcessNoPoolStarted) {
+  std::string arg0 = "prog", flag = "--asyncio-process-pool-worker";
+  char* plain[] = {arg0.data(), nullptr};
+  char* flagged[] = {arg0.data(), flag.data(), nullptr};
+  asyncio::process_pool_worker_main(1, plain);
+  asyncio::process_pool_worker_main(2, flagged);  // the argument without the variable
+  SUCCEED() << "returned: not a worker";
+}
+
+TEST(ProcessPoolExecutor, AnInheritedWorkerVariableAloneDoesNotMakeAWorker) {
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const std::string filter = " --gtest_filter=ProcessPoolExecutor.RunsARegisteredFunctionInAnotherProcess 2>&1";
+  for (const std::string& cmd :
+       {"ASYNCIO_PROCESS_POOL_WORKER=3 '" + self + "'" + filter,
+        "ASYNCIO_PROCESS_POOL_WORKER=3 '" + self + "' --asyncio-process-pool-worker" + filter + " 3</dev/null"}) {
+    // The first: the variable alone, which must run the test (a pool, spawning as usual); the
+    // second, the control: both, with fd 3 at end of file, so the worker it becomes exits 0
+    // without running any test.
+    FILE* p = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string out;
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    int status = ::pclose(p);
+    if (cmd.find("--asyncio-process-pool-worker") == std::string::npos) {
+      EXPECT_EQ(status, 0) << out;
+      EXPECT_NE(out.find("[  PASSED  ] 1 test"), std::string::npos) << cmd << "\n" << out;
+    } else {
+      EXPECT_EQ(status, 0) << out;
+      EXPECT_EQ(out.find("[  PASSED  ]"), std::string::npos) << cmd << "\n" << out;
+    }
+  }
+}
+
 // Issue 8, defect 14: workers were spawned from "/proc/self/exe", which under
 // valgrind is valgrind's own tool, so no pool could start there. Runs the test
 // above in this binary under valgrind (its workers run natively).
@@ -1035,4 +1074,12 @@ TEST(RunInExecutor, TracesEachCallInALaneForItsThreadOrProcess) {
   EXPECT_NE(trace.find("\"current_pid\""), std::string::npos) << trace;
   EXPECT_NE(trace.find("\"run_in_executor\""), std::string::npos) << trace;
   std::filesystem::remove(path);
+}
+
+// The process pool's workers are this test binary: they serve from the top of main, before
+// GoogleTest reads the arguments (tests that define main link GTest::gtest, not gtest_main).
+int main(int argc, char** argv) {
+  asyncio::process_pool_worker_main(argc, argv);
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
 }

@@ -41,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "asyncio/concurrent_futures.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/transports.hpp"
 
@@ -305,14 +306,6 @@ class TimerHandle : public Handle {
   double when() const noexcept { return p_ ? detail::ns_to_seconds(p_->when_) : 0.0; }
 };
 
-/// What the loop needs of an executor (concurrent.futures.Executor), so that
-/// `run()` can shut the default executor down. See executors.hpp.
-class AbstractExecutor {
- public:
-  virtual ~AbstractExecutor() = default;
-  virtual void shutdown(bool wait = true, bool cancel_futures = false) = 0;
-};
-
 /// The event loop; see the file comment.
 class EventLoop final : public detail::LoopCore {
  public:
@@ -426,7 +419,7 @@ class EventLoop final : public detail::LoopCore {
   void begin_external() noexcept { ++external_; }
   void end_external() noexcept { --external_; }
 
-  // ---- the default executor (see executors.hpp) ----
+  // ---- the default executor (see concurrent_futures.hpp) ----
   void set_default_executor(std::shared_ptr<AbstractExecutor> executor) {
     default_executor_ = std::move(executor);
   }
@@ -438,7 +431,8 @@ class EventLoop final : public detail::LoopCore {
   /// Runs `fn(args...)` in `executor` and returns a Future for its result
   /// (`loop.run_in_executor`). `executor` is a ThreadPoolExecutor or ProcessPoolExecutor
   /// (by reference, pointer or shared_ptr), or nullptr for the default executor: a
-  /// ThreadPoolExecutor created on first use. Defined in executors.hpp (include it).
+  /// ThreadPoolExecutor created on first use. Defined in asyncio/executor_bridge.hpp, which
+  /// this header includes at its end.
   template <class Executor, class F, class... Args>
   auto run_in_executor(Executor&& executor, F&& fn, Args&&... args);
 
@@ -634,3 +628,7 @@ class EventLoop final : public detail::LoopCore {
 EventLoop& get_running_loop();
 
 }  // namespace asyncio
+
+// The definitions of run_in_executor and the bridge it uses (Asio's way: a class's template
+// members are defined after the class, in their own header, included here).
+#include "asyncio/executor_bridge.hpp"

@@ -41,6 +41,12 @@
 
 #include "asyncio/exceptions.hpp"
 
+namespace asyncio::detail {
+/// Python's `repr(str)`: `'text'` (double quotes when the text has a single
+/// quote and no double quote), for reprs that show strings (src/repr.cpp).
+std::string py_str_repr(std::string_view s);
+}  // namespace asyncio::detail
+
 namespace asyncio {
 
 template <class T>

@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "asyncio/detail/async_with.hpp"
+#include "asyncio/exception_group.hpp"
 #include "asyncio/tasks.hpp"
 
 namespace asyncio {

@@ -2,6 +2,7 @@
 // client.py). The curl/libuv glue is in curl_multi.cpp; the response's
 // decoding in client_response.cpp.
 #include "asyncio/http/client.hpp"
+#include "asyncio/repr.hpp"
 #include "asyncio/http/status.hpp"
 
 #include <curl/curl.h>

@@ -1,5 +1,6 @@
 // CIMultiDict: case-insensitive headers (multidict.CIMultiDict).
 #include "asyncio/http/multidict.hpp"
+#include "asyncio/repr.hpp"
 
 #include <algorithm>
 #include <stdexcept>

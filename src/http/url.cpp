@@ -1,5 +1,6 @@
 // urlparse / urljoin on liburiparser (urllib.parse).
 #include "asyncio/http/url.hpp"
+#include "asyncio/repr.hpp"
 
 #include <uriparser/Uri.h>
 

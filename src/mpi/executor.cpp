@@ -19,7 +19,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,6 +41,9 @@
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "../manager_thread.hpp"
+#include "../wire_reader.hpp"
 
 namespace asyncio {
 namespace {
@@ -67,28 +69,6 @@ class Writer {
   std::string out;
 };
 
-class Reader {
- public:
-  explicit Reader(std::string_view body) : rest_(body) {}
-  template <class T>
-  T get() {
-    T value{};
-    if (rest_.size() < sizeof value) throw std::runtime_error("MpiPoolExecutor: truncated message");
-    std::memcpy(&value, rest_.data(), sizeof value);
-    rest_.remove_prefix(sizeof value);
-    return value;
-  }
-  std::string_view get_string() {
-    auto n = get<std::uint32_t>();
-    if (rest_.size() < n) throw std::runtime_error("MpiPoolExecutor: truncated message");
-    auto s = rest_.substr(0, n);
-    rest_.remove_prefix(n);
-    return s;
-  }
-
- private:
-  std::string_view rest_;
-};
 
 // ---- waiting without spinning --------------------------------------------------------------------
 
@@ -330,7 +310,7 @@ void end_world() {
 // ---- a worker rank -------------------------------------------------------------------------------
 
 std::string run_batch(std::string_view body) {
-  Reader reader(body);
+  detail::WireReader reader(body, "MpiPoolExecutor");
   auto id = reader.get<std::uint64_t>();
   auto name = reader.get_string();
   auto count = reader.get<std::uint32_t>();
@@ -396,12 +376,11 @@ std::string run_batch(std::string_view body) {
 // ---- start-up: during static initialisation, on every rank started by mpirun --------------------
 namespace {
 
-__attribute__((constructor)) void asyncio_mpi_entry(int argc, char** argv, char** envp) {
+__attribute__((constructor)) void asyncio_mpi_entry(int argc, char** argv) {
   using asyncio::world;
   if (!asyncio::launcher_rank()) return;
   // A ProcessPoolExecutor worker started by a rank inherits mpirun's environment, but it is not
-  // a rank: the process pool starts it with this argument (and the variable, which its own
-  // entry point may already have removed).
+  // a rank: the process pool starts it with this argument and the variable.
   if (std::getenv("ASYNCIO_PROCESS_POOL_WORKER") ||
       (argc > 1 && std::strcmp(argv[1], "--asyncio-process-pool-worker") == 0))
     return;
@@ -421,8 +400,9 @@ __attribute__((constructor)) void asyncio_mpi_entry(int argc, char** argv, char*
     std::atexit(asyncio::end_world);
     return;  // rank 0 goes on to main()
   }
-  asyncio::detail::run_later_constructors(&asyncio_mpi_entry, argc, argv, envp);
-  asyncio::serve();
+  // A worker rank serves from the top of main (asyncio::process_pool_worker_main), once every
+  // registration of the program has been made.
+  asyncio::detail::set_worker_rank_server(&asyncio::serve);
 }
 
 }  // namespace
@@ -456,22 +436,10 @@ struct MpiPoolExecutor::State {
   std::size_t in_flight = 0;  // batches
   std::size_t max_workers = 0;
 
-  int wake_fd = -1;
-  std::thread bridge;
-  std::mutex join_mutex;
+  detail::ManagerThread bridge;  // started by the constructor
 
   std::vector<Worker> workers;  // bridge thread only
   std::uint64_t next_id = 1;    // bridge thread only
-
-  ~State() {
-    if (wake_fd >= 0) ::close(wake_fd);
-  }
-
-  void wake() const {
-    std::uint64_t one = 1;
-    while (::write(wake_fd, &one, sizeof one) < 0 && errno == EINTR) {
-    }
-  }
 
   void run_bridge();
   bool dispatch();
@@ -555,7 +523,7 @@ void MpiPoolExecutor::State::complete(Worker& w, std::string_view body) {
   const auto end = detail::steady_now_ns();
   for (auto& call : batch.calls) call->core().job.end_ns = end;
   try {
-    Reader reader(body);
+    detail::WireReader reader(body, "MpiPoolExecutor");
     if (reader.get<std::uint64_t>() != w.batch_id) throw std::runtime_error("MpiPoolExecutor: reply to the wrong call");
     auto count = reader.get<std::uint32_t>();
     if (count != batch.calls.size()) throw std::runtime_error("MpiPoolExecutor: reply with the wrong count");
@@ -565,7 +533,7 @@ void MpiPoolExecutor::State::complete(Worker& w, std::string_view body) {
       if (kind == kResult) {
         call->set_result_bytes(bytes);
       } else {
-        Reader error(bytes);
+        detail::WireReader error(bytes, "MpiPoolExecutor");
         auto type = std::string(error.get_string());
         auto message = std::string(bytes.substr(sizeof(std::uint32_t) + type.size()));
         call->core().set_exception_if_pending(
@@ -653,7 +621,7 @@ void MpiPoolExecutor::State::run_bridge() {
     }
     if (next_id != sent) backoff.reset();
     fds.clear();
-    fds.push_back({wake_fd, POLLIN, 0});
+    fds.push_back({bridge.wake_fd(), POLLIN, 0});
     for (auto& worker : workers)
       if (worker.liveness() >= 0 && !is_dead(worker)) fds.push_back({worker.liveness(), POLLIN, 0});
     if (busy()) {
@@ -662,11 +630,7 @@ void MpiPoolExecutor::State::run_bridge() {
     } else {
       wait_fds(fds, nullptr);  // nothing in flight: sleep until a submit or shutdown wakes us
     }
-    if (fds[0].revents) {
-      std::uint64_t count;
-      while (::read(wake_fd, &count, sizeof count) < 0 && errno == EINTR) {
-      }
-    }
+    if (fds[0].revents) bridge.drain();
   }
   w.bridge_running = false;
 }
@@ -677,7 +641,10 @@ MpiPoolExecutor::MpiPoolExecutor(std::size_t max_workers) : state_(std::make_sha
     throw RuntimeError(
         "MpiPoolExecutor: the program was not started by mpirun, so it has no worker ranks; run "
         "it as `mpirun -np N program` (N >= 2)");
-  if (w.rank != 0) throw RuntimeError("MpiPoolExecutor: only rank 0 runs the pool");
+  if (w.rank != 0)
+    throw RuntimeError(
+        "MpiPoolExecutor: only rank 0 runs the pool; a worker rank serves from "
+        "asyncio::process_pool_worker_main(argc, argv), which main() must call first");
   if (w.size < 2)
     throw RuntimeError("MpiPoolExecutor: no worker ranks; run the program with mpirun -np N, N >= 2");
   bool expected = false;
@@ -693,24 +660,19 @@ MpiPoolExecutor::MpiPoolExecutor(std::size_t max_workers) : state_(std::make_sha
   state_->max_workers = max_workers ? std::min(max_workers, ranks) : ranks;
   for (int r = 1; r < w.size && state_->workers.size() < state_->max_workers; ++r)
     if (!w.dead[static_cast<std::size_t>(r)]) state_->workers.push_back(State::Worker{r, std::nullopt, 0});
-  state_->wake_fd = ::eventfd(0, EFD_CLOEXEC);
-  if (state_->wake_fd < 0) {
-    w.pool_exists = false;
-    throw std::system_error(errno, std::generic_category(), "eventfd");
-  }
   w.bridge_running = true;
-  state_->bridge = std::thread([state = state_] {
-    pthread_setname_np(pthread_self(), "MpiPoolBridge");
-    state->run_bridge();
-  });
+  try {
+    state_->bridge.start("MpiPoolBridge", [state = state_] { state->run_bridge(); });
+  } catch (...) {
+    w.bridge_running = false;
+    w.pool_exists = false;
+    throw;
+  }
 }
 
 MpiPoolExecutor::~MpiPoolExecutor() {
   shutdown(true);
-  {
-    std::lock_guard join_lock(state_->join_mutex);
-    if (state_->bridge.joinable()) state_->bridge.detach();  // destroyed from a done-callback
-  }
+  state_->bridge.detach();
   world().pool_exists = false;
 }
 
@@ -728,7 +690,7 @@ void MpiPoolExecutor::submit_batch(detail::MpiBatch batch) {
     if (s.shutdown) throw RuntimeError("cannot schedule new futures after shutdown");
     s.queue.push_back(std::move(batch));
   }
-  s.wake();
+  s.bridge.wake();
 }
 
 void MpiPoolExecutor::shutdown(bool wait, bool cancel_futures) {
@@ -742,10 +704,8 @@ void MpiPoolExecutor::shutdown(bool wait, bool cancel_futures) {
   for (auto& batch : cancelled)
     for (auto& call : batch.calls) call->core().cancel();
   cancelled.clear();
-  s.wake();
-  if (!wait) return;
-  std::lock_guard join_lock(s.join_mutex);
-  if (s.bridge.joinable() && s.bridge.get_id() != std::this_thread::get_id()) s.bridge.join();
+  s.bridge.wake();
+  if (wait) s.bridge.join();
 }
 
 std::ostream& operator<<(std::ostream& os, const MpiPoolExecutor& pool) {

@@ -3,6 +3,7 @@
 // (tests/consumer/run.cmake builds it each way). It runs coroutines on the loop and a call in a
 // process pool, and prints what they computed; run.cmake checks the lines.
 #include <asyncio/asyncio.hpp>
+#include <asyncio/process_pool.hpp>  // not in the umbrella header: it needs cereal
 #include <fmt/core.h>
 
 #include <chrono>
@@ -27,6 +28,7 @@ asyncio::Coro<int> main_() {
 }
 
 int main(int argc, char** argv) {
+  asyncio::process_pool_worker_main(argc, argv);  // the process pool's workers serve here
   // The version the build system found must be the one the headers say.
   if (argc > 1 && std::strcmp(argv[1], ASYNCIO_VERSION_STRING) != 0) {
     fmt::print("version mismatch: headers say {}, the package says {}\n", ASYNCIO_VERSION_STRING, argv[1]);

@@ -1,5 +1,6 @@
 // MpiPoolExecutor under `mpirun -np 3 --oversubscribe`: rank 0 runs these tests, ranks 1 and 2
-// serve the calls (they never run main). Each ctest entry is one mpirun (cmake/mpi.cmake);
+// serve the calls from the top of main (process_pool_worker_main). Each ctest entry is one
+// mpirun (cmake/mpi.cmake);
 // MpiWorkerDeath.* runs in its own, with --enable-recovery, since the rank it kills is gone
 // for good. Every test runs under a watchdog: a hang aborts the job (and fails it) instead of
 // stalling CI; no test asserts a duration.
@@ -11,6 +12,7 @@
 //       assert list(pool.map(square, range(20), chunksize=3)) == [x * x for x in range(20)]
 //       pool.submit(fail, "boom").result()   # raises ValueError('boom') in the caller
 #include "asyncio/mpi/executor.hpp"
+#include "asyncio/serialize_gmp.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -289,3 +291,11 @@ TEST(MpiWorkerDeath, AwaitingTaskGetsBrokenExecutor) {
 }
 
 }  // namespace
+
+// Ranks 1 and 2 (and the process pools' workers) serve from the top of main, before
+// GoogleTest reads the arguments.
+int main(int argc, char** argv) {
+  asyncio::process_pool_worker_main(argc, argv);
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

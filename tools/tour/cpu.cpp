@@ -2,6 +2,7 @@
 #include "cpu.hpp"
 
 #include <asyncio/executors.hpp>
+#include <asyncio/serialize_gmp.hpp>
 #include <asyncio/runners.hpp>
 #include <fmt/core.h>
 #include <gmpxx.h>

@@ -1,6 +1,7 @@
 // asyncio-tour: runs the demonstrations of the talk and shows what ran where
 // and when. With no subcommand, it runs all of them and ends with where its
 // report (build/tour-report/index.html) is.
+#include <asyncio/process_pool.hpp>
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -10,6 +11,7 @@
 #include "report.hpp"
 
 int main(int argc, char** argv) {
+  asyncio::process_pool_worker_main(argc, argv);  // the cpu tour's process pools' workers serve here
   CLI::App app{"asyncio-tour: asyncio's model in C++20, demonstrated"};
   int status = 0;
   std::function<void(const tour::ExamplesOptions&)> examples = [&](const tour::ExamplesOptions& o) {

@@ -2,6 +2,7 @@
 // factorial jobs on the loop's thread, in a thread pool and in a process pool,
 // each run traced (trace.hpp) and drawn (tools/timeline).
 #include <asyncio/executors.hpp>
+#include <asyncio/serialize_gmp.hpp>
 #include <asyncio/runners.hpp>
 #include <gmpxx.h>
 

@@ -15,11 +15,14 @@
 /// How the ranks start (the worker-start rule)
 /// -------------------------------------------
 /// Run the program under mpirun: `mpirun -np N prog args...` starts N copies. Rank 0 runs
-/// main(): the event loop and the program. Ranks 1..N-1 are the workers: like the process
-/// pool's workers, they never run main(). The library notices mpirun's environment
-/// (OMPI_COMM_WORLD_RANK, or PMIX_RANK / PMI_RANK) during static initialisation; every rank
-/// initialises MPI there, the workers finish the program's static initialisation (so every
-/// registered function is ready) and serve calls until rank 0's program exits. So:
+/// main(): the event loop and the program. Ranks 1..N-1 are the workers. The library notices
+/// mpirun's environment (OMPI_COMM_WORLD_RANK, or PMIX_RANK / PMI_RANK) during static
+/// initialisation and initialises MPI there on every rank; a worker rank then serves calls from
+/// the top of main(), where the program calls asyncio::process_pool_worker_main(argc, argv)
+/// (the process pool's rule, Python's `if __name__ == "__main__":`), until rank 0's program
+/// exits. So:
+///  - main() begins with `asyncio::process_pool_worker_main(argc, argv);` (on rank 0 and in a
+///    program started without mpirun it returns at once);
 ///  - functions run by the pool are registered at namespace scope with
 ///    ASYNCIO_REGISTER_PROCESS_FUNCTION, exactly as for ProcessPoolExecutor;
 ///  - constructors of globals run on every rank: keep them cheap and without side effects;
