@@ -28,15 +28,7 @@ std::string unqualified(std::string name) {
 
 }  // namespace
 
-bool detail::is_cancelled_error(const std::exception_ptr& e) noexcept {
-  try {
-    std::rethrow_exception(e);
-  } catch (const CancelledError&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
+bool detail::is_cancelled_error(const std::exception_ptr& e) noexcept { return holds<CancelledError>(e); }
 
 std::string exception_type_name(const std::exception_ptr& e) {
   if (!e) return "None";

@@ -43,17 +43,6 @@ std::chrono::duration<double> checked_timeout(const std::optional<std::chrono::d
   return *t;
 }
 
-template <class E>
-bool holds(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const E&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 }  // namespace
 
 // ---- construction -------------------------------------------------------------

@@ -63,7 +63,7 @@ class ExceptionGroup : public std::exception {
   std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> split() const {
     if (dynamic_cast<const E*>(static_cast<const std::exception*>(this)) != nullptr)
       return {*this, std::nullopt};
-    return split_if(&matches<E>);
+    return split_if(&detail::holds<E>);
   }
   /// `eg.subgroup(E)`: the matching part only.
   template <class E>
@@ -95,16 +95,6 @@ class ExceptionGroup : public std::exception {
 
  private:
   using Predicate = bool (*)(const std::exception_ptr&);
-  template <class E>
-  static bool matches(const std::exception_ptr& e) {
-    try {
-      std::rethrow_exception(e);
-    } catch (const E&) {
-      return true;
-    } catch (...) {
-      return false;
-    }
-  }
   std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> split_if(Predicate pred) const;
   void update_what();
 

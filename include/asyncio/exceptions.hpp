@@ -334,6 +334,17 @@ namespace detail {
 /// The demangled name of a C++ type ("std::invalid_argument"); the mangled one
 /// when it cannot be demangled.
 std::string demangle(const std::type_info& type);
+/// True when `e` holds an `E` (or a subclass of it).
+template <class E>
+bool holds(const std::exception_ptr& e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const E&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
 /// True when `e` holds a CancelledError.
 bool is_cancelled_error(const std::exception_ptr& e) noexcept;
 }  // namespace detail
