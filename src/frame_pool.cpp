@@ -1,6 +1,15 @@
 // Slow path of the per-thread frame pool: slabs, and giving memory back.
 //
-// Slabs are 64 KiB, 64 KiB-aligned, mapped 16 at a time with mmap. Lifetime
+// Slabs are 64 KiB, 64 KiB-aligned, mapped 32 at a time with mmap: one 2 MiB
+// region, 2 MiB-aligned, which the kernel is asked to back with a transparent
+// huge page (madvise MADV_HUGEPAGE; a no-op where THP is "never"). Frames are
+// small and a spike touches many of them: with 4 KiB pages every 4 KiB of new
+// frames is a page fault, which costs ~10 us in a virtual machine (measured
+// on the bench machine: 1M tasks' frames, 70,779 faults, 0.71 s of system
+// time; with huge pages 16,091 faults, all from malloc). A thread's first
+// region keeps 4 KiB pages, so a thread that runs a few coroutines does not
+// hold 2 MiB for them. Trimming a slab inside
+// a huge page splits it; the memory is given back all the same. Lifetime
 // rule: a slab is never unmapped while the process runs, because a block may
 // be freed on a thread other than the one that carved it (a Task handle
 // outliving its loop's thread). Its *memory* is given back all the same once
@@ -29,7 +38,7 @@ namespace asyncio::detail {
 namespace {
 
 constexpr std::size_t kSlabSize = 64 * 1024;
-constexpr std::size_t kSlabsPerMap = 16;
+constexpr std::size_t kSlabsPerMap = 32;
 /// A trim is worth a pass over the free lists once the slabs carved grew by
 /// this many (4 MiB) over what the last trim left.
 constexpr std::size_t kTrimGrowth = 64;
@@ -112,17 +121,20 @@ class SlabIndex {
   std::vector<std::size_t> values_;
 };
 
-/// Maps kSlabsPerMap slabs, kSlabSize-aligned, onto `spare` (not resident until touched).
-void map_slabs(std::vector<char*>& spare) {
-  const std::size_t len = kSlabSize * (kSlabsPerMap + 1);
+/// Maps kSlabsPerMap slabs, one region aligned on its size (2 MiB, a huge
+/// page), onto `spare` (not resident until touched).
+void map_slabs(std::vector<char*>& spare, bool huge) {
+  const std::size_t region = kSlabSize * kSlabsPerMap;
+  const std::size_t len = region * 2;
   void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   auto start = reinterpret_cast<std::uintptr_t>(p);
-  std::uintptr_t aligned = (start + kSlabSize - 1) & ~(kSlabSize - 1);
+  std::uintptr_t aligned = (start + region - 1) & ~(region - 1);
   // Unmap the unaligned head and the tail beyond kSlabsPerMap slabs.
   if (aligned > start) ::munmap(p, aligned - start);
   std::uintptr_t end = aligned + kSlabSize * kSlabsPerMap;
   if (start + len > end) ::munmap(reinterpret_cast<void*>(end), start + len - end);
+  if (huge) ::madvise(reinterpret_cast<void*>(aligned), region, MADV_HUGEPAGE);
   make_room(spare, kSlabsPerMap);
   for (std::size_t i = kSlabsPerMap; i-- > 0;) spare.push_back(reinterpret_cast<char*>(aligned + i * kSlabSize));
 }
@@ -152,7 +164,7 @@ void* FramePool::refill(std::size_t cls) {
   if (bump == nullptr || static_cast<std::size_t>(bump_end - bump) < size) {
     Slabs& slabs = t_slabs.slabs;
     if (bump != nullptr) slabs.carved.back().carved = static_cast<std::size_t>(bump - slabs.carved.back().base);
-    if (slabs.spare.empty()) map_slabs(slabs.spare);
+    if (slabs.spare.empty()) map_slabs(slabs.spare, !slabs.carved.empty());
     make_room(slabs.carved, 1);  // may throw: before the slab leaves `spare`
     char* slab = slabs.spare.back();
     slabs.spare.pop_back();
