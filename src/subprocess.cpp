@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "asyncio/detail/trace.hpp"
+#include "asyncio/tasks_combinators.hpp"
 #include "process.hpp"
 #include "stream_transport.hpp"
 #include "uv_handle.hpp"

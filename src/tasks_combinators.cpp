@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 
 namespace asyncio::detail {
 

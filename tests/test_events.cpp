@@ -12,6 +12,7 @@
 
 #include "asyncio/taskgroups.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 #include "asyncio/timeouts.hpp"
 #include "support.hpp"
 

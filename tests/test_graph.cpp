@@ -34,6 +34,7 @@
 #include "asyncio/queues.hpp"
 #include "asyncio/runners.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;

@@ -10,6 +10,7 @@
 
 #include "asyncio/runners.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 #include "raw_http_server.hpp"
 #include "watchdog.hpp"
 #include "support.hpp"

@@ -30,6 +30,7 @@
 #include "asyncio/ssl.hpp"
 #include "asyncio/streams.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 #include "net_support.hpp"
 #include "support.hpp"
 #include "tls_certs.hpp"

@@ -8,6 +8,7 @@
 #include "asyncio/locks.hpp"
 #include "asyncio/queues.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

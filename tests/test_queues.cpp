@@ -4,6 +4,7 @@
 // tests/python/test_queues/X.py (3.11; the shutdown ones need 3.13), its log
 // X.out, which the test reads; `make twins` checks that each twin prints it.
 #include "asyncio/queues.hpp"
+#include "asyncio/tasks_combinators.hpp"
 
 #include <gtest/gtest.h>
 

@@ -13,6 +13,7 @@
 #include "asyncio/runners.hpp"
 #include "asyncio/server.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 #include "net_support.hpp"
 #include "support.hpp"
 

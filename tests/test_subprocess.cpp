@@ -32,6 +32,7 @@
 
 #include "asyncio/runners.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 #include "asyncio/transports.hpp"  // uv_handles_alive
 #include "support.hpp"
 #include "watchdog.hpp"

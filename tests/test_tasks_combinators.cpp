@@ -1,8 +1,9 @@
-// Combinators (tasks.hpp, second half): gather, wait, wait_for, shield,
+// Combinators (tasks_combinators.hpp): gather, wait, wait_for, shield,
 // as_completed, ensure_future. Expected orders and times come from the same
 // programs run on CPython (3.11 on this machine; where 3.12 differs, the test
 // says so and follows 3.12's source).
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

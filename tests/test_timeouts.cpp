@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;

@@ -22,6 +22,7 @@
 #include "asyncio/subprocess.hpp"
 #include "asyncio/taskgroups.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 #include "asyncio/threads.hpp"
 #include "asyncio/timeouts.hpp"
 #include "asyncio/transports.hpp"

@@ -17,6 +17,7 @@
 #include "asyncio/runners.hpp"
 #include "asyncio/ssl.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 #include "http/server_protocol.hpp"
 
 namespace asyncio::http::web {

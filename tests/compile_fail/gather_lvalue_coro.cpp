@@ -2,6 +2,7 @@
 // that the compiler's one-line message tells what to write instead
 // (test `compile_fail_gather_lvalue_coro`, CMakeLists.txt).
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 
 asyncio::Coro<int> one() { co_return 1; }
 

@@ -4,6 +4,7 @@
 #include <asyncio/executors.hpp>
 #include <asyncio/serialize_gmp.hpp>
 #include <asyncio/runners.hpp>
+#include <asyncio/tasks_combinators.hpp>
 #include <gmpxx.h>
 
 #include "report.hpp"

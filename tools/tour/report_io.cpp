@@ -6,6 +6,7 @@
 #include <asyncio/executors.hpp>
 #include <asyncio/http/client.hpp>
 #include <asyncio/tasks.hpp>
+#include <asyncio/tasks_combinators.hpp>
 #include <curl/curl.h>
 #include <fmt/core.h>
 
