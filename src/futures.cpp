@@ -7,11 +7,10 @@ namespace asyncio::detail {
 
 void FutureCore::free_callbacks() noexcept {
   // Callbacks that will never be scheduled: each kind releases what it holds.
-  for (DoneCallback* cb = cb_head_; cb != nullptr;) {
-    DoneCallback* next = cb->next_;
+  unlink_callbacks_if([](DoneCallback* cb) noexcept {
     cb->drop();
-    cb = next;
-  }
+    return true;
+  });
 }
 
 void FutureCore::schedule_done_callback(DoneCallback* cb) {
@@ -35,23 +34,23 @@ bool FutureCore::cancel(std::string msg) {
 
 void FutureCore::set_cancel_message(std::string msg) {
   if (msg.empty()) {
-    cancel_msg_.reset();
+    if (rare_) rare_->cancel_msg.reset();
   } else {
-    cancel_msg_ = std::make_unique<std::string>(std::move(msg));
+    rare().cancel_msg = std::move(msg);
   }
 }
 
 void FutureCore::set_cancel_message_from(const CancelledError& e) {
   if (e.has_args()) {
-    cancel_msg_ = std::make_unique<std::string>(e.message());
-  } else {
-    cancel_msg_.reset();
+    rare().cancel_msg = e.message();
+  } else if (rare_) {
+    rare_->cancel_msg.reset();
   }
 }
 
 const std::string& FutureCore::cancel_message() const noexcept {
   static const std::string empty;
-  return cancel_msg_ ? *cancel_msg_ : empty;
+  return rare_ && rare_->cancel_msg ? *rare_->cancel_msg : empty;
 }
 
 std::string FutureCore::state_name() const {
@@ -93,33 +92,13 @@ std::exception_ptr FutureCore::exception() {
 }
 
 bool FutureCore::remove_callback(DoneCallback* cb) noexcept {
-  DoneCallback* prev = nullptr;
-  for (DoneCallback* cur = cb_head_; cur != nullptr; prev = cur, cur = cur->next_) {
-    if (cur != cb) continue;
-    (prev ? prev->next_ : cb_head_) = cur->next_;
-    if (cb_tail_ == cur) cb_tail_ = prev;
-    cur->next_ = nullptr;
-    return true;
-  }
-  return false;
+  if (unlink_callbacks_if([cb](DoneCallback* cur) noexcept { return cur == cb; }) == 0) return false;
+  cb->next_ = nullptr;
+  return true;
 }
 
 std::size_t FutureCore::remove_user_callback(std::uint64_t id) noexcept {
-  std::size_t removed = 0;
-  DoneCallback* prev = nullptr;
-  for (DoneCallback* cur = cb_head_; cur != nullptr;) {
-    DoneCallback* next = cur->next_;
-    if (UserCallback* user = UserCallback::from(cur); user != nullptr && user->id_ == id) {
-      (prev ? prev->next_ : cb_head_) = next;
-      if (cb_tail_ == cur) cb_tail_ = prev;
-      delete user;
-      ++removed;
-    } else {
-      prev = cur;
-    }
-    cur = next;
-  }
-  return removed;
+  return remove_user_callbacks_if([id](const UserCallback& user) noexcept { return user.id_ == id; });
 }
 
 std::uint64_t next_callback_id() noexcept {

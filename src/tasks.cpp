@@ -51,7 +51,7 @@ void TaskCore::start_task(LoopCore& loop, std::string_view name) {
   bind_loop(&loop);
   is_task_ = true;
   id_ = g_task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
-  if (!name.empty()) name_ = std::make_unique<std::string>(name);
+  if (!name.empty()) rare().task_name.emplace(name);
   refs_ = 2;  // the loop's, until done, and the returned Task's
   loop.link_task(this);
   loop.push_ready(this);
@@ -122,7 +122,7 @@ void TaskCore::finish_task() noexcept {
 CancelledError TaskCore::make_cancelled_error() {
   if (!cancelled_exc_) return cancel_request_error();
   cancelled_exc_ = false;
-  std::unique_ptr<std::string> msg = take_cancel_message();
+  std::optional<std::string> msg = take_cancel_message();
   return msg ? CancelledError(std::move(*msg)) : CancelledError();
 }
 
@@ -155,11 +155,11 @@ void TaskCore::throw_cancel() {
 }
 
 std::string TaskCore::get_name() const {
-  if (name_) return *name_;
+  if (const Rare* r = rare_if_any(); r != nullptr && r->task_name) return *r->task_name;
   return "Task-" + std::to_string(id_);
 }
 
-void TaskCore::set_name(std::string name) { name_ = std::make_unique<std::string>(std::move(name)); }
+void TaskCore::set_name(std::string name) { rare().task_name = std::move(name); }
 
 void TaskCore::mark_awaited() {
   if (awaited_) throw RuntimeError("cannot reuse already awaited coroutine");

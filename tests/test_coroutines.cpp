@@ -36,6 +36,44 @@ TEST(Coro, DoesNotStartUntilAwaitedAndFreesItsFrameWhenDestroyed) {
   EXPECT_EQ(asyncio::detail::t_live_frames, 0);
 }
 
+// A coroutine's result is kept without std::optional (issue 10: the "has a
+// value" flag is a bit of the task state). A value with no default constructor
+// is built once in the frame, taken out by the awaiter, and the frame's copy
+// goes with the frame; a task that cancels itself in its last step ends
+// cancelled and drops the value it returned at once.
+// Python: tests/python/coro_result_slot.py prints "7", "cancelled True".
+struct Live {
+  static inline int alive = 0;
+  explicit Live(int value) : v(value) { ++alive; }
+  Live(const Live& o) : v(o.v) { ++alive; }
+  Live& operator=(const Live&) = delete;
+  ~Live() { --alive; }
+  int v;
+};
+asyncio::Coro<Live> make_live(int v) { co_return Live(v); }
+asyncio::Coro<Live> cancel_self_then_return() {
+  asyncio::current_task().cancel();
+  co_return Live(9);
+}
+
+TEST(Coro, AResultWithoutDefaultConstructorIsMovedOutAndDestroyedOnce) {
+  Live::alive = 0;
+  std::vector<std::string> got;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    Live a = co_await make_live(7);
+    got.push_back(std::to_string(a.v) + " alive=" + std::to_string(Live::alive));
+    auto t = asyncio::create_task(cancel_self_then_return());
+    try {
+      co_await t;
+    } catch (const asyncio::CancelledError&) {
+      got.push_back("cancelled " + std::to_string(t.cancelled()) + " alive=" + std::to_string(Live::alive));
+    }
+  }());
+  EXPECT_THAT(got, testing::ElementsAre("7 alive=1", "cancelled 1 alive=1"));
+  EXPECT_EQ(Live::alive, 0);
+  test::expect_no_frames();
+}
+
 TEST(Coro, AwaitedCoroutineFreesItsFrameAndParameters) {
   Counted::alive = 0;
   int seen = test::run_virtual([]() -> asyncio::Coro<int> { co_return co_await holds(Counted{}); }());

@@ -188,6 +188,50 @@ TEST(Future, RemoveDoneCallbackByCallableRemovesEveryRegistrationAndCountsThem) 
   EXPECT_EQ(other, 1);
 }
 
+// The done callbacks are a circular list kept by its last node (issue 10):
+// removing the first, a middle or the last one, or emptying the list, keeps
+// the order of the rest and of those added later.
+// Python (tests/python/future_callback_order.py, run with python3 3.11):
+//   f = loop.create_future(); got = []
+//   for cb in (a, b, c, d): f.add_done_callback(cb)   # each appends its tag
+//   print(f.remove_done_callback(b), f.remove_done_callback(d))   # 1 1
+//   f.add_done_callback(e); f.set_result(1); await asyncio.sleep(0)
+//   g = loop.create_future(); g.add_done_callback(a)
+//   print(g.remove_done_callback(a))                   # 1
+//   g.add_done_callback(b); g.add_done_callback(c); g.set_result(2)
+//   await asyncio.sleep(0); print(got)                 # ['a', 'c', 'e', 'b', 'c']
+struct Tagged {
+  std::string* into;
+  char tag;
+  void operator()() const { *into += tag; }
+  friend bool operator==(const Tagged&, const Tagged&) = default;
+};
+
+TEST(Future, CallbacksKeepTheirOrderAfterRemovalsAtEitherEnd) {
+  std::string got;
+  std::vector<std::size_t> counts;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    auto f = loop.create_future<int>();
+    for (char t : {'a', 'b', 'c', 'd'}) f.add_done_callback(Tagged{&got, t});
+    counts.push_back(f.remove_done_callback(Tagged{&got, 'b'}));
+    counts.push_back(f.remove_done_callback(Tagged{&got, 'd'}));
+    f.add_done_callback(Tagged{&got, 'e'});
+    f.set_result(1);
+    co_await asyncio::sleep(0);
+    auto g = loop.create_future<int>();
+    g.add_done_callback(Tagged{&got, 'a'});
+    counts.push_back(g.remove_done_callback(Tagged{&got, 'a'}));
+    g.add_done_callback(Tagged{&got, 'b'});
+    g.add_done_callback(Tagged{&got, 'c'});
+    g.set_result(2);
+    co_await asyncio::sleep(0);
+  }());
+  EXPECT_THAT(counts, ElementsAre(1u, 1u, 1u));
+  EXPECT_EQ(got, "acebc");
+  test::expect_no_frames();
+}
+
 // Issue 8, defect 6: awaiting an empty (default or moved-from) Future handle
 // raised nothing and dereferenced null. Python has no empty future; the nearest
 // form is the InvalidStateError every other member of an empty handle throws.

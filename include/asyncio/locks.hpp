@@ -510,12 +510,11 @@ class Barrier {
   Coro<std::size_t> wait();
   /// `co_await barrier` (`async with barrier as pos`): `co_await barrier.wait()`.
   struct [[nodiscard]] WaitAwaiter {
-    explicit WaitAwaiter(Coro<std::size_t> c) : coro(std::move(c)), inner(coro.operator co_await()) {}
+    explicit WaitAwaiter(Coro<std::size_t> c) : coro(std::move(c)) {}
     Coro<std::size_t> coro;
-    Coro<std::size_t>::Awaiter inner;
-    bool await_ready() const noexcept { return inner.await_ready(); }
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) noexcept { return inner.await_suspend(h); }
-    std::size_t await_resume() { return inner.await_resume(); }
+    bool await_ready() { return coro.await_ready(); }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) noexcept { return coro.await_suspend(h); }
+    std::size_t await_resume() { return coro.await_resume(); }
   };
   WaitAwaiter operator co_await() { return WaitAwaiter{wait()}; }
   /// Returns the barrier to the empty state; current waiters get BrokenBarrierError.

@@ -28,6 +28,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -219,7 +220,7 @@ class FutureCore {
   virtual CancelledError make_cancelled_error() { return cancel_request_error(); }
   /// A CancelledError with the pending cancel message (none: `CancelledError()`).
   CancelledError cancel_request_error() const {
-    return cancel_msg_ ? CancelledError(*cancel_msg_) : CancelledError();
+    return rare_ && rare_->cancel_msg ? CancelledError(*rare_->cancel_msg) : CancelledError();
   }
   /// `fut._cancel_message` as gather's return_exceptions path reads it (a task
   /// whose coroutine let CancelledError out overrides it: None, so gather
@@ -238,7 +239,7 @@ class FutureCore {
 
  protected:
   ~FutureCore() {
-    if (cb_head_ != nullptr) [[unlikely]] free_callbacks();
+    if (cb_tail_ != nullptr) [[unlikely]] free_callbacks();
   }
 
   // ---- transitions, for the typed part and the subclasses ----
@@ -283,20 +284,41 @@ class FutureCore {
   /// Sets the cancel message from a CancelledError a coroutine let out: its
   /// message, or none when it had no argument.
   void set_cancel_message_from(const CancelledError& e);
-  /// Moves the cancel message out (null when none).
-  std::unique_ptr<std::string> take_cancel_message() noexcept { return std::move(cancel_msg_); }
+  /// Moves the cancel message out (none: nullopt).
+  std::optional<std::string> take_cancel_message() noexcept {
+    return rare_ ? std::exchange(rare_->cancel_msg, std::nullopt) : std::nullopt;
+  }
   inline void schedule_callbacks() noexcept;
+
+  /// What few futures use, allocated on first use so that every future and
+  /// every coroutine frame carries one pointer for both: the cancel message
+  /// (`cancel(msg)`, a CancelledError with arguments) and a task's given name
+  /// (`set_name`, `create_task(..., name)`; TaskCore's).
+  struct Rare {
+    std::optional<std::string> cancel_msg;
+    std::optional<std::string> task_name;
+  };
+  Rare& rare() {
+    if (!rare_) rare_ = std::make_unique<Rare>();
+    return *rare_;
+  }
+  const Rare* rare_if_any() const noexcept { return rare_.get(); }
 
  private:
   [[noreturn]] void rethrow_slow();
   [[noreturn]] void throw_not_pending(const char* what) const;
   void free_callbacks() noexcept;
   void schedule_done_callback(DoneCallback* cb);
+  /// Unlinks (in order) every registered node for which `pred(node)` is true;
+  /// `pred` may free the node it accepts. Returns how many were unlinked.
+  template <class Pred>
+  std::size_t unlink_callbacks_if(Pred pred);
 
   LoopCore* loop_;
   std::exception_ptr exc_;
-  std::unique_ptr<std::string> cancel_msg_;
-  DoneCallback* cb_head_ = nullptr;
+  std::unique_ptr<Rare> rare_;
+  // The done callbacks, a circular list kept by its last node (one pointer
+  // instead of head and tail): cb_tail_->next_ is the first; null when none.
   DoneCallback* cb_tail_ = nullptr;
   FutureState state_ = FutureState::pending;
   bool log_traceback_ = false;
@@ -316,22 +338,36 @@ struct UserCallback : DoneCallback, Pooled {
 std::uint64_t next_callback_id() noexcept;
 
 template <class Pred>
-std::size_t FutureCore::remove_user_callbacks_if(Pred pred) {
+std::size_t FutureCore::unlink_callbacks_if(Pred pred) {
+  if (cb_tail_ == nullptr) return 0;
+  DoneCallback* cur = cb_tail_->next_;
+  cb_tail_->next_ = nullptr;  // a straight list while it is walked
+  DoneCallback* head = nullptr;
+  DoneCallback* tail = nullptr;
   std::size_t removed = 0;
-  DoneCallback* prev = nullptr;
-  for (DoneCallback* cur = cb_head_; cur != nullptr;) {
+  while (cur != nullptr) {
     DoneCallback* next = cur->next_;
-    if (UserCallback* user = UserCallback::from(cur); user != nullptr && pred(*user)) {
-      (prev ? prev->next_ : cb_head_) = next;
-      if (cb_tail_ == cur) cb_tail_ = prev;
-      delete user;
+    if (pred(cur)) {
       ++removed;
     } else {
-      prev = cur;
+      (tail != nullptr ? tail->next_ : head) = cur;
+      tail = cur;
     }
     cur = next;
   }
+  if (tail != nullptr) tail->next_ = head;
+  cb_tail_ = tail;
   return removed;
+}
+
+template <class Pred>
+std::size_t FutureCore::remove_user_callbacks_if(Pred pred) {
+  return unlink_callbacks_if([&pred](DoneCallback* cur) {
+    UserCallback* user = UserCallback::from(cur);
+    if (user == nullptr || !pred(*user)) return false;
+    delete user;
+    return true;
+  });
 }
 
 /// Calls a done callback with the future/task handle if it takes one, else with nothing.
@@ -492,6 +528,10 @@ class TaskCore : public FutureCore, public DoneCallback {
   virtual void destroy_frame() noexcept = 0;
   /// Drops the stored result (a task that ends cancelled keeps none).
   virtual void discard_result() noexcept = 0;
+  /// Whether the promise's result slot holds a value: a bit here rather than
+  /// std::optional's flag, which would cost the slot 8 bytes (PromiseResult).
+  bool has_result() const noexcept { return has_result_; }
+  void set_has_result(bool v) noexcept { has_result_ = v; }
 
  private:
   void step();
@@ -501,20 +541,20 @@ class TaskCore : public FutureCore, public DoneCallback {
 
   std::coroutine_handle<> resume_point_;  // task: next resume; inline: the continuation
   FutureCore* fut_waiter_ = nullptr;
-  std::unique_ptr<std::string> name_;
   const char* coro_name_;
   std::uint64_t id_ = 0;
   std::uint32_t refs_ = 0;
   // num_cancels_requested_ and the task's flags share one word (the frame of
   // every coroutine holds a TaskCore: no byte more than before the flags left
-  // FutureCore). cancelling() saturates at kMaxCancels.
-  static constexpr std::uint32_t kMaxCancels = (1u << 27) - 1;
-  std::uint32_t num_cancels_requested_ : 27 = 0;
+  // FutureCore). cancelling() saturates at kMaxCancels (2^26 - 1).
+  static constexpr std::uint32_t kMaxCancels = (1u << 26) - 1;
+  std::uint32_t num_cancels_requested_ : 26 = 0;
   std::uint32_t started_ : 1 = 0;        // first step ran
   std::uint32_t must_cancel_ : 1 = 0;    // throw CancelledError at the next resume
   std::uint32_t is_task_ : 1 = 0;        // a task (else an inline coroutine)
   std::uint32_t awaited_ : 1 = 0;        // handed to co_await or create_task
   std::uint32_t cancelled_exc_ : 1 = 0;  // the cancel message is the kept `_cancelled_exc`, for one retrieval
+  std::uint32_t has_result_ : 1 = 0;     // the promise holds a value (its PromiseResult)
 };
 
 /// The current task, or throws RuntimeError (awaiting a future outside a task).
@@ -572,18 +612,25 @@ inline void FutureCore::add_callback(DoneCallback* cb) {
     schedule_done_callback(cb);
     return;
   }
-  cb->next_ = nullptr;
-  (cb_tail_ != nullptr ? cb_tail_->next_ : cb_head_) = cb;
+  if (cb_tail_ == nullptr) {
+    cb->next_ = cb;
+  } else {
+    cb->next_ = cb_tail_->next_;
+    cb_tail_->next_ = cb;
+  }
   cb_tail_ = cb;
 }
 
 inline void FutureCore::schedule_callbacks() noexcept {
-  DoneCallback* cb = cb_head_;
-  cb_head_ = cb_tail_ = nullptr;
-  while (cb != nullptr) {
+  DoneCallback* last = cb_tail_;
+  if (last == nullptr) return;
+  cb_tail_ = nullptr;
+  DoneCallback* cb = last->next_;
+  for (;;) {
     DoneCallback* next = cb->next_;
     cb->next_ = nullptr;
     loop_->push_ready(cb);
+    if (cb == last) break;
     cb = next;
   }
 }
