@@ -36,7 +36,7 @@ class ApiMapTest(unittest.TestCase):
         self.assertEqual(self.check(self.names), (0, ""))
 
     def test_derived_names_need_no_line(self):  # the pages are current: test_the_repository_passes
-        page = (ROOT / "docs" / "api" / "tasks.md").read_text()
+        page = (ROOT / "docs" / "api" / "tasks_combinators.md").read_text()
         self.assertIn("| `asyncio.gather` | `asyncio::gather` | function |", page)
         self.assertIn("| `loop.run_in_executor` | `asyncio::EventLoop::run_in_executor` | function |",
                       (ROOT / "docs" / "api" / "events.md").read_text())
