@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <utility>
@@ -68,7 +69,18 @@ struct SessionState {
       : options(std::move(o)),
         default_headers(options.headers),
         slots(static_cast<std::ptrdiff_t>(options.limit)),
-        multi(std::in_place, loop, static_cast<long>(options.limit), static_cast<long>(options.limit_per_host)) {}
+        multi(std::in_place, loop, static_cast<long>(options.limit), static_cast<long>(options.limit_per_host),
+              [ssl = options.ssl, proxy_env = has_proxy_env()](CURL* e) { set_session_options(e, ssl, proxy_env); }) {}
+  /// The options all of the session's requests share, set once per easy handle.
+  static void set_session_options(CURL* e, const std::shared_ptr<ssl::SSLContext>& ssl, bool proxy_env);
+  /// Whether a variable names a proxy for http or https URLs (the ones curl
+  /// reads: http_proxy, https_proxy or HTTPS_PROXY, all_proxy or ALL_PROXY),
+  /// read when the session is made.
+  static bool has_proxy_env() noexcept {
+    for (const char* name : {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
+      if (const char* v = std::getenv(name); v != nullptr && *v != '\0') return true;
+    return false;
+  }
   SessionOptions options;
   HeaderList default_headers;  // sent by requests that add no headers of their own (built once)
   Semaphore slots;  // one permit per request in flight, when options.limit > 0
@@ -122,9 +134,10 @@ Target check_url(const std::string& url) {
   CURLU* u = curl_url();
   if (u == nullptr) throw std::bad_alloc();
   Target target(u);
+  // curl refuses what it cannot read (without CURLU_NON_SUPPORT_SCHEME, any
+  // scheme it does not speak; an http URL without a host): the scheme and host
+  // checked above are then the ones curl reads.
   if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) throw InvalidURL(url);
-  std::string scheme = target.part(CURLUPART_SCHEME);
-  if ((scheme != "http" && scheme != "https") || target.part(CURLUPART_HOST).empty()) throw InvalidURL(url);
   return target;
 }
 
@@ -144,28 +157,14 @@ class Request final : public Transfer {
       : Transfer(*state.multi), target_(std::move(target)), done_(get_running_loop().create_future<void>()) {
     response_.method = method;
     response_.url = std::move(url);
+    // The per-transfer options (Transfer::set_other_options): set every time.
     CURL* e = easy();
     curl_easy_setopt(e, CURLOPT_CURLU, target_.get());  // the URL, parsed once (check_url)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf_);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, options.allow_redirects ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(options.max_redirects));
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");  // aiohttp's, decoded by curl
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Request::on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Request::on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
-    if (method == "HEAD") {
-      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (method != "GET") {
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
-    }
-    if (options.data) {
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(options.data->size()));
-      curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, options.data->c_str());
-      if (method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
-    }
     if (options.headers.empty()) {
       curl_easy_setopt(e, CURLOPT_HTTPHEADER, state.default_headers.get());
     } else {
@@ -174,10 +173,37 @@ class Request final : public Transfer {
       header_list_.emplace(headers);
       curl_easy_setopt(e, CURLOPT_HTTPHEADER, header_list_->get());
     }
-    apply_ssl_context(e, state.options.ssl);  // client_ssl.cpp
+    // Any other: the handle is reset when the request goes.
+    if (method == "HEAD") {
+      set_other_options();
+      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (method != "GET") {
+      set_other_options();
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
+    if (options.data) {
+      set_other_options();
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(options.data->size()));
+      curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, options.data->c_str());
+      if (method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
   }
   ~Request() override {
     stop();  // out of curl before the header list goes
+  }
+
+  /// The options all of a session's requests share (EasyPool's setup).
+  static void set_shared_options(CURL* e, const std::shared_ptr<ssl::SSLContext>& ssl, bool proxy_env) noexcept {
+    if (!proxy_env) {  // curl would look for them in each request: tell it there are none
+      curl_easy_setopt(e, CURLOPT_PROXY, "");
+      curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+    }
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");  // aiohttp's, decoded by curl
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Request::on_header);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Request::on_body);
+    apply_ssl_context(e, ssl);  // client_ssl.cpp
   }
 
   Future<void>& done() noexcept { return done_; }
@@ -335,6 +361,10 @@ Coro<ClientResponse> perform(std::shared_ptr<SessionState> state, std::string me
 }
 
 }  // namespace
+
+void SessionState::set_session_options(CURL* e, const std::shared_ptr<ssl::SSLContext>& ssl, bool proxy_env) {
+  Request::set_shared_options(e, ssl, proxy_env);
+}
 
 }  // namespace detail
 

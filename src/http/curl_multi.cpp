@@ -45,19 +45,35 @@ CURL* EasyPool::acquire() {
     e = curl_easy_init();
     if (e == nullptr) throw std::bad_alloc();
     g_allocated_easy.fetch_add(1, std::memory_order_relaxed);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    set_up(e);
   }
   g_live_easy.fetch_add(1, std::memory_order_relaxed);
   return e;
 }
 
-void EasyPool::release(CURL* e) noexcept {
+void EasyPool::set_up(CURL* e) noexcept {
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // no SIGPIPE juggling, not even in curl_easy_cleanup
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &CurlMulti::open_socket);
+  curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::close_socket);
+  if (setup_) setup_(e);
+}
+
+void EasyPool::release(CURL* e, bool reset) noexcept {
   g_live_easy.fetch_sub(1, std::memory_order_relaxed);
   if (idle_.size() < max_idle_) {
     try {
       idle_.push_back(e);
-      curl_easy_reset(e);  // every option back to its default; curl keeps its buffers
-      curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // no SIGPIPE juggling, not even in curl_easy_cleanup
+      if (reset) {
+        curl_easy_reset(e);  // every option back to its default
+        set_up(e);
+      } else {  // the next transfer sets these anew: no pointer into a gone transfer meanwhile
+        curl_easy_setopt(e, CURLOPT_PRIVATE, nullptr);
+        curl_easy_setopt(e, CURLOPT_CURLU, nullptr);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, nullptr);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, nullptr);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, nullptr);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, nullptr);
+      }
       return;
     } catch (...) {  // out of memory: free it instead
     }
@@ -74,13 +90,15 @@ Transfer::Transfer(CurlMulti& multi) : pool_(multi.pool_), easy_(pool_->acquire(
 
 Transfer::~Transfer() {
   stop();
-  pool_->release(easy_);
+  pool_->release(easy_, reset_);
 }
 
 void Transfer::start(CurlMulti& multi) { multi.add(*this); }
 
 void Transfer::stop() noexcept {
-  if (multi_ != nullptr) multi_->remove(*this);
+  if (multi_ == nullptr) return;
+  reset_ = true;  // stopped midway: a fresh start for the next transfer
+  multi_->remove(*this);
 }
 
 // ---- the uv handles, each freed only in its close callback ---------------------
@@ -201,8 +219,9 @@ long shard_count(long max_total, long max_host) {
 
 // ---- CurlMulti -------------------------------------------------------------------
 
-CurlMulti::CurlMulti(EventLoop& loop, long max_total, long max_host)
-    : loop_(loop), pool_(std::make_shared<EasyPool>(max_total > 0 ? static_cast<std::size_t>(max_total) : 100)) {
+CurlMulti::CurlMulti(EventLoop& loop, long max_total, long max_host, std::function<void(CURL*)> setup)
+    : loop_(loop),
+      pool_(std::make_shared<EasyPool>(max_total > 0 ? static_cast<std::size_t>(max_total) : 100, std::move(setup))) {
   long n = shard_count(max_total, max_host);
   shards_.reserve(static_cast<std::size_t>(n));
   for (long i = 0; i < n; ++i) {  // shares that add up to max_total
@@ -227,9 +246,7 @@ void CurlMulti::add(Transfer& t) {
   for (auto& s : shards_)
     if (s->free_room() > shard->free_room()) shard = s.get();
   // Sockets opened for this transfer are watched through its shard.
-  curl_easy_setopt(t.easy_, CURLOPT_OPENSOCKETFUNCTION, &CurlMulti::open_socket);
   curl_easy_setopt(t.easy_, CURLOPT_OPENSOCKETDATA, shard);
-  curl_easy_setopt(t.easy_, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::close_socket);
   curl_easy_setopt(t.easy_, CURLOPT_CLOSESOCKETDATA, shard);
   if (CURLMcode rc = curl_multi_add_handle(shard->multi, t.easy_); rc != CURLM_OK)
     throw ClientError(std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc), {});

@@ -22,10 +22,18 @@
 //
 // Ownership: CurlMulti owns its CURLM handles and a pool of idle easy handles; a
 // Transfer holds one easy handle from that pool while it lives and gives it
-// back (curl_easy_reset) when it goes, so a session's requests reuse easy
-// handles instead of making and freeing one each. The pool is shared with the
-// transfers, so a transfer that outlives its CurlMulti still returns its handle
-// safely; the last owner frees the idle handles.
+// back when it goes, so a session's requests reuse easy handles instead of
+// making and freeing one each. The pool is shared with the transfers, so a
+// transfer that outlives its CurlMulti still returns its handle safely; the
+// last owner frees the idle handles.
+//
+// Options: the pool sets the options all of a session's transfers share once
+// per handle (its `setup`, after curl_easy_init and after a reset); a transfer
+// sets the per-transfer ones (Transfer::per_transfer_options) every time. A
+// handle goes back to the pool as it is when its transfer set nothing else,
+// and ended (not stopped midway); otherwise it is reset (curl_easy_reset) and
+// set up again. Skipping the reset keeps curl's receive buffer (16 KiB, freed
+// by a reset and allocated again by the next transfer) and saves the reset.
 //
 // Each socket curl opens (CURLOPT_OPENSOCKETFUNCTION) gets one SocketWatcher
 // (a uv_poll_t) that lives until curl closes the socket
@@ -39,6 +47,7 @@
 #include <curl/curl.h>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <unordered_set>
@@ -56,18 +65,22 @@ struct CurlShard;
 /// Idle easy handles of one CurlMulti, reset and ready for the next transfer.
 class EasyPool {
  public:
-  explicit EasyPool(std::size_t max_idle) : max_idle_(max_idle) {}
+  /// `setup` sets the options every transfer shares (called on each new or reset handle).
+  EasyPool(std::size_t max_idle, std::function<void(CURL*)> setup) : max_idle_(max_idle), setup_(std::move(setup)) {}
   EasyPool(const EasyPool&) = delete;
   EasyPool& operator=(const EasyPool&) = delete;
   ~EasyPool();
-  /// An idle handle, or a new one; with the options every transfer needs.
+  /// An idle handle, or a new one; with the options every transfer shares.
   CURL* acquire();
-  /// Resets `easy` and keeps it for the next acquire() (frees it when full).
-  void release(CURL* easy) noexcept;
+  /// Keeps `easy` for the next acquire() (frees it when full): reset and set
+  /// up again if `reset`, else with its pointers to the transfer cleared.
+  void release(CURL* easy, bool reset) noexcept;
 
  private:
+  void set_up(CURL* easy) noexcept;
   std::vector<CURL*> idle_;
   std::size_t max_idle_;
+  std::function<void(CURL*)> setup_;
 };
 
 /// One transfer: holds a curl easy handle from its CurlMulti's pool.
@@ -88,6 +101,15 @@ class Transfer {
   void stop() noexcept;
 
  protected:
+  /// The options a transfer sets every time (a handle from the pool keeps the
+  /// last transfer's values; EasyPool::release clears the pointers among
+  /// them): CURLOPT_PRIVATE (set here), CURLOPT_OPENSOCKETDATA and
+  /// CLOSESOCKETDATA (set by start), and a subclass's CURLU, ERRORBUFFER,
+  /// HEADERDATA, WRITEDATA, HTTPHEADER, FOLLOWLOCATION and MAXREDIRS.
+  /// A subclass that sets any other option calls set_other_options(), so
+  /// that the handle is reset before the next transfer.
+  void set_other_options() noexcept { reset_ = true; }
+
   /// The transfer ended with `code` (CURLE_OK or an error), or
   /// `session_closed` when its session was closed first. Called from a libuv
   /// callback or from CurlMulti's destructor; must not throw.
@@ -99,14 +121,16 @@ class Transfer {
   CURL* easy_;
   CurlMulti* multi_ = nullptr;
   CurlShard* shard_ = nullptr;  // the CURLM it is added to, while running
+  bool reset_ = false;  // reset the handle when it goes back (see set_other_options)
 };
 
 /// curl's multi interface on the event loop (one per ClientSession): one or
 /// more CURLM handles (shards, see above).
 class CurlMulti {
  public:
-  /// `max_total` / `max_host`: connections at most, in all and to one host (0: none).
-  CurlMulti(EventLoop& loop, long max_total, long max_host);
+  /// `max_total` / `max_host`: connections at most, in all and to one host
+  /// (0: none); `setup`: the options all transfers share (see EasyPool).
+  CurlMulti(EventLoop& loop, long max_total, long max_host, std::function<void(CURL*)> setup = {});
   CurlMulti(const CurlMulti&) = delete;
   CurlMulti& operator=(const CurlMulti&) = delete;
   /// Ends the transfers still running (finished(..., true)), closes curl's
@@ -119,6 +143,7 @@ class CurlMulti {
 
  private:
   friend class Transfer;
+  friend class EasyPool;
   friend struct CurlShard;
   struct SocketWatcher;
   void add(Transfer& t);
