@@ -85,6 +85,9 @@ struct SessionState {
   HeaderList default_headers;  // sent by requests that add no headers of their own (built once)
   Semaphore slots;  // one permit per request in flight, when options.limit > 0
   std::size_t waiting = 0;
+  /// The body size of the session's last response (see Request::buffer_size);
+  /// a session starts as if it were small.
+  std::size_t last_body_size = 0;
   std::optional<CurlMulti> multi;  // empty once closed
 };
 
@@ -154,17 +157,17 @@ class Request final : public Transfer {
  public:
   Request(SessionState& state, const std::string& method, std::string url, Target target,
           const RequestOptions& options)
-      : Transfer(*state.multi), target_(std::move(target)), done_(get_running_loop().create_future<void>()) {
+      : Transfer(*state.multi), state_(state), target_(std::move(target)), done_(get_running_loop().create_future<void>()) {
     response_.method = method;
     response_.url = std::move(url);
     // The per-transfer options (Transfer::set_other_options): set every time.
     CURL* e = easy();
     curl_easy_setopt(e, CURLOPT_CURLU, target_.get());  // the URL, parsed once (check_url)
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf_);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, options.allow_redirects ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(options.max_redirects));
     curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, buffer_size(state.last_body_size));
     if (options.headers.empty()) {
       curl_easy_setopt(e, CURLOPT_HTTPHEADER, state.default_headers.get());
     } else {
@@ -212,7 +215,7 @@ class Request final : public Transfer {
   ClientResponse take_response() {
     const std::string& url = response_.url;
     if (session_closed_) throw ClientConnectionError("Session is closed" + url_suffix(url), url);
-    std::string curl_message = errbuf_[0] != '\0' ? errbuf_ : curl_easy_strerror(code_);
+    std::string curl_message = *error_message() != '\0' ? error_message() : curl_easy_strerror(code_);
     if (code_ == CURLE_OK) {
       fill_final_url();
       return std::move(response_);
@@ -261,7 +264,19 @@ class Request final : public Transfer {
   }
 
  private:
+  /// curl's receive buffer (CURLOPT_BUFFERSIZE): its smallest, 1 KiB, after
+  /// a small body, else its default, 16 KiB. curl allocates it for each
+  /// transfer: 1 KiB comes from malloc's per-thread cache, while 16 KiB takes
+  /// malloc's slow path (and first touches of new pages), a tenth of the
+  /// client's CPU time for small responses. A large body after small ones
+  /// (or first: a session starts small) costs more recv calls (one per KiB)
+  /// for that response, and the requests started before it ended.
+  static long buffer_size(std::size_t last_body_size) noexcept {
+    return last_body_size < 1024 ? 1024L : CURL_MAX_WRITE_SIZE;
+  }
+
   void finished(CURLcode code, bool session_closed) noexcept override {
+    if (code == CURLE_OK && !session_closed) state_.last_body_size = ResponseBody::body(response_).size();
     code_ = code;
     session_closed_ = session_closed;
     if (!done_.done()) done_.set_result();
@@ -328,6 +343,7 @@ class Request final : public Transfer {
     return size * n;
   }
 
+  SessionState& state_;  // outlives the request (perform holds it)
   Target target_;
   Future<void> done_;
   ClientResponse response_;
@@ -335,7 +351,6 @@ class Request final : public Transfer {
   CURLcode code_ = CURLE_OK;
   bool session_closed_ = false;
   bool headers_complete_ = false;
-  char errbuf_[CURL_ERROR_SIZE] = {};
 };
 
 /// Counts a request waiting for a slot (ClientSession::waiting()).
@@ -386,11 +401,13 @@ Coro<ClientResponse> ClientSession::request(std::string method, std::string url,
   detail::Target target = detail::check_url(url);
   std::optional<std::chrono::duration<double>> total =
       options.timeout ? options.timeout->total : state->options.timeout.total;
-  if (total) {
-    co_return co_await asyncio::timeout(*total, detail::perform(state, std::move(method), std::move(url),
-                                                                std::move(target), std::move(options)));
-  }
-  co_return co_await detail::perform(state, std::move(method), std::move(url), std::move(target), std::move(options));
+  // Made before the one co_await (not inside it), so that the arguments'
+  // temporaries and the result are not kept in this coroutine's frame twice:
+  // it stays small enough for the frame pool.
+  Coro<ClientResponse> body =
+      detail::perform(std::move(state), std::move(method), std::move(url), std::move(target), std::move(options));
+  if (total) body = asyncio::timeout(*total, std::move(body));
+  co_return co_await std::move(body);
 }
 
 Coro<ClientResponse> ClientSession::get(std::string url, RequestOptions options) {

@@ -32,18 +32,26 @@ int live_sockets() noexcept { return g_live_sockets.load(std::memory_order_relax
 // ---- EasyPool ------------------------------------------------------------------
 
 EasyPool::~EasyPool() {
-  for (CURL* e : idle_) curl_easy_cleanup(e);
-  g_allocated_easy.fetch_sub(static_cast<int>(idle_.size()), std::memory_order_relaxed);
+  for (EasyHandle* e : idle_) free(e);
 }
 
-CURL* EasyPool::acquire() {
-  CURL* e = nullptr;
+void EasyPool::free(EasyHandle* e) noexcept {
+  curl_easy_cleanup(e->curl);
+  delete e;
+  g_allocated_easy.fetch_sub(1, std::memory_order_relaxed);
+}
+
+EasyHandle* EasyPool::acquire() {
+  EasyHandle* e = nullptr;
   if (!idle_.empty()) {
     e = idle_.back();
     idle_.pop_back();
+    e->error[0] = '\0';
   } else {
-    e = curl_easy_init();
-    if (e == nullptr) throw std::bad_alloc();
+    auto made = std::make_unique<EasyHandle>();
+    made->curl = curl_easy_init();
+    if (made->curl == nullptr) throw std::bad_alloc();
+    e = made.release();
     g_allocated_easy.fetch_add(1, std::memory_order_relaxed);
     set_up(e);
   }
@@ -51,41 +59,40 @@ CURL* EasyPool::acquire() {
   return e;
 }
 
-void EasyPool::set_up(CURL* e) noexcept {
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // no SIGPIPE juggling, not even in curl_easy_cleanup
-  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &CurlMulti::open_socket);
-  curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::close_socket);
-  if (setup_) setup_(e);
+void EasyPool::set_up(EasyHandle* e) noexcept {
+  curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);  // no SIGPIPE juggling, not even in curl_easy_cleanup
+  curl_easy_setopt(e->curl, CURLOPT_ERRORBUFFER, e->error);
+  curl_easy_setopt(e->curl, CURLOPT_OPENSOCKETFUNCTION, &CurlMulti::open_socket);
+  curl_easy_setopt(e->curl, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::close_socket);
+  if (setup_) setup_(e->curl);
 }
 
-void EasyPool::release(CURL* e, bool reset) noexcept {
+void EasyPool::release(EasyHandle* e, bool reset) noexcept {
   g_live_easy.fetch_sub(1, std::memory_order_relaxed);
   if (idle_.size() < max_idle_) {
     try {
       idle_.push_back(e);
       if (reset) {
-        curl_easy_reset(e);  // every option back to its default
+        curl_easy_reset(e->curl);  // every option back to its default
         set_up(e);
       } else {  // the next transfer sets these anew: no pointer into a gone transfer meanwhile
-        curl_easy_setopt(e, CURLOPT_PRIVATE, nullptr);
-        curl_easy_setopt(e, CURLOPT_CURLU, nullptr);
-        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, nullptr);
-        curl_easy_setopt(e, CURLOPT_HEADERDATA, nullptr);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, nullptr);
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, nullptr);
+        curl_easy_setopt(e->curl, CURLOPT_PRIVATE, nullptr);
+        curl_easy_setopt(e->curl, CURLOPT_CURLU, nullptr);
+        curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, nullptr);
+        curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, nullptr);
+        curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, nullptr);
       }
       return;
     } catch (...) {  // out of memory: free it instead
     }
   }
-  curl_easy_cleanup(e);
-  g_allocated_easy.fetch_sub(1, std::memory_order_relaxed);
+  free(e);
 }
 
 // ---- Transfer ------------------------------------------------------------------
 
 Transfer::Transfer(CurlMulti& multi) : pool_(multi.pool_), easy_(pool_->acquire()) {
-  curl_easy_setopt(easy_, CURLOPT_PRIVATE, this);
+  curl_easy_setopt(easy_->curl, CURLOPT_PRIVATE, this);
 }
 
 Transfer::~Transfer() {
@@ -246,9 +253,9 @@ void CurlMulti::add(Transfer& t) {
   for (auto& s : shards_)
     if (s->free_room() > shard->free_room()) shard = s.get();
   // Sockets opened for this transfer are watched through its shard.
-  curl_easy_setopt(t.easy_, CURLOPT_OPENSOCKETDATA, shard);
-  curl_easy_setopt(t.easy_, CURLOPT_CLOSESOCKETDATA, shard);
-  if (CURLMcode rc = curl_multi_add_handle(shard->multi, t.easy_); rc != CURLM_OK)
+  curl_easy_setopt(t.easy_->curl, CURLOPT_OPENSOCKETDATA, shard);
+  curl_easy_setopt(t.easy_->curl, CURLOPT_CLOSESOCKETDATA, shard);
+  if (CURLMcode rc = curl_multi_add_handle(shard->multi, t.easy_->curl); rc != CURLM_OK)
     throw ClientError(std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc), {});
   running_.insert(&t);
   ++shard->running;
@@ -258,7 +265,7 @@ void CurlMulti::add(Transfer& t) {
 }
 
 void CurlMulti::remove(Transfer& t) noexcept {
-  curl_multi_remove_handle(t.shard_->multi, t.easy_);
+  curl_multi_remove_handle(t.shard_->multi, t.easy_->curl);
   running_.erase(&t);
   --t.shard_->running;
   t.multi_ = nullptr;

@@ -62,7 +62,14 @@ namespace asyncio::http::detail {
 class CurlMulti;
 struct CurlShard;
 
-/// Idle easy handles of one CurlMulti, reset and ready for the next transfer.
+/// A curl easy handle and the buffer curl writes its error messages to
+/// (CURLOPT_ERRORBUFFER, set once), kept together by the pool.
+struct EasyHandle {
+  CURL* curl = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+/// Idle easy handles of one CurlMulti, ready for the next transfer.
 class EasyPool {
  public:
   /// `setup` sets the options every transfer shares (called on each new or reset handle).
@@ -70,15 +77,17 @@ class EasyPool {
   EasyPool(const EasyPool&) = delete;
   EasyPool& operator=(const EasyPool&) = delete;
   ~EasyPool();
-  /// An idle handle, or a new one; with the options every transfer shares.
-  CURL* acquire();
+  /// An idle handle, or a new one; with the options every transfer shares
+  /// and an empty error message.
+  EasyHandle* acquire();
   /// Keeps `easy` for the next acquire() (frees it when full): reset and set
   /// up again if `reset`, else with its pointers to the transfer cleared.
-  void release(CURL* easy, bool reset) noexcept;
+  void release(EasyHandle* easy, bool reset) noexcept;
 
  private:
-  void set_up(CURL* easy) noexcept;
-  std::vector<CURL*> idle_;
+  void set_up(EasyHandle* easy) noexcept;
+  static void free(EasyHandle* easy) noexcept;
+  std::vector<EasyHandle*> idle_;
   std::size_t max_idle_;
   std::function<void(CURL*)> setup_;
 };
@@ -93,7 +102,9 @@ class Transfer {
   /// Removes the handle from its multi (if still running) and gives it back to the pool.
   virtual ~Transfer();
 
-  CURL* easy() const noexcept { return easy_; }
+  CURL* easy() const noexcept { return easy_->curl; }
+  /// curl's message about how the transfer failed ("" if none).
+  const char* error_message() const noexcept { return easy_->error; }
   bool running() const noexcept { return multi_ != nullptr; }
   /// Adds the handle to `multi`: curl starts it on the next socket action.
   void start(CurlMulti& multi);
@@ -104,8 +115,9 @@ class Transfer {
   /// The options a transfer sets every time (a handle from the pool keeps the
   /// last transfer's values; EasyPool::release clears the pointers among
   /// them): CURLOPT_PRIVATE (set here), CURLOPT_OPENSOCKETDATA and
-  /// CLOSESOCKETDATA (set by start), and a subclass's CURLU, ERRORBUFFER,
-  /// HEADERDATA, WRITEDATA, HTTPHEADER, FOLLOWLOCATION and MAXREDIRS.
+  /// CLOSESOCKETDATA (set by start), and a subclass's CURLU,
+  /// HEADERDATA, WRITEDATA, HTTPHEADER, FOLLOWLOCATION, MAXREDIRS and BUFFERSIZE.
+  /// (CURLOPT_ERRORBUFFER is the pool's: error_message().)
   /// A subclass that sets any other option calls set_other_options(), so
   /// that the handle is reset before the next transfer.
   void set_other_options() noexcept { reset_ = true; }
@@ -118,7 +130,7 @@ class Transfer {
  private:
   friend class CurlMulti;
   std::shared_ptr<EasyPool> pool_;
-  CURL* easy_;
+  EasyHandle* easy_;
   CurlMulti* multi_ = nullptr;
   CurlShard* shard_ = nullptr;  // the CURLM it is added to, while running
   bool reset_ = false;  // reset the handle when it goes back (see set_other_options)
