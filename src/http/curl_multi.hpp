@@ -29,24 +29,34 @@
 //
 // Options: the pool sets the options all of a session's transfers share once
 // per handle (its `setup`, after curl_easy_init and after a reset); a transfer
-// sets the per-transfer ones (Transfer::per_transfer_options) every time. A
+// sets the per-transfer ones (see Transfer::set_other_options) every time. A
 // handle goes back to the pool as it is when its transfer set nothing else,
 // and ended (not stopped midway); otherwise it is reset (curl_easy_reset) and
-// set up again. Skipping the reset keeps curl's receive buffer (16 KiB, freed
-// by a reset and allocated again by the next transfer) and saves the reset.
+// set up again. Skipping the reset saves it and setting the shared options
+// again (3K instructions a request).
 //
-// Each socket curl opens (CURLOPT_OPENSOCKETFUNCTION) gets one SocketWatcher
-// (a uv_poll_t) that lives until curl closes the socket
-// (CURLOPT_CLOSESOCKETFUNCTION): curl stops watching a connection while it
-// sits idle in its cache (CURL_POLL_REMOVE) and watches it again when a later
-// transfer reuses it, and the watcher is only stopped and restarted then, not
-// made and freed each time. Each uv handle is owned by a small heap object freed
-// only in its close callback, so a handle may finish closing after its
-// CurlMulti is gone.
+// Sockets: curl's sockets are watched in an epoll set of the CurlMulti's own,
+// which the loop watches through one uv_poll_t (Linux only, as the rest of
+// the library). A uv_poll_t per socket cost libuv 7 epoll_ctl calls and an
+// ioctl per connection (a check when made, two calls per change of interest,
+// one when stopped); the set costs one epoll_ctl per change (an ADD, a MOD
+// from writable to readable once connected) and a DEL when curl closes the
+// socket (CURLOPT_CLOSESOCKETFUNCTION), and one epoll_wait per loop
+// iteration in which any socket is ready. curl stops watching a connection
+// while it sits idle in its cache (CURL_POLL_REMOVE) and watches it again
+// when a later transfer reuses it: the set keeps watching an idle
+// connection's input, so that reuse costs no system call, and drops it
+// should it become readable while idle (the server closed it). An event
+// carries the socket's number and an id, so that an event for a socket
+// closed earlier in the same batch (whose number a new socket may have taken)
+// is ignored. The uv handles (the set's poll, the shards' timers) are each
+// owned by a small heap object freed only in its close callback, so a handle
+// may finish closing after its CurlMulti is gone.
 //
 #include <curl/curl.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <unordered_map>
@@ -157,12 +167,27 @@ class CurlMulti {
   friend class Transfer;
   friend class EasyPool;
   friend struct CurlShard;
-  struct SocketWatcher;
+  /// One of curl's sockets, as the epoll set watches it.
+  struct Socket {
+    CurlShard* shard;  // the CURLM that watches it
+    std::uint32_t id;  // in its epoll events: tells a stale event from this socket's (fd numbers are reused)
+    std::uint32_t events = 0;  // what the epoll set watches (EPOLLIN | EPOLLOUT), when `added`
+    bool added = false;  // in the epoll set
+    bool wanted = false;  // curl watches it (else it sits idle in curl's cache)
+    bool ours = true;  // opened by open_socket (else curl's own, its resolver's: forgotten on CURL_POLL_REMOVE)
+  };
+  struct Readiness;
   void add(Transfer& t);
   void remove(Transfer& t) noexcept;
   static curl_socket_t open_socket(void* shard, curlsocktype purpose, curl_sockaddr* address);
   static int close_socket(void* shard, curl_socket_t s);
-  static int on_socket(CURL* easy, curl_socket_t s, int what, void* shard, void* watcher);
+  static int on_socket(CURL* easy, curl_socket_t s, int what, void* shard, void* socketp);
+  /// Sets what the epoll set watches on `fd` (0: takes it out); -1 if epoll_ctl failed.
+  int watch(curl_socket_t fd, Socket& s, std::uint32_t events) noexcept;
+  /// Takes `fd` out of the epoll set and forgets it.
+  void forget(curl_socket_t fd) noexcept;
+  /// The epoll set is readable: lets curl act on each ready socket.
+  void dispatch() noexcept;
   static int on_timer(CURLM* multi, long timeout_ms, void* shard);
   /// Lets curl act on `s` (or its timeouts) in `shard`.
   void socket_action(CurlShard& shard, curl_socket_t s, int flags) noexcept;
@@ -172,10 +197,11 @@ class CurlMulti {
   std::vector<std::unique_ptr<CurlShard>> shards_;
   std::shared_ptr<EasyPool> pool_;
   std::unordered_set<Transfer*> running_;
-  /// The watcher of each socket curl opened through open_socket (until it closes it).
-  std::unordered_map<curl_socket_t, SocketWatcher*> watchers_;
-  /// Watchers made for sockets curl did not open through us (its resolver's), closed on CURL_POLL_REMOVE.
-  std::unordered_set<SocketWatcher*> foreign_;
+  /// curl's sockets: those it opened through open_socket (until it closes
+  /// them), and its own that it asked us to watch (until CURL_POLL_REMOVE).
+  std::unordered_map<curl_socket_t, Socket> sockets_;
+  std::uint32_t next_id_ = 0;
+  Readiness* readiness_ = nullptr;  // freed in its poll handle's close callback
 };
 
 }  // namespace asyncio::http::detail
