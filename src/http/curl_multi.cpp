@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -296,7 +297,11 @@ int CurlMulti::watch(curl_socket_t fd, Socket& s, std::uint32_t events) noexcept
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = (std::uint64_t{s.id} << 32) | static_cast<std::uint32_t>(fd);
-  if (::epoll_ctl(readiness_->epfd, s.added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0) return -1;
+  if (::epoll_ctl(readiness_->epfd, s.added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0) {
+    // Still in the set under an earlier socket of this number (a copy of it
+    // outlived its close, in a forked child): take it over.
+    if (s.added || errno != EEXIST || ::epoll_ctl(readiness_->epfd, EPOLL_CTL_MOD, fd, &ev) != 0) return -1;
+  }
   s.added = true;
   s.events = events;
   return 0;
