@@ -59,7 +59,9 @@ void GatherCore::on_child_done(GatherNode& node) {
   } else if (!return_exceptions_ && fut.cancelled()) {
     // `exc = fut._make_cancelled_error()`: takes a cancelled task's message.
     outer.set_exception_ptr(std::make_exception_ptr(fut.make_cancelled_error()));
-  } else if (std::exception_ptr exc = return_exceptions_ ? nullptr : fut.exception()) {
+  } else if (std::exception_ptr exc = return_exceptions_ || fut.raw_exception() == nullptr
+                                          ? nullptr  // finished with a value: nothing to retrieve
+                                          : fut.exception()) {
     outer.set_exception_ptr(std::move(exc));
   } else {
     if (!cancel_requested_ && !fut.cancelled() && fut.raw_exception() == nullptr) {
