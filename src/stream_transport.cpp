@@ -8,6 +8,7 @@
 
 #include "asyncio/exceptions.hpp"
 #include "sockaddr.hpp"
+#include "spare_bytes.hpp"
 
 namespace asyncio::detail {
 
@@ -221,7 +222,10 @@ void StreamTransport::write(std::string&& data) {
     return;
   }
   std::string_view view(data);
-  if (try_write_now(view)) return;
+  if (try_write_now(view)) {
+    keep_spare_bytes(data);  // the next feed_data() may reuse the allocation
+    return;
+  }
   std::size_t offset = data.size() - view.size();
   queue_write(std::move(data), offset);
 }
