@@ -1,8 +1,12 @@
 // The transport over a libuv stream: TCP, Unix sockets, pipes (see the header).
 #include "stream_transport.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <tuple>
 
+#include <cerrno>
 #include <cstdio>
 #include <sstream>
 
@@ -146,7 +150,8 @@ void StreamTransport::on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* 
     }
     return;
   }
-  *buf = uv_buf_init(t_read_buffer, kReadBufferSize);
+  buf->base = t_read_buffer;
+  buf->len = kReadBufferSize;
 }
 
 void StreamTransport::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
@@ -188,13 +193,20 @@ void StreamTransport::on_eof() {
 
 bool StreamTransport::try_write_now(std::string_view& data) {
   if (write_size_ != 0) return false;  // keep the order: queue behind what is pending
-  uv_buf_t b = uv_buf_init(const_cast<char*>(data.data()), static_cast<unsigned>(data.size()));
-  int n = uv_try_write(handle_.stream(), &b, 1);
-  if (n == static_cast<int>(data.size())) return true;
+  // Nothing is queued here nor in libuv: write to the descriptor directly, as
+  // uv_try_write would (CPython's write() tries sock.send() first the same
+  // way). A socket gets send(MSG_NOSIGNAL): a reset peer is EPIPE
+  // (BrokenPipeError), never SIGPIPE.
+  ssize_t n;
+  do {
+    n = kind_ == Kind::pipe ? ::write(fd_, data.data(), data.size())
+                            : ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(data.size())) return true;
   if (n >= 0) {
     data.remove_prefix(static_cast<std::size_t>(n));
-  } else if (n != UV_EAGAIN) {
-    fatal_error(uv_error(n), "Fatal write error on socket transport");
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+    fatal_error(uv_error(-errno), "Fatal write error on socket transport");
     return true;
   }
   return false;

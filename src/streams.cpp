@@ -32,14 +32,14 @@ struct ReaderState {
     }
   }
   std::string take(std::size_t n) {
-    std::string out;
     if (n >= buffer.size()) {
-      out = std::move(buffer);  // the allocation goes with the bytes (spare_bytes.hpp brings one back)
+      std::string all(std::move(buffer));  // the allocation goes with the bytes (spare_bytes.hpp brings one back)
       buffer.clear();
-    } else {
-      out.assign(buffer, 0, n);
-      buffer.erase(0, n);
+      maybe_resume_transport();
+      return all;
     }
+    std::string out(buffer, 0, n);
+    buffer.erase(0, n);
     maybe_resume_transport();
     return out;
   }
@@ -451,9 +451,7 @@ bool detail::StreamDrainAwaiter::await_ready() {
   if (used_) throw RuntimeError("cannot reuse already awaited coroutine");
   used_ = true;
   const StreamWriter& w = *writer_;
-  if (w.reader_) {
-    if (auto exc = w.reader_.exception()) std::rethrow_exception(exc);
-  }
+  if (w.reader_ && w.reader_.state_->exception) std::rethrow_exception(w.reader_.state_->exception);
   // What drain_helper() would decide without suspending: most drains return here.
   if (!w.transport_->is_closing() && w.protocol_->drain_ready()) return true;
   slow_.start(StreamWriter::drain_slowly(w.transport_, w.protocol_));

@@ -187,6 +187,7 @@ class StreamReader {
   friend std::ostream& operator<<(std::ostream& os, const StreamReader& r);
 
  private:
+  friend class detail::StreamDrainAwaiter;  // reads the exception without a copy
   detail::ReaderState& state() const;
   std::shared_ptr<detail::ReaderState> state_;
 };
