@@ -189,6 +189,7 @@ Coro<std::string> readline_impl(std::shared_ptr<ReaderState> s) {
 // with the future in this awaiter (in the reading coroutine's frame).
 
 bool StreamReadAwaiter::await_ready() {
+  if (!state_) throw RuntimeError("cannot await an empty or moved-from coroutine");
   if (used_) throw RuntimeError("cannot reuse already awaited coroutine");
   used_ = true;
   ReaderState& s = *state_;
@@ -230,7 +231,7 @@ std::string StreamReadAwaiter::await_resume() {
 }
 
 StreamReadAwaiter::~StreamReadAwaiter() {
-  if (entry_ && state_->waiter == &*entry_) {  // the frame was destroyed while waiting
+  if (entry_ && state_ && state_->waiter == &*entry_) {  // the frame was destroyed while waiting
     state_->waiter = nullptr;
     if (task_->loop() != nullptr) trace_forget_label(*task_->loop(), *entry_);
   }
@@ -448,6 +449,7 @@ StreamWriter::StreamWriter(std::shared_ptr<Transport> transport, std::shared_ptr
 detail::StreamDrainAwaiter StreamWriter::drain() const { return detail::StreamDrainAwaiter(*this); }
 
 bool detail::StreamDrainAwaiter::await_ready() {
+  if (writer_ == nullptr) throw RuntimeError("cannot await an empty or moved-from coroutine");
   if (used_) throw RuntimeError("cannot reuse already awaited coroutine");
   used_ = true;
   const StreamWriter& w = *writer_;

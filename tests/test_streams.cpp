@@ -182,6 +182,43 @@ TEST(StreamReader, ACancelledReadLosesNoByte) {
   test::expect_no_frames();
 }
 
+TEST(StreamReader, AReadTimedOutByWaitForLeavesTheStreamReadyForTheNextRead) {
+  // Python (3.11):
+  //   r = asyncio.StreamReader()
+  //   try: await asyncio.wait_for(r.read(5), 0.01)
+  //   except TimeoutError: print("timeout")
+  //   r.feed_data(b"abc"); print(await r.read(5))       # b'abc'
+  // The read that timed out leaves no waiter behind (the next read may wait)
+  // and takes no byte.
+  auto main = []() -> Coro<void> {
+    StreamReader r(asyncio::stream_default_limit);
+    EXPECT_THROW(co_await asyncio::wait_for(r.read(5), 10ms), asyncio::TimeoutError);
+    auto next = asyncio::create_task(r.read(5));
+    co_await asyncio::sleep(0s);  // it waits: no "already waiting" error
+    r.feed_data("abc");
+    EXPECT_EQ(co_await next, "abc");
+    // A read object is awaitable once, as a coroutine is.
+    auto once = r.read(1);
+    r.feed_data("d");
+    EXPECT_EQ(co_await once, "d");
+    try {
+      co_await once;
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::RuntimeError& e) {
+      EXPECT_STREQ(e.what(), "cannot reuse already awaited coroutine");
+    }
+    auto moved = std::move(once);
+    try {
+      co_await once;
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::RuntimeError& e) {
+      EXPECT_STREQ(e.what(), "cannot await an empty or moved-from coroutine");
+    }
+  };
+  test::run_virtual(main());
+  test::expect_no_frames();
+}
+
 TEST(StreamReader, TwoReadersWaitingAtOnceIsARuntimeError) {
   auto main = []() -> Coro<void> {
     StreamReader r(asyncio::stream_default_limit);

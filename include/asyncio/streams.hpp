@@ -93,9 +93,11 @@ class InlineCoro {
 /// create_task, as the coroutine Python's `read()` returns. When bytes are
 /// buffered (or at EOF, or n == 0) it completes without suspending; otherwise
 /// the awaiting task waits on the stream with no coroutine frame of its own.
-/// `read()` with n < 0 runs as a coroutine. Awaitable once (RuntimeError
-/// "cannot reuse already awaited coroutine" the second time); it holds the
-/// reader's state, so it may outlive the StreamReader handle.
+/// `read()` with n < 0 runs as a coroutine. Awaitable once, as a coroutine:
+/// RuntimeError "cannot reuse already awaited coroutine" the second time,
+/// "cannot await an empty or moved-from coroutine" once moved from. It holds
+/// the reader's state, so it may outlive the StreamReader handle. Unlike a
+/// Coro, one never awaited is not reported in debug mode.
 class [[nodiscard]] StreamReadAwaiter {
  public:
   StreamReadAwaiter(std::shared_ptr<ReaderState> state, std::ptrdiff_t n) noexcept
@@ -123,11 +125,12 @@ class [[nodiscard]] StreamReadAwaiter {
 /// not paused and the connection is up it completes without suspending and
 /// without a coroutine frame. It refers to the StreamWriter it came from (as
 /// a member coroutine refers to its object): await it while that writer lives.
+/// Awaitable once, with a read awaiter's errors.
 class [[nodiscard]] StreamDrainAwaiter {
  public:
   explicit StreamDrainAwaiter(const StreamWriter& writer) noexcept : writer_(&writer) {}
   /// Only before it is awaited.
-  StreamDrainAwaiter(StreamDrainAwaiter&& o) noexcept : writer_(o.writer_), used_(o.used_) {}
+  StreamDrainAwaiter(StreamDrainAwaiter&& o) noexcept : writer_(std::exchange(o.writer_, nullptr)), used_(o.used_) {}
   StreamDrainAwaiter& operator=(StreamDrainAwaiter&&) = delete;
 
   bool await_ready();
