@@ -5,21 +5,23 @@
 // (gather over one ClientSession); then, on request, the scale run (N
 // downloads, at most LIMIT at once, a Semaphore).
 //
-//   build/examples/io_demo                      # its own latency server, 100 downloads, the four
-//   ways build/examples/io_demo serve PORT [LATENCY] # only the latency server (prints "ready
-//   PORT") build/examples/io_demo PORT N [WAY...]      # against a running server; WAY: sync
-//   threads processes asyncio build/examples/io_demo PORT N scale [LIMIT] # N downloads with
-//   asyncio, at most LIMIT (2000) at once
+//   io_demo                       # its own latency server, 100 downloads, the four ways
+//   io_demo serve PORT [LATENCY]  # only the latency server, until SIGINT/SIGTERM (PORT 0: any)
+//   io_demo PORT N [WAY...]       # against a running server; WAY: sync threads processes asyncio
+//   io_demo PORT N scale [LIMIT]  # N downloads with asyncio, at most LIMIT (2000) at once
+// (build/examples/io_demo.) Anything else: the usage, status 2 (-h, --help: status 0).
 #include <curl/curl.h>
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <asyncio/asyncio.hpp>
-#include <asyncio/process_pool.hpp>
 #include <asyncio/http/client.hpp>
 #include <asyncio/http/server.hpp>
+#include <asyncio/process_pool.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <stdexcept>
 #include <string>
@@ -164,22 +166,60 @@ void run_ways(int port, int n, const std::vector<std::string>& ways) {
         "asyncio", [&] { return asyncio::run(all_async(urls)); }, count);
 }
 
+// ---- the command line ---------------------------------------------------------------------
+const char* const usage =
+    "usage: io_demo                      its own latency server, 100 downloads, the four ways\n"
+    "       io_demo serve PORT [LATENCY] only the latency server, until SIGINT (PORT 0: any)\n"
+    "       io_demo PORT N [WAY...]      WAY: sync threads processes asyncio (none: all four)\n"
+    "       io_demo PORT N scale [LIMIT] N downloads with asyncio, at most LIMIT (2000) at once\n";
+
+[[noreturn]] void usage_error(const std::string& message) {
+  fmt::print(stderr, "{}io_demo: error: {}\n", usage, message);
+  std::exit(2);
+}
+
+/// `arg` as an integer from `min` to `max`, else the usage and status 2.
+int integer(const std::string& arg, const char* what, int min, int max) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), value);
+  if (ec != std::errc{} || end != arg.data() + arg.size() || value < min || value > max)
+    usage_error(fmt::format("{} must be an integer from {} to {}, not '{}'", what, min, max, arg));
+  return value;
+}
+
+/// `arg` as seconds (0 or more), else the usage and status 2.
+double seconds(const std::string& arg, const char* what) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), value);
+  if (ec != std::errc{} || end != arg.data() + arg.size() || !(value >= 0 && value <= 3600))
+    usage_error(fmt::format("{} must be a number of seconds from 0 to 3600, not '{}'", what, arg));
+  return value;
+}
+
 int main(int argc, char** argv) {
   asyncio::process_pool_worker_main(argc, argv);  // if __name__ == "__main__": (workers serve here)
-  curl_global_init(CURL_GLOBAL_DEFAULT);
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
+    fmt::print("{}", usage);
+    return 0;
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
   if (!args.empty() && args[0] == "serve") {
-    if (args.size() > 2) latency = std::stod(args[2]);
-    int port = args.size() > 1 ? std::stoi(args[1]) : 8765;
+    if (args.size() > 3) usage_error("serve takes PORT and LATENCY at most");
+    int port = args.size() > 1 ? integer(args[1], "PORT", 0, 65535) : 8765;
+    if (args.size() > 2) latency = seconds(args[2], "LATENCY");
     web::Application app = latency_app();
-    asyncio::run(web::serve_until_signal(app, "127.0.0.1", port, latency_options()));  // prints the banner
+    asyncio::run(
+        web::serve_until_signal(app, "127.0.0.1", port, latency_options()));  // prints the banner
   } else if (!args.empty()) {
-    int port = std::stoi(args.at(0));
-    int n = std::stoi(args.at(1));
+    int port = integer(args[0], "PORT", 1, 65535);
+    if (args.size() < 2) usage_error("PORT and N are needed");
+    int n = integer(args[1], "N", 0, 10'000'000);
     std::vector<std::string> ways(args.begin() + 2, args.end());
     if (ways.empty()) ways = {"sync", "threads", "processes", "asyncio"};
     if (ways[0] == "scale") {
-      int limit = ways.size() > 1 ? std::stoi(ways[1]) : 2000;
+      if (ways.size() > 2) usage_error("scale takes LIMIT at most");
+      int limit = ways.size() > 1 ? integer(ways[1], "LIMIT", 1, 1'000'000) : 2000;
       auto t = std::chrono::steady_clock::now();
       auto res = asyncio::run(scale(page_urls(port, n), limit));
       std::chrono::duration<double> d = std::chrono::steady_clock::now() - t;
@@ -187,6 +227,9 @@ int main(int argc, char** argv) {
         throw std::runtime_error("a download failed");
       fmt::print("asyncio {} requests, {} at once: {:.2f} seconds\n", n, limit, d.count());
     } else {
+      for (const std::string& way : ways)
+        if (way != "sync" && way != "threads" && way != "processes" && way != "asyncio")
+          usage_error(fmt::format("unknown WAY '{}'", way));
       run_ways(port, n, ways);
     }
   } else {

@@ -8,6 +8,7 @@
 #   python3 io_demo.py serve PORT [LATENCY] # only the latency server, until SIGINT/SIGTERM (PORT 0: any)
 #   python3 io_demo.py PORT N [WAY...]      # against a running server; WAY: sync threads processes asyncio
 #   python3 io_demo.py PORT N scale [LIMIT] # N downloads with asyncio, at most LIMIT (2000) at once
+# Anything else: the usage, status 2 (-h, --help: status 0).
 # Needs requests and aiohttp (Debian: python3-requests python3-aiohttp, /usr/bin/python3).
 import asyncio, sys, threading, time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -92,25 +93,64 @@ def run_ways(port, n, ways):
         timed("asyncio", lambda: asyncio.run(all_async(urls)), n)
 
 
+USAGE = """usage: io_demo                      its own latency server, 100 downloads, the four ways
+       io_demo serve PORT [LATENCY] only the latency server, until SIGINT (PORT 0: any)
+       io_demo PORT N [WAY...]      WAY: sync threads processes asyncio (none: all four)
+       io_demo PORT N scale [LIMIT] N downloads with asyncio, at most LIMIT (2000) at once"""
+
+
+def usage_error(message):
+    print(f"{USAGE}\nio_demo: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def integer(arg, what, lo, hi):
+    if not (arg.isascii() and arg.lstrip("-").isdigit() and lo <= int(arg) <= hi):
+        usage_error(f"{what} must be an integer from {lo} to {hi}, not '{arg}'")
+    return int(arg)
+
+
+def seconds(arg, what):
+    try:
+        value = float(arg)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        usage_error(f"{what} must be a number of seconds from 0 to 3600, not '{arg}'")
+    return value
+
+
 def main(argv):
-    if argv[:1] == ["serve"]:
-        port = int(argv[1])
-        latency = float(argv[2]) if len(argv) > 2 else 0.1
+    if argv[:1] in (["-h"], ["--help"]):
+        print(USAGE)
+    elif argv[:1] == ["serve"]:
+        if len(argv) > 3:
+            usage_error("serve takes PORT and LATENCY at most")
+        port = integer(argv[1], "PORT", 0, 65535) if len(argv) > 1 else 8765
+        latency = seconds(argv[2], "LATENCY") if len(argv) > 2 else 0.1
         banner = "======== Running on http://127.0.0.1:{} ========\n(Press CTRL+C to quit)"  # web.run_app's
         try:
             asyncio.run(serve(port, latency, lambda p: print(banner.format(p), flush=True)))
         except KeyboardInterrupt:
             pass
     elif argv:
-        port, n, ways = int(argv[0]), int(argv[1]), argv[2:] or ["sync", "threads", "processes", "asyncio"]
+        port = integer(argv[0], "PORT", 1, 65535)
+        if len(argv) < 2:
+            usage_error("PORT and N are needed")
+        n, ways = integer(argv[1], "N", 0, 10_000_000), argv[2:] or ["sync", "threads", "processes", "asyncio"]
         if ways[0] == "scale":
-            limit = int(ways[1]) if len(ways) > 1 else 2000
+            if len(ways) > 2:
+                usage_error("scale takes LIMIT at most")
+            limit = integer(ways[1], "LIMIT", 1, 1_000_000) if len(ways) > 1 else 2000
             urls = [f"http://127.0.0.1:{port}/page/{i}" for i in range(n)]
             t = time.time()
             res = asyncio.run(scale(urls, limit))
             assert res == [200] * n
             print(f"asyncio {n} requests, {limit} at once: {time.time() - t:.2f} seconds", flush=True)
         else:
+            for way in ways:
+                if way not in ("sync", "threads", "processes", "asyncio"):
+                    usage_error(f"unknown WAY '{way}'")
             run_ways(port, n, ways)
     else:
         # Its own latency server, on a thread with its own loop.

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <openssl/x509.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <utility>
@@ -77,11 +78,25 @@ struct SessionState {
       : options(std::move(o)),
         default_headers(options.headers),
         slots(static_cast<std::ptrdiff_t>(options.limit)),
-        multi(std::in_place, loop, static_cast<long>(options.limit), static_cast<long>(options.limit_per_host)) {}
+        multi(std::in_place, loop, static_cast<long>(options.limit), static_cast<long>(options.limit_per_host),
+              [ssl = options.ssl, proxy_env = has_proxy_env()](CURL* e) { set_session_options(e, ssl, proxy_env); }) {}
+  /// The options all of the session's requests share, set once per easy handle.
+  static void set_session_options(CURL* e, const std::shared_ptr<ssl::SSLContext>& ssl, bool proxy_env);
+  /// Whether a variable names a proxy for http or https URLs (the ones curl
+  /// reads: http_proxy, https_proxy or HTTPS_PROXY, all_proxy or ALL_PROXY),
+  /// read when the session is made.
+  static bool has_proxy_env() noexcept {
+    for (const char* name : {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
+      if (const char* v = std::getenv(name); v != nullptr && *v != '\0') return true;
+    return false;
+  }
   SessionOptions options;
   HeaderList default_headers;  // sent by requests that add no headers of their own (built once)
   Semaphore slots;  // one permit per request in flight, when options.limit > 0
   std::size_t waiting = 0;
+  /// The body size of the session's last response (see Request::buffer_size);
+  /// a session starts as if it were small.
+  std::size_t last_body_size = 0;
   std::optional<CurlMulti> multi;  // empty once closed
 };
 
@@ -131,9 +146,10 @@ Target check_url(const std::string& url) {
   CURLU* u = curl_url();
   if (u == nullptr) throw std::bad_alloc();
   Target target(u);
+  // curl refuses what it cannot read (without CURLU_NON_SUPPORT_SCHEME, any
+  // scheme it does not speak; an http URL without a host): the scheme and host
+  // checked above are then the ones curl reads.
   if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) throw InvalidURL(url);
-  std::string scheme = target.part(CURLUPART_SCHEME);
-  if ((scheme != "http" && scheme != "https") || target.part(CURLUPART_HOST).empty()) throw InvalidURL(url);
   return target;
 }
 
@@ -150,31 +166,17 @@ class Request final : public Transfer {
  public:
   Request(SessionState& state, const std::string& method, std::string url, Target target,
           const RequestOptions& options)
-      : Transfer(*state.multi), target_(std::move(target)), done_(get_running_loop().create_future<void>()) {
+      : Transfer(*state.multi), state_(state), target_(std::move(target)), done_(get_running_loop().create_future<void>()) {
     response_.method = method;
     response_.url = std::move(url);
+    // The per-transfer options (Transfer::set_other_options): set every time.
     CURL* e = easy();
     curl_easy_setopt(e, CURLOPT_CURLU, target_.get());  // the URL, parsed once (check_url)
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf_);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, options.allow_redirects ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(options.max_redirects));
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");  // aiohttp's, decoded by curl
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Request::on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Request::on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
-    if (method == "HEAD") {
-      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (method != "GET") {
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
-    }
-    if (options.data) {
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(options.data->size()));
-      curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, options.data->c_str());
-      if (method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
-    }
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, buffer_size(state.last_body_size));
     if (options.headers.empty()) {
       curl_easy_setopt(e, CURLOPT_HTTPHEADER, state.default_headers.get());
     } else {
@@ -183,10 +185,37 @@ class Request final : public Transfer {
       header_list_.emplace(headers);
       curl_easy_setopt(e, CURLOPT_HTTPHEADER, header_list_->get());
     }
-    apply_ssl_context(e, state.options.ssl);  // client_ssl.cpp
+    // Any other: the handle is reset when the request goes.
+    if (method == "HEAD") {
+      set_other_options();
+      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (method != "GET") {
+      set_other_options();
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
+    if (options.data) {
+      set_other_options();
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(options.data->size()));
+      curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, options.data->c_str());
+      if (method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
   }
   ~Request() override {
     stop();  // out of curl before the header list goes
+  }
+
+  /// The options all of a session's requests share (EasyPool's setup).
+  static void set_shared_options(CURL* e, const std::shared_ptr<ssl::SSLContext>& ssl, bool proxy_env) noexcept {
+    if (!proxy_env) {  // curl would look for them in each request: tell it there are none
+      curl_easy_setopt(e, CURLOPT_PROXY, "");
+      curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+    }
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");  // aiohttp's, decoded by curl
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Request::on_header);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Request::on_body);
+    apply_ssl_context(e, ssl);  // client_ssl.cpp
   }
 
   Future<void>& done() noexcept { return done_; }
@@ -195,7 +224,7 @@ class Request final : public Transfer {
   ClientResponse take_response() {
     const std::string& url = response_.url;
     if (session_closed_) throw ClientConnectionError("Session is closed" + url_suffix(url), url);
-    std::string curl_message = errbuf_[0] != '\0' ? errbuf_ : curl_easy_strerror(code_);
+    std::string curl_message = *error_message() != '\0' ? error_message() : curl_easy_strerror(code_);
     if (code_ == CURLE_OK) {
       fill_final_url();
       return std::move(response_);
@@ -246,7 +275,19 @@ class Request final : public Transfer {
   }
 
  private:
+  /// curl's receive buffer (CURLOPT_BUFFERSIZE): its smallest, 1 KiB, after
+  /// a small body, else its default, 16 KiB. curl allocates it for each
+  /// transfer: 1 KiB comes from malloc's per-thread cache, while 16 KiB takes
+  /// malloc's slow path (and first touches of new pages), a tenth of the
+  /// client's CPU time for small responses. A large body after small ones
+  /// (or first: a session starts small) costs more recv calls (one per KiB)
+  /// for that response, and the requests started before it ended.
+  static long buffer_size(std::size_t last_body_size) noexcept {
+    return last_body_size < 1024 ? 1024L : CURL_MAX_WRITE_SIZE;
+  }
+
   void finished(CURLcode code, bool session_closed) noexcept override {
+    if (code == CURLE_OK && !session_closed) state_.last_body_size = ResponseBody::body(response_).size();
     code_ = code;
     session_closed_ = session_closed;
     if (!done_.done()) done_.set_result();
@@ -324,6 +365,7 @@ class Request final : public Transfer {
     return size * n;
   }
 
+  SessionState& state_;  // outlives the request (perform holds it)
   Target target_;
   Future<void> done_;
   ClientResponse response_;
@@ -331,7 +373,6 @@ class Request final : public Transfer {
   CURLcode code_ = CURLE_OK;
   bool session_closed_ = false;
   bool headers_complete_ = false;
-  char errbuf_[CURL_ERROR_SIZE] = {};
 };
 
 /// Counts a request waiting for a slot (ClientSession::waiting()).
@@ -358,6 +399,10 @@ Coro<ClientResponse> perform(std::shared_ptr<SessionState> state, std::string me
 
 }  // namespace
 
+void SessionState::set_session_options(CURL* e, const std::shared_ptr<ssl::SSLContext>& ssl, bool proxy_env) {
+  Request::set_shared_options(e, ssl, proxy_env);
+}
+
 }  // namespace detail
 
 // ---- ClientSession ---------------------------------------------------------------
@@ -378,11 +423,13 @@ Coro<ClientResponse> ClientSession::request(std::string method, std::string url,
   detail::Target target = detail::check_url(url);
   std::optional<std::chrono::duration<double>> total =
       options.timeout ? options.timeout->total : state->options.timeout.total;
-  if (total) {
-    co_return co_await asyncio::timeout(*total, detail::perform(state, std::move(method), std::move(url),
-                                                                std::move(target), std::move(options)));
-  }
-  co_return co_await detail::perform(state, std::move(method), std::move(url), std::move(target), std::move(options));
+  // Made before the one co_await (not inside it), so that the arguments'
+  // temporaries and the result are not kept in this coroutine's frame twice:
+  // it stays small enough for the frame pool.
+  Coro<ClientResponse> body =
+      detail::perform(std::move(state), std::move(method), std::move(url), std::move(target), std::move(options));
+  if (total) body = asyncio::timeout(*total, std::move(body));
+  co_return co_await std::move(body);
 }
 
 Coro<ClientResponse> ClientSession::get(std::string url, RequestOptions options) {

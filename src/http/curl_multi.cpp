@@ -3,14 +3,17 @@
 // curl_multi.hpp).
 #include "http/curl_multi.hpp"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "asyncio/events.hpp"
@@ -32,92 +35,97 @@ int live_sockets() noexcept { return g_live_sockets.load(std::memory_order_relax
 // ---- EasyPool ------------------------------------------------------------------
 
 EasyPool::~EasyPool() {
-  for (CURL* e : idle_) curl_easy_cleanup(e);
-  g_allocated_easy.fetch_sub(static_cast<int>(idle_.size()), std::memory_order_relaxed);
+  for (EasyHandle* e : idle_) free(e);
 }
 
-CURL* EasyPool::acquire() {
-  CURL* e = nullptr;
+void EasyPool::free(EasyHandle* e) noexcept {
+  curl_easy_cleanup(e->curl);
+  delete e;
+  g_allocated_easy.fetch_sub(1, std::memory_order_relaxed);
+}
+
+EasyHandle* EasyPool::acquire() {
+  EasyHandle* e = nullptr;
   if (!idle_.empty()) {
     e = idle_.back();
     idle_.pop_back();
+    e->error[0] = '\0';
   } else {
-    e = curl_easy_init();
-    if (e == nullptr) throw std::bad_alloc();
+    auto made = std::make_unique<EasyHandle>();
+    made->curl = curl_easy_init();
+    if (made->curl == nullptr) throw std::bad_alloc();
+    e = made.release();
     g_allocated_easy.fetch_add(1, std::memory_order_relaxed);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    set_up(e);
   }
   g_live_easy.fetch_add(1, std::memory_order_relaxed);
   return e;
 }
 
-void EasyPool::release(CURL* e) noexcept {
+void EasyPool::set_up(EasyHandle* e) noexcept {
+  curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);  // no SIGPIPE juggling, not even in curl_easy_cleanup
+  curl_easy_setopt(e->curl, CURLOPT_ERRORBUFFER, e->error);
+  curl_easy_setopt(e->curl, CURLOPT_OPENSOCKETFUNCTION, &CurlMulti::open_socket);
+  curl_easy_setopt(e->curl, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::close_socket);
+  if (setup_) setup_(e->curl);
+}
+
+void EasyPool::release(EasyHandle* e, bool reset) noexcept {
   g_live_easy.fetch_sub(1, std::memory_order_relaxed);
   if (idle_.size() < max_idle_) {
     try {
       idle_.push_back(e);
-      curl_easy_reset(e);  // every option back to its default; curl keeps its buffers
-      curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // no SIGPIPE juggling, not even in curl_easy_cleanup
+      if (reset) {
+        curl_easy_reset(e->curl);  // every option back to its default
+        set_up(e);
+      } else {  // the next transfer sets these anew: no pointer into a gone transfer meanwhile
+        curl_easy_setopt(e->curl, CURLOPT_PRIVATE, nullptr);
+        curl_easy_setopt(e->curl, CURLOPT_CURLU, nullptr);
+        curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, nullptr);
+        curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, nullptr);
+        curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, nullptr);
+      }
       return;
     } catch (...) {  // out of memory: free it instead
     }
   }
-  curl_easy_cleanup(e);
-  g_allocated_easy.fetch_sub(1, std::memory_order_relaxed);
+  free(e);
 }
 
 // ---- Transfer ------------------------------------------------------------------
 
 Transfer::Transfer(CurlMulti& multi) : pool_(multi.pool_), easy_(pool_->acquire()) {
-  curl_easy_setopt(easy_, CURLOPT_PRIVATE, this);
+  curl_easy_setopt(easy_->curl, CURLOPT_PRIVATE, this);
 }
 
 Transfer::~Transfer() {
   stop();
-  pool_->release(easy_);
+  pool_->release(easy_, reset_);
 }
 
 void Transfer::start(CurlMulti& multi) { multi.add(*this); }
 
 void Transfer::stop() noexcept {
-  if (multi_ != nullptr) multi_->remove(*this);
+  if (multi_ == nullptr) return;
+  reset_ = true;  // stopped midway: a fresh start for the next transfer
+  multi_->remove(*this);
 }
 
 // ---- the uv handles, each freed only in its close callback ---------------------
 
-/// A uv_poll_t watching one of curl's sockets (curl_multi_assign'ed to it
-/// while curl watches the socket).
-struct CurlMulti::SocketWatcher {
+/// The epoll set holding curl's sockets, and the uv_poll_t through which the
+/// loop watches it (one for all the sockets of a CurlMulti).
+struct CurlMulti::Readiness {
   uv_poll_t poll;
-  CurlShard* owner;  // the CURLM that watches it
-  curl_socket_t fd;
-  int events = 0;  // what the poll handle watches now (UV_READABLE | UV_WRITABLE), 0: stopped
-  bool wanted = false;  // whether curl watches the socket (else it sits idle in curl's cache)
-
-  static SocketWatcher* make(CurlShard* owner, curl_socket_t fd);
-  /// Watches `what` for curl (each change costs libuv two epoll_ctl calls).
-  void watch(int what) noexcept {
-    wanted = true;
-    if (what == events) return;
-    if (what == 0) return stop_idle();  // CURL_POLL_NONE
-    events = what;
-    uv_poll_start(&poll, what, &SocketWatcher::on_poll);
-  }
-  /// curl no longer watches the socket (an idle connection in its cache). A
-  /// poll for readability is left running, so that reusing the connection for
-  /// the next request costs no system call; should the socket become readable
-  /// while idle (the server closed it), it is stopped then (stop_idle).
-  void unwatch() noexcept {
-    wanted = false;
-    if (events != UV_READABLE) stop_idle();
-  }
-  void stop_idle() noexcept {
-    events = 0;
-    uv_poll_stop(&poll);
-  }
+  int epfd;
+  CurlMulti* owner;
+  /// Closes the poll handle, then (in its close callback) the epoll set.
   void close() noexcept {
-    uv_close(reinterpret_cast<uv_handle_t*>(&poll),
-             [](uv_handle_t* h) { delete static_cast<SocketWatcher*>(h->data); });
+    uv_close(reinterpret_cast<uv_handle_t*>(&poll), [](uv_handle_t* h) {
+      auto* r = static_cast<Readiness*>(h->data);
+      ::close(r->epfd);
+      delete r;
+    });
   }
   static void on_poll(uv_poll_t* h, int status, int events);
 };
@@ -167,24 +175,8 @@ struct CurlShard {
   std::size_t free_room() const noexcept { return room == 0 ? SIZE_MAX - running : room - running; }
 };
 
-CurlMulti::SocketWatcher* CurlMulti::SocketWatcher::make(CurlShard* owner, curl_socket_t fd) {
-  auto* w = new SocketWatcher{{}, owner, fd};
-  if (uv_poll_init_socket(owner->owner->loop_.uv_loop(), &w->poll, fd) != 0) {
-    delete w;
-    return nullptr;
-  }
-  w->poll.data = w;
-  return w;
-}
-
-void CurlMulti::SocketWatcher::on_poll(uv_poll_t* h, int status, int events) {
-  auto* w = static_cast<SocketWatcher*>(h->data);
-  if (!w->wanted) return w->stop_idle();  // curl's connection check will find it closed
-  int flags = 0;
-  if (status < 0) flags |= CURL_CSELECT_ERR;
-  if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
-  if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
-  w->owner->owner->socket_action(*w->owner, w->fd, flags);
+void CurlMulti::Readiness::on_poll(uv_poll_t* h, int, int) {
+  static_cast<Readiness*>(h->data)->owner->dispatch();
 }
 
 namespace {
@@ -201,13 +193,29 @@ long shard_count(long max_total, long max_host) {
 
 // ---- CurlMulti -------------------------------------------------------------------
 
-CurlMulti::CurlMulti(EventLoop& loop, long max_total, long max_host)
-    : loop_(loop), pool_(std::make_shared<EasyPool>(max_total > 0 ? static_cast<std::size_t>(max_total) : 100)) {
-  long n = shard_count(max_total, max_host);
-  shards_.reserve(static_cast<std::size_t>(n));
-  for (long i = 0; i < n; ++i) {  // shares that add up to max_total
-    long share = max_total / n + (i < max_total % n ? 1 : 0);
-    shards_.push_back(std::make_unique<CurlShard>(this, share, max_host));
+CurlMulti::CurlMulti(EventLoop& loop, long max_total, long max_host, std::function<void(CURL*)> setup)
+    : loop_(loop),
+      pool_(std::make_shared<EasyPool>(max_total > 0 ? static_cast<std::size_t>(max_total) : 100, std::move(setup))) {
+  int epfd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  readiness_ = new Readiness{{}, epfd, this};
+  if (int rc = uv_poll_init(loop_.uv_loop(), &readiness_->poll, epfd); rc != 0) {
+    ::close(epfd);
+    delete readiness_;
+    throw std::system_error(-rc, std::generic_category(), "uv_poll_init");
+  }
+  readiness_->poll.data = readiness_;
+  uv_poll_start(&readiness_->poll, UV_READABLE, &Readiness::on_poll);
+  try {
+    long n = shard_count(max_total, max_host);
+    shards_.reserve(static_cast<std::size_t>(n));
+    for (long i = 0; i < n; ++i) {  // shares that add up to max_total
+      long share = max_total / n + (i < max_total % n ? 1 : 0);
+      shards_.push_back(std::make_unique<CurlShard>(this, share, max_host));
+    }
+  } catch (...) {
+    readiness_->close();
+    throw;
   }
 }
 
@@ -217,9 +225,8 @@ CurlMulti::~CurlMulti() {
     remove(*t);
     t->finished(CURLE_OK, true);
   }
-  shards_.clear();  // closes the cached connections (close_socket closes their watchers)
-  for (auto& [fd, w] : watchers_) w->close();  // none left, unless curl closed a socket itself
-  for (SocketWatcher* w : foreign_) w->close();
+  shards_.clear();  // closes the cached connections (close_socket takes them out of the epoll set)
+  readiness_->close();  // the epoll set goes with its poll handle (and curl's resolver sockets with it)
 }
 
 void CurlMulti::add(Transfer& t) {
@@ -227,11 +234,9 @@ void CurlMulti::add(Transfer& t) {
   for (auto& s : shards_)
     if (s->free_room() > shard->free_room()) shard = s.get();
   // Sockets opened for this transfer are watched through its shard.
-  curl_easy_setopt(t.easy_, CURLOPT_OPENSOCKETFUNCTION, &CurlMulti::open_socket);
-  curl_easy_setopt(t.easy_, CURLOPT_OPENSOCKETDATA, shard);
-  curl_easy_setopt(t.easy_, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::close_socket);
-  curl_easy_setopt(t.easy_, CURLOPT_CLOSESOCKETDATA, shard);
-  if (CURLMcode rc = curl_multi_add_handle(shard->multi, t.easy_); rc != CURLM_OK)
+  curl_easy_setopt(t.easy_->curl, CURLOPT_OPENSOCKETDATA, shard);
+  curl_easy_setopt(t.easy_->curl, CURLOPT_CLOSESOCKETDATA, shard);
+  if (CURLMcode rc = curl_multi_add_handle(shard->multi, t.easy_->curl); rc != CURLM_OK)
     throw ClientError(std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc), {});
   running_.insert(&t);
   ++shard->running;
@@ -241,7 +246,7 @@ void CurlMulti::add(Transfer& t) {
 }
 
 void CurlMulti::remove(Transfer& t) noexcept {
-  curl_multi_remove_handle(t.shard_->multi, t.easy_);
+  curl_multi_remove_handle(t.shard_->multi, t.easy_->curl);
   running_.erase(&t);
   --t.shard_->running;
   t.multi_ = nullptr;
@@ -249,75 +254,116 @@ void CurlMulti::remove(Transfer& t) noexcept {
   loop_.end_external();
 }
 
-// curl's socket() and close(): each socket gets its watcher for its whole life
-// (counted, so that tests can prove that no socket leaks). curl stores the
-// callbacks in the connection, so a cached connection is closed through the
-// multi that opened it.
+// curl's socket() and close(), so that each socket's place in the epoll set
+// lives as long as the socket (counted, so that tests can prove that no
+// socket leaks). curl stores the callbacks in the connection, so a cached
+// connection is closed through the multi that opened it.
 curl_socket_t CurlMulti::open_socket(void* shard_p, curlsocktype, curl_sockaddr* address) {
   auto* shard = static_cast<CurlShard*>(shard_p);
   CurlMulti* self = shard->owner;
   curl_socket_t fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
   if (fd == CURL_SOCKET_BAD) return fd;
-  g_live_sockets.fetch_add(1, std::memory_order_relaxed);
-  SocketWatcher* w = SocketWatcher::make(shard, fd);
-  if (w != nullptr) {
-    try {
-      self->watchers_.emplace(fd, w);
-      return fd;
-    } catch (...) {
-      w->close();
-    }
+  try {
+    self->sockets_.insert_or_assign(fd, Socket{shard, ++self->next_id_});
+  } catch (...) {
+    ::close(fd);
+    return CURL_SOCKET_BAD;
   }
-  g_live_sockets.fetch_sub(1, std::memory_order_relaxed);
-  ::close(fd);
-  return CURL_SOCKET_BAD;
+  g_live_sockets.fetch_add(1, std::memory_order_relaxed);
+  return fd;
 }
 
 int CurlMulti::close_socket(void* shard_p, curl_socket_t fd) {
-  CurlMulti* self = static_cast<CurlShard*>(shard_p)->owner;
-  if (auto it = self->watchers_.find(fd); it != self->watchers_.end()) {
-    it->second->close();  // stops polling before the fd number can be reused
-    self->watchers_.erase(it);
-  }
+  static_cast<CurlShard*>(shard_p)->owner->forget(fd);  // out of the epoll set before the fd number can be reused
   g_live_sockets.fetch_sub(1, std::memory_order_relaxed);
   return ::close(fd);
 }
 
-int CurlMulti::on_socket(CURL*, curl_socket_t s, int what, void* shard_p, void* watcher_p) {
+void CurlMulti::forget(curl_socket_t fd) noexcept {
+  auto it = sockets_.find(fd);
+  if (it == sockets_.end()) return;
+  if (it->second.added) ::epoll_ctl(readiness_->epfd, EPOLL_CTL_DEL, fd, nullptr);
+  sockets_.erase(it);
+}
+
+int CurlMulti::watch(curl_socket_t fd, Socket& s, std::uint32_t events) noexcept {
+  if (events == 0) {  // CURL_POLL_NONE, or idle: out of the set (an error would be reported even with no events)
+    if (s.added) ::epoll_ctl(readiness_->epfd, EPOLL_CTL_DEL, fd, nullptr);
+    s.added = false;
+    s.events = 0;
+    return 0;
+  }
+  if (s.added && s.events == events) return 0;
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = (std::uint64_t{s.id} << 32) | static_cast<std::uint32_t>(fd);
+  if (::epoll_ctl(readiness_->epfd, s.added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0) {
+    // Still in the set under an earlier socket of this number (a copy of it
+    // outlived its close, in a forked child): take it over.
+    if (s.added || errno != EEXIST || ::epoll_ctl(readiness_->epfd, EPOLL_CTL_MOD, fd, &ev) != 0) return -1;
+  }
+  s.added = true;
+  s.events = events;
+  return 0;
+}
+
+int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* shard_p, void*) {
   auto* shard = static_cast<CurlShard*>(shard_p);
   CurlMulti* self = shard->owner;
-  auto* w = static_cast<SocketWatcher*>(watcher_p);
-  if (w == nullptr) {
-    if (auto it = self->watchers_.find(s); it != self->watchers_.end()) {
-      w = it->second;
-    } else if (what != CURL_POLL_REMOVE) {  // a socket curl made itself (its resolver's)
-      w = SocketWatcher::make(shard, s);
-      if (w == nullptr) return -1;
-      try {
-        self->foreign_.insert(w);
-      } catch (...) {
-        w->close();
-        return -1;
-      }
-    } else {
-      return 0;
+  auto it = self->sockets_.find(fd);
+  if (it == self->sockets_.end()) {
+    if (what == CURL_POLL_REMOVE) return 0;
+    try {  // a socket curl made itself (its resolver's)
+      Socket foreign{shard, ++self->next_id_};
+      foreign.ours = false;
+      it = self->sockets_.emplace(fd, foreign).first;
+    } catch (...) {
+      return -1;
     }
-    curl_multi_assign(shard->multi, s, w);
   }
+  Socket& s = it->second;
   if (what == CURL_POLL_REMOVE) {
-    curl_multi_assign(shard->multi, s, nullptr);
-    if (self->foreign_.erase(w) != 0) {
-      w->close();
-    } else {
-      w->unwatch();  // idle in curl's cache: kept until curl closes the socket
+    s.wanted = false;
+    if (!s.ours) {
+      self->forget(fd);
+    } else if (s.events != EPOLLIN) {
+      // Idle in curl's cache. Watching for input is left on, so that reusing
+      // the connection costs no system call; should the socket become
+      // readable while idle (the server closed it), it leaves the set then.
+      self->watch(fd, s, 0);
     }
     return 0;
   }
-  int events = 0;
-  if (what & CURL_POLL_IN) events |= UV_READABLE;
-  if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
-  w->watch(events);
-  return 0;
+  s.wanted = true;
+  s.shard = shard;
+  std::uint32_t events = 0;
+  if (what & CURL_POLL_IN) events |= EPOLLIN;
+  if (what & CURL_POLL_OUT) events |= EPOLLOUT;
+  return self->watch(fd, s, events);
+}
+
+void CurlMulti::dispatch() noexcept {
+  constexpr int batch = 256;
+  epoll_event ready[batch];
+  int n = ::epoll_wait(readiness_->epfd, ready, batch, 0);  // more than a batch: the poll handle fires again
+  for (int i = 0; i < n; ++i) {
+    auto fd = static_cast<curl_socket_t>(ready[i].data.u64 & 0xffffffffu);
+    auto id = static_cast<std::uint32_t>(ready[i].data.u64 >> 32);
+    // The socket may have been closed, or its fd number reused, by an action earlier in this batch.
+    auto it = sockets_.find(fd);
+    if (it == sockets_.end() || it->second.id != id || !it->second.added) continue;
+    Socket& s = it->second;
+    if (!s.wanted) {  // idle and readable: curl's check before reuse will find it closed
+      watch(fd, s, 0);
+      continue;
+    }
+    std::uint32_t got = ready[i].events;
+    int flags = 0;
+    if (got & EPOLLERR) flags |= CURL_CSELECT_ERR;
+    if ((got & (EPOLLIN | EPOLLHUP | EPOLLERR)) && (s.events & EPOLLIN)) flags |= CURL_CSELECT_IN;
+    if ((got & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && (s.events & EPOLLOUT)) flags |= CURL_CSELECT_OUT;
+    socket_action(*s.shard, fd, flags);  // may close sockets and open others: `s` is not used after
+  }
 }
 
 int CurlMulti::on_timer(CURLM*, long timeout_ms, void* shard_p) {

@@ -22,23 +22,42 @@
 //
 // Ownership: CurlMulti owns its CURLM handles and a pool of idle easy handles; a
 // Transfer holds one easy handle from that pool while it lives and gives it
-// back (curl_easy_reset) when it goes, so a session's requests reuse easy
-// handles instead of making and freeing one each. The pool is shared with the
-// transfers, so a transfer that outlives its CurlMulti still returns its handle
-// safely; the last owner frees the idle handles.
+// back when it goes, so a session's requests reuse easy handles instead of
+// making and freeing one each. The pool is shared with the transfers, so a
+// transfer that outlives its CurlMulti still returns its handle safely; the
+// last owner frees the idle handles.
 //
-// Each socket curl opens (CURLOPT_OPENSOCKETFUNCTION) gets one SocketWatcher
-// (a uv_poll_t) that lives until curl closes the socket
-// (CURLOPT_CLOSESOCKETFUNCTION): curl stops watching a connection while it
-// sits idle in its cache (CURL_POLL_REMOVE) and watches it again when a later
-// transfer reuses it, and the watcher is only stopped and restarted then, not
-// made and freed each time. Each uv handle is owned by a small heap object freed
-// only in its close callback, so a handle may finish closing after its
-// CurlMulti is gone.
+// Options: the pool sets the options all of a session's transfers share once
+// per handle (its `setup`, after curl_easy_init and after a reset); a transfer
+// sets the per-transfer ones (see Transfer::set_other_options) every time. A
+// handle goes back to the pool as it is when its transfer set nothing else,
+// and ended (not stopped midway); otherwise it is reset (curl_easy_reset) and
+// set up again. Skipping the reset saves it and setting the shared options
+// again (3K instructions a request).
+//
+// Sockets: curl's sockets are watched in an epoll set of the CurlMulti's own,
+// which the loop watches through one uv_poll_t (Linux only, as the rest of
+// the library). A uv_poll_t per socket cost libuv 7 epoll_ctl calls and an
+// ioctl per connection (a check when made, two calls per change of interest,
+// one when stopped); the set costs one epoll_ctl per change (an ADD, a MOD
+// from writable to readable once connected) and a DEL when curl closes the
+// socket (CURLOPT_CLOSESOCKETFUNCTION), and one epoll_wait per loop
+// iteration in which any socket is ready. curl stops watching a connection
+// while it sits idle in its cache (CURL_POLL_REMOVE) and watches it again
+// when a later transfer reuses it: the set keeps watching an idle
+// connection's input, so that reuse costs no system call, and drops it
+// should it become readable while idle (the server closed it). An event
+// carries the socket's number and an id, so that an event for a socket
+// closed earlier in the same batch (whose number a new socket may have taken)
+// is ignored. The uv handles (the set's poll, the shards' timers) are each
+// owned by a small heap object freed only in its close callback, so a handle
+// may finish closing after its CurlMulti is gone.
 //
 #include <curl/curl.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <unordered_set>
@@ -53,21 +72,34 @@ namespace asyncio::http::detail {
 class CurlMulti;
 struct CurlShard;
 
-/// Idle easy handles of one CurlMulti, reset and ready for the next transfer.
+/// A curl easy handle and the buffer curl writes its error messages to
+/// (CURLOPT_ERRORBUFFER, set once), kept together by the pool.
+struct EasyHandle {
+  CURL* curl = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+/// Idle easy handles of one CurlMulti, ready for the next transfer.
 class EasyPool {
  public:
-  explicit EasyPool(std::size_t max_idle) : max_idle_(max_idle) {}
+  /// `setup` sets the options every transfer shares (called on each new or reset handle).
+  EasyPool(std::size_t max_idle, std::function<void(CURL*)> setup) : max_idle_(max_idle), setup_(std::move(setup)) {}
   EasyPool(const EasyPool&) = delete;
   EasyPool& operator=(const EasyPool&) = delete;
   ~EasyPool();
-  /// An idle handle, or a new one; with the options every transfer needs.
-  CURL* acquire();
-  /// Resets `easy` and keeps it for the next acquire() (frees it when full).
-  void release(CURL* easy) noexcept;
+  /// An idle handle, or a new one; with the options every transfer shares
+  /// and an empty error message.
+  EasyHandle* acquire();
+  /// Keeps `easy` for the next acquire() (frees it when full): reset and set
+  /// up again if `reset`, else with its pointers to the transfer cleared.
+  void release(EasyHandle* easy, bool reset) noexcept;
 
  private:
-  std::vector<CURL*> idle_;
+  void set_up(EasyHandle* easy) noexcept;
+  static void free(EasyHandle* easy) noexcept;
+  std::vector<EasyHandle*> idle_;
   std::size_t max_idle_;
+  std::function<void(CURL*)> setup_;
 };
 
 /// One transfer: holds a curl easy handle from its CurlMulti's pool.
@@ -80,7 +112,9 @@ class Transfer {
   /// Removes the handle from its multi (if still running) and gives it back to the pool.
   virtual ~Transfer();
 
-  CURL* easy() const noexcept { return easy_; }
+  CURL* easy() const noexcept { return easy_->curl; }
+  /// curl's message about how the transfer failed ("" if none).
+  const char* error_message() const noexcept { return easy_->error; }
   bool running() const noexcept { return multi_ != nullptr; }
   /// Adds the handle to `multi`: curl starts it on the next socket action.
   void start(CurlMulti& multi);
@@ -88,6 +122,16 @@ class Transfer {
   void stop() noexcept;
 
  protected:
+  /// The options a transfer sets every time (a handle from the pool keeps the
+  /// last transfer's values; EasyPool::release clears the pointers among
+  /// them): CURLOPT_PRIVATE (set here), CURLOPT_OPENSOCKETDATA and
+  /// CLOSESOCKETDATA (set by start), and a subclass's CURLU,
+  /// HEADERDATA, WRITEDATA, HTTPHEADER, FOLLOWLOCATION, MAXREDIRS and BUFFERSIZE.
+  /// (CURLOPT_ERRORBUFFER is the pool's: error_message().)
+  /// A subclass that sets any other option calls set_other_options(), so
+  /// that the handle is reset before the next transfer.
+  void set_other_options() noexcept { reset_ = true; }
+
   /// The transfer ended with `code` (CURLE_OK or an error), or
   /// `session_closed` when its session was closed first. Called from a libuv
   /// callback or from CurlMulti's destructor; must not throw.
@@ -96,17 +140,19 @@ class Transfer {
  private:
   friend class CurlMulti;
   std::shared_ptr<EasyPool> pool_;
-  CURL* easy_;
+  EasyHandle* easy_;
   CurlMulti* multi_ = nullptr;
   CurlShard* shard_ = nullptr;  // the CURLM it is added to, while running
+  bool reset_ = false;  // reset the handle when it goes back (see set_other_options)
 };
 
 /// curl's multi interface on the event loop (one per ClientSession): one or
 /// more CURLM handles (shards, see above).
 class CurlMulti {
  public:
-  /// `max_total` / `max_host`: connections at most, in all and to one host (0: none).
-  CurlMulti(EventLoop& loop, long max_total, long max_host);
+  /// `max_total` / `max_host`: connections at most, in all and to one host
+  /// (0: none); `setup`: the options all transfers share (see EasyPool).
+  CurlMulti(EventLoop& loop, long max_total, long max_host, std::function<void(CURL*)> setup = {});
   CurlMulti(const CurlMulti&) = delete;
   CurlMulti& operator=(const CurlMulti&) = delete;
   /// Ends the transfers still running (finished(..., true)), closes curl's
@@ -119,13 +165,29 @@ class CurlMulti {
 
  private:
   friend class Transfer;
+  friend class EasyPool;
   friend struct CurlShard;
-  struct SocketWatcher;
+  /// One of curl's sockets, as the epoll set watches it.
+  struct Socket {
+    CurlShard* shard;  // the CURLM that watches it
+    std::uint32_t id;  // in its epoll events: tells a stale event from this socket's (fd numbers are reused)
+    std::uint32_t events = 0;  // what the epoll set watches (EPOLLIN | EPOLLOUT), when `added`
+    bool added = false;  // in the epoll set
+    bool wanted = false;  // curl watches it (else it sits idle in curl's cache)
+    bool ours = true;  // opened by open_socket (else curl's own, its resolver's: forgotten on CURL_POLL_REMOVE)
+  };
+  struct Readiness;
   void add(Transfer& t);
   void remove(Transfer& t) noexcept;
   static curl_socket_t open_socket(void* shard, curlsocktype purpose, curl_sockaddr* address);
   static int close_socket(void* shard, curl_socket_t s);
-  static int on_socket(CURL* easy, curl_socket_t s, int what, void* shard, void* watcher);
+  static int on_socket(CURL* easy, curl_socket_t s, int what, void* shard, void* socketp);
+  /// Sets what the epoll set watches on `fd` (0: takes it out); -1 if epoll_ctl failed.
+  int watch(curl_socket_t fd, Socket& s, std::uint32_t events) noexcept;
+  /// Takes `fd` out of the epoll set and forgets it.
+  void forget(curl_socket_t fd) noexcept;
+  /// The epoll set is readable: lets curl act on each ready socket.
+  void dispatch() noexcept;
   static int on_timer(CURLM* multi, long timeout_ms, void* shard);
   /// Lets curl act on `s` (or its timeouts) in `shard`.
   void socket_action(CurlShard& shard, curl_socket_t s, int flags) noexcept;
@@ -135,10 +197,11 @@ class CurlMulti {
   std::vector<std::unique_ptr<CurlShard>> shards_;
   std::shared_ptr<EasyPool> pool_;
   std::unordered_set<Transfer*> running_;
-  /// The watcher of each socket curl opened through open_socket (until it closes it).
-  std::unordered_map<curl_socket_t, SocketWatcher*> watchers_;
-  /// Watchers made for sockets curl did not open through us (its resolver's), closed on CURL_POLL_REMOVE.
-  std::unordered_set<SocketWatcher*> foreign_;
+  /// curl's sockets: those it opened through open_socket (until it closes
+  /// them), and its own that it asked us to watch (until CURL_POLL_REMOVE).
+  std::unordered_map<curl_socket_t, Socket> sockets_;
+  std::uint32_t next_id_ = 0;
+  Readiness* readiness_ = nullptr;  // freed in its poll handle's close callback
 };
 
 }  // namespace asyncio::http::detail

@@ -5,7 +5,7 @@
 /// interface driven by the event loop (libuv poll handles and one timer, the
 /// pattern of curl's multi-uv.c; src/http/curl_multi.cpp). curl brings
 /// HTTP/1.1 and HTTP/2, TLS, redirects, proxies (the usual `http_proxy`
-/// variables) and decompression.
+/// variables, read when the session is made) and decompression.
 ///
 /// | Python (aiohttp)                                          | C++ (asyncio::http)                                   |
 /// |-----------------------------------------------------------|-------------------------------------------------------|
