@@ -1,6 +1,7 @@
 // The transport over a libuv stream: TCP, Unix sockets, pipes (see the header).
 #include "stream_transport.hpp"
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +28,17 @@ constexpr unsigned kLogThreshold = 5;  // CPython's constants.LOG_THRESHOLD_FOR_
 
 }  // namespace
 
+void ignore_sigpipe_once() {
+  static const bool done = [] {
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && (current.sa_flags & SA_SIGINFO) == 0 &&
+        current.sa_handler == SIG_DFL)
+      ::signal(SIGPIPE, SIG_IGN);
+    return true;
+  }();
+  (void)done;
+}
+
 struct StreamTransport::WriteReq {
   uv_write_t req;
   std::string data;
@@ -36,6 +48,7 @@ struct StreamTransport::WriteReq {
 std::shared_ptr<StreamTransport> StreamTransport::start(EventLoop& loop, UvHandle handle, Kind kind,
                                                         std::shared_ptr<Protocol> protocol, Options options,
                                                         Future<void> waiter) {
+  ignore_sigpipe_once();
   auto t = std::make_shared<StreamTransport>(loop, std::move(handle), kind, std::move(protocol), options);
   t->self_ = t;
   t->begin(std::move(waiter));

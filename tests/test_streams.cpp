@@ -4,6 +4,7 @@
 #include "asyncio/streams.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -591,6 +592,62 @@ TEST(Streams, DrainAfterTheConnectionIsLostIsConnectionResetError) {
     co_await server->wait_closed();
   };
   net::run(main());
+}
+
+Coro<void> close_without_reading(StreamReader, StreamWriter writer) {
+  co_await asyncio::sleep(50ms);
+  writer.close();
+}
+
+TEST(Streams, DrainIntoAPeerThatClosedWithoutReadingIsConnectionResetError) {
+  // Python (the same on 3.11-3.13; it ignores SIGPIPE at start-up):
+  //   async def handle(reader, writer): await asyncio.sleep(0.05); writer.close()
+  //   server = await asyncio.start_unix_server(handle, path)
+  //   reader, writer = await asyncio.open_unix_connection(path)
+  //   writer.write(b"x" * (4 * 1024 * 1024)); await writer.drain()
+  //   -> ConnectionResetError [Errno 104] Connection reset by peer; the process goes on.
+  // What the socket buffer does not take is queued and written later by the
+  // loop; the peer's close turns that write into ECONNRESET (EPIPE once the
+  // reset was seen), raised by drain.
+  auto main = []() -> Coro<void> {
+    std::string path = testing::TempDir() + "asyncio-sigpipe-" + std::to_string(::getpid()) + ".sock";
+    auto server = co_await asyncio::start_unix_server(close_without_reading, path);
+    auto [reader, writer] = co_await asyncio::open_unix_connection(path);
+    writer.write(std::string(4 * 1024 * 1024, 'x'));
+    try {
+      co_await writer.drain();
+      ADD_FAILURE() << "drained 4 MiB into a peer that closed without reading";
+    } catch (const asyncio::ConnectionError& e) {  // ConnectionResetError or BrokenPipeError
+      EXPECT_TRUE(e.errnum() == ECONNRESET || e.errnum() == EPIPE) << e.what();
+    }
+    writer.close();
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Streams, OpeningAConnectionIgnoresSigpipeAsPythonDoesAtStartUp) {
+  // Python sets SIGPIPE to SIG_IGN at start-up: a write to a socket or pipe
+  // whose reader is gone raises BrokenPipeError instead of killing the process.
+  // The library does it when it makes its first transport. ctest runs this test
+  // in a process of its own, where nothing has done it yet.
+  struct sigaction before {};
+  ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &before), 0);
+  if (before.sa_handler != SIG_DFL) GTEST_SKIP() << "SIGPIPE was not at its default: run this test alone";
+  auto main = []() -> Coro<void> {
+    auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", server->sockets()[0].port);
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+  struct sigaction after {};
+  ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &after), 0);
+  EXPECT_EQ(after.sa_handler, SIG_IGN);
+  ::signal(SIGPIPE, SIG_DFL);
 }
 
 TEST(Streams, UnixServerAndConnection) {
