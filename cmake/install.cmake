@@ -1,6 +1,6 @@
-# Install and export: headers, libasyncio.a and libasyncio.so.MAJOR.MINOR, the CMake package
-# (asyncioConfig.cmake, asyncioConfigVersion.cmake, asyncioTargets.cmake with asyncio::asyncio
-# and asyncio::asyncio_shared) and asyncio.pc. Everything installed is relocatable: the prefix
+# Install and export: headers, libasyncio.a and libasyncio.so.MAJOR.MINOR, libasyncio_http.a,
+# the CMake package (asyncioConfig.cmake, asyncioConfigVersion.cmake, asyncioTargets.cmake with
+# asyncio::asyncio, asyncio::asyncio_shared, asyncio::http and asyncio::gmp) and asyncio.pc. Everything installed is relocatable: the prefix
 # may be chosen at install time (`cmake --install build --prefix DIR`, `make install PREFIX=DIR`).
 include_guard(GLOBAL)
 include(CMakePackageConfigHelpers)
@@ -16,6 +16,11 @@ install(TARGETS asyncio asyncio_shared EXPORT asyncioTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} NAMELINK_COMPONENT Development
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The HTTP client and server (static only) and the GMP opt-in (an interface target).
+install(TARGETS asyncio_http EXPORT asyncioTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+if(TARGET asyncio_gmp)
+  install(TARGETS asyncio_gmp EXPORT asyncioTargets)
+endif()
 if(TARGET asyncio_mpi)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/asyncio/mpi
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/asyncio)

@@ -6,6 +6,7 @@
 #include "asyncio/http/status.hpp"
 
 #include <curl/curl.h>
+#include <openssl/x509.h>
 
 #include <cstring>
 #include <mutex>
@@ -26,6 +27,14 @@ ClientResponseError::ClientResponseError(int status, std::string message, std::s
     : ClientError(std::to_string(status) + ", message=" + asyncio::detail::py_str_repr(message) + url_suffix(url), url),
       status_(status),
       message_(std::move(message)) {}
+
+ClientConnectorCertificateError::ClientConnectorCertificateError(std::string url, std::string host, int port,
+                                                                 ssl::SSLCertVerificationError error)
+    : ClientSSLError("Cannot connect to host " + host + ":" + std::to_string(port) +
+                         " ssl:True [SSLCertVerificationError: (" + std::to_string(error.errnum()) + ", " +
+                         asyncio::detail::py_str_repr(error.what()) + ")]" + url_suffix(url),
+                     url, host, port),
+      error_(std::move(error)) {}
 
 namespace detail {
 
@@ -203,18 +212,20 @@ class Request final : public Transfer {
         }
         if (code_ == CURLE_RECV_ERROR) throw ClientOSError(curl_message + url_suffix(url), url, os_errno());
         throw ClientPayloadError("Response payload is not completed" + url_suffix(url), url);
+      case CURLE_PEER_FAILED_VERIFICATION:
+        throw ClientConnectorCertificateError(url, target_.host(), target_.port(), certificate_error(curl_message));
       case CURLE_COULDNT_RESOLVE_HOST:
       case CURLE_COULDNT_RESOLVE_PROXY:
       case CURLE_COULDNT_CONNECT:
-      case CURLE_SSL_CONNECT_ERROR:
-      case CURLE_PEER_FAILED_VERIFICATION: {
+      case CURLE_SSL_CONNECT_ERROR: {
         int err = os_errno();
         std::string why = code_ == CURLE_COULDNT_CONNECT && err != 0 ? std::strerror(err) : curl_message;
         std::string host = target_.host();
         int port = target_.port();
-        throw ClientConnectorError("Cannot connect to host " + host + ":" + std::to_string(port) + " ssl:default [" +
-                                       why + "]" + url_suffix(url),
-                                   url, host, port, err);
+        std::string what =
+            "Cannot connect to host " + host + ":" + std::to_string(port) + " ssl:default [" + why + "]" + url_suffix(url);
+        if (code_ == CURLE_SSL_CONNECT_ERROR) throw ClientConnectorSSLError(what, url, host, port, err);
+        throw ClientConnectorError(what, url, host, port, err);
       }
       case CURLE_GOT_NOTHING:
         throw ServerDisconnectedError("Server disconnected" + url_suffix(url), url);
@@ -241,6 +252,17 @@ class Request final : public Transfer {
     if (!done_.done()) done_.set_result();
   }
 
+  /// The verification error behind CURLE_PEER_FAILED_VERIFICATION, as
+  /// Python's ssl module words it: OpenSSL's X509 verify result, or (0) the
+  /// host name check curl makes itself, in curl's words.
+  ssl::SSLCertVerificationError certificate_error(const std::string& curl_message) const {
+    long verify = 0;
+    curl_easy_getinfo(easy(), CURLINFO_SSL_VERIFYRESULT, &verify);
+    std::string verify_message = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : curl_message;
+    return ssl::SSLCertVerificationError(
+        1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: " + verify_message, "SSL",
+        "CERTIFICATE_VERIFY_FAILED", verify, verify_message);
+  }
   int os_errno() const noexcept {
     long err = 0;
     curl_easy_getinfo(easy(), CURLINFO_OS_ERRNO, &err);

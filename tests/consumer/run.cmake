@@ -33,7 +33,8 @@ if(MODE STREQUAL "install")
   file(REMOVE_RECURSE ${prefix})
   run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
   foreach(f include/asyncio/asyncio.hpp include/asyncio/version.hpp lib/libasyncio.a
-            lib/libasyncio.so lib/libasyncio.so.${VERSION}
+            lib/libasyncio.so lib/libasyncio.so.${VERSION} lib/libasyncio_http.a
+            include/asyncio/http/client.hpp include/asyncio/serialize_gmp.hpp
             lib/cmake/asyncio/asyncioConfig.cmake lib/cmake/asyncio/asyncioConfigVersion.cmake
             lib/pkgconfig/asyncio.pc)
     if(NOT EXISTS ${prefix}/${f})
@@ -51,6 +52,15 @@ elseif(MODE STREQUAL "find_package")
   endif()
   check_program(${dir}/consumer)
   check_program(${dir}/consumer_shared)
+  # asyncio::http and asyncio::gmp: 12 squared over HTTP, 10^30 + 1 from a process pool.
+  string(REPEAT "0" 29 zeros)
+  math(EXPR square "12 * 12")
+  run(${dir}/consumer_http "1${zeros}0")
+  string(STRIP "${out}" out)
+  if(NOT out STREQUAL "http 200 ${square} gmp 1${zeros}1")
+    message(FATAL_ERROR "consumer_http printed\n  ${out}\ninstead of\n  http 200 ${square} gmp 1${zeros}1")
+  endif()
+  message(STATUS "consumer_http: ${out}")
   # A version the package does not satisfy must be refused.
   execute_process(COMMAND ${CMAKE_COMMAND} -S ${consumer} -B ${dir}-too-new ${configure_args}
                           -DCMAKE_PREFIX_PATH=${prefix} -DASYNCIO_WANTED=99.0

@@ -179,13 +179,26 @@ asyncio::Coro<> soak(Stats& st, double duration) {
   for (auto& t : load) co_await t;
   while (st.threadsafe < posted.load()) co_await asyncio::sleep(1ms);
   st.rss_end_kib = rss_kib();
+  st.rss_max_kib = std::max(st.rss_max_kib, st.rss_end_kib);
+}
+
+/// A positive, finite number of seconds, the whole argument ("10", "2.5").
+bool parse_seconds(const char* arg, double& out) {
+  char* end = nullptr;
+  double v = std::strtod(arg, &end);
+  if (end == arg || *end != '\0' || !(v > 0) || v > 1e6) return false;
+  out = v;
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  double duration = argc > 1 ? std::atof(argv[1]) : 60.0;
-  if (duration <= 0) duration = 60.0;
+  double duration = 60.0;
+  if (argc > 2 || (argc == 2 && !parse_seconds(argv[1], duration))) {
+    std::fprintf(stderr, "usage: asyncio-soak [SECONDS]   (a positive number of seconds, default 60)\n");
+    return 2;
+  }
   Stats st;
   // The watchdog: a hang is a failure, not a stuck `make soak`.
   std::thread([duration] {

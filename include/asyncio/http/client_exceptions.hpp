@@ -7,7 +7,10 @@
 /// | `ClientError`                   | `ClientError : std::runtime_error`               | base of all below |
 /// | `ClientConnectionError`         | `ClientConnectionError : ClientError`            | a connection-level failure |
 /// | `ClientOSError`                 | `ClientOSError : ClientConnectionError`          | an OS error on the socket (`errno()`) |
-/// | `ClientConnectorError`          | `ClientConnectorError : ClientOSError`           | connection refused, DNS failure, TLS handshake |
+/// | `ClientConnectorError`          | `ClientConnectorError : ClientOSError`           | connection refused, DNS failure |
+/// | `ClientSSLError`                | `ClientSSLError : ClientConnectorError`          | base of the two TLS failures below |
+/// | `ClientConnectorSSLError`       | `ClientConnectorSSLError : ClientSSLError`       | the TLS handshake failed |
+/// | `ClientConnectorCertificateError` | `ClientConnectorCertificateError : ClientSSLError` | the server's certificate was refused (`certificate_error()`) |
 /// | `ServerDisconnectedError`       | `ServerDisconnectedError : ClientConnectionError`| the server closed before answering |
 /// | `ClientResponseError`           | `ClientResponseError : ClientError`              | a malformed response (status 400), `raise_for_status()` |
 /// | `TooManyRedirects`              | `TooManyRedirects : ClientResponseError`         | more than `max_redirects` redirects |
@@ -27,6 +30,8 @@
 /// Thread safety: plain values.
 #include <stdexcept>
 #include <string>
+
+#include "asyncio/ssl.hpp"
 
 namespace asyncio::http {
 
@@ -70,6 +75,35 @@ class ClientConnectorError : public ClientOSError {
  private:
   std::string host_;
   int port_;
+};
+
+/// A TLS failure while connecting (`aiohttp.ClientSSLError`).
+class ClientSSLError : public ClientConnectorError {
+  using ClientConnectorError::ClientConnectorError;
+};
+
+/// The TLS handshake failed (`aiohttp.ClientConnectorSSLError`): the peer
+/// speaks no TLS, or no protocol version or cipher is shared.
+class ClientConnectorSSLError : public ClientSSLError {
+  using ClientSSLError::ClientSSLError;
+};
+
+/// The server's certificate was refused (`aiohttp.ClientConnectorCertificateError`):
+/// expired, self-signed, from an unknown CA, or for another host.
+/// `certificate_error()` is the verification error, as Python's
+/// `ssl.SSLCertVerificationError` (`verify_code()` is OpenSSL's X509_V_ERR_*
+/// code, 0 when the host name did not match; `verify_message()` its text).
+/// `what()` is aiohttp's, then the URL:
+///
+///     Cannot connect to host 127.0.0.1:8443 ssl:True [SSLCertVerificationError: (1, '[SSL:
+///     CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired')], url=URL('...')
+class ClientConnectorCertificateError : public ClientSSLError {
+ public:
+  ClientConnectorCertificateError(std::string url, std::string host, int port, ssl::SSLCertVerificationError error);
+  const ssl::SSLCertVerificationError& certificate_error() const noexcept { return error_; }
+
+ private:
+  ssl::SSLCertVerificationError error_;
 };
 
 /// The server closed the connection without a response
