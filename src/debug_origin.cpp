@@ -1,24 +1,67 @@
-// Debug mode: where each coroutine was created, for the reports of a task
-// exception never retrieved and of a coroutine never awaited (CPython's
-// `source_traceback`, kept as "in task 'Task-1' (main())": C++ has no cheap
-// stack walk, the creating task and its coroutine are free).
+// Debug mode: where each coroutine was defined and created, and where it
+// awaits now (detail/await_site.hpp), for the reports of a task exception never
+// retrieved, of a coroutine never awaited and of a slow step, and for graph.hpp's
+// dump. CPython keeps a `source_traceback` per task; C++ has no cheap stack
+// walk, so the report gives the create_task call's file:line, the creating task
+// and its coroutine, and the coroutine's definition.
+#include <fmt/core.h>
+
 #include <string>
 #include <unordered_map>
 
+#include "asyncio/detail/await_site.hpp"
 #include "asyncio/detail/core.hpp"
 
 namespace asyncio::detail {
 namespace {
-thread_local std::unordered_map<const TaskCore*, std::string>* t_origins = nullptr;
+
+struct Origin {
+  std::string creator;  // "in task 'Task-1' (main())", "outside any task"
+  CallSite defined;     // the coroutine's definition
+  CallSite created;     // the create_task call, for a task
+  CallSite awaiting;    // the last co_await
+};
+
+thread_local std::unordered_map<const TaskCore*, Origin>* t_origins = nullptr;
+
+Origin& entry(const TaskCore* p) {
+  if (t_origins == nullptr) t_origins = new std::unordered_map<const TaskCore*, Origin>;
+  Origin& o = (*t_origins)[p];
+  t_origin_count = t_origins->size();
+  return o;
+}
+
+const Origin* find(const TaskCore* p) noexcept {
+  if (t_origins == nullptr) return nullptr;
+  auto it = t_origins->find(p);
+  return it == t_origins->end() ? nullptr : &it->second;
+}
+
+std::string format_site(CallSite s) { return s.file == nullptr ? std::string{} : fmt::format("{}:{}", s.file, s.line); }
+
 }  // namespace
 
-void note_origin(const TaskCore* p) {
-  if (t_origins == nullptr) t_origins = new std::unordered_map<const TaskCore*, std::string>;
+void note_origin(const TaskCore* p, CallSite where) {
   LoopCore* loop = t_running_loop;
   const TaskCore* creator = loop != nullptr ? loop->current_task() : nullptr;
-  (*t_origins)[p] = creator != nullptr ? "in task '" + creator->get_name() + "' (" + creator->coro_name() + "())"
-                                       : std::string("outside any task");
-  t_origin_count = t_origins->size();
+  Origin& o = entry(p);
+  o.creator = creator != nullptr ? "in task '" + creator->get_name() + "' (" + creator->coro_name() + "())"
+                                 : std::string("outside any task");
+  o.defined = where;
+}
+
+void note_await_site(const TaskCore* p, CallSite site) noexcept {
+  try {
+    entry(p).awaiting = site;
+  } catch (...) {  // bad_alloc: the dump will only lack this line
+  }
+}
+
+void note_created_at(const TaskCore* p, CallSite site) noexcept {
+  try {
+    entry(p).created = site;
+  } catch (...) {  // bad_alloc: the report will only lack this line
+  }
 }
 
 void forget_origin(const TaskCore* p) noexcept {
@@ -32,9 +75,20 @@ void forget_origin(const TaskCore* p) noexcept {
 }
 
 std::string origin_of(const TaskCore* p) {
-  if (t_origins == nullptr) return {};
-  auto it = t_origins->find(p);
-  return it == t_origins->end() ? std::string{} : it->second;
+  const Origin* o = find(p);
+  if (o == nullptr || o->creator.empty()) return {};
+  if (o->created.file == nullptr) return o->creator;
+  return "at " + format_site(o->created) + " " + o->creator;
+}
+
+std::string definition_of(const TaskCore* p) {
+  const Origin* o = find(p);
+  return o == nullptr ? std::string{} : format_site(o->defined);
+}
+
+std::string await_site_of(const TaskCore* p) {
+  const Origin* o = find(p);
+  return o == nullptr ? std::string{} : format_site(o->awaiting);
 }
 
 }  // namespace asyncio::detail

@@ -1,8 +1,8 @@
 // EventLoop on libuv (CPython base_events.BaseEventLoop).
 #include "asyncio/events.hpp"
 
+#include <fmt/core.h>
 #include <uv.h>
-
 
 #include <algorithm>
 #include <cstdio>
@@ -150,7 +150,9 @@ void report_never_awaited(const TaskCore& coro) {
   LoopCore* loop = t_running_loop;
   if (loop == nullptr || !loop->debug()) return;
   std::string msg = std::string("coroutine '") + coro.coro_name() + "' was never awaited";
-  if (std::string origin = origin_of(&coro); !origin.empty()) msg += "\nCoroutine created " + origin;
+  std::string defined = definition_of(&coro), origin = origin_of(&coro);
+  if (!defined.empty()) msg += "\nCoroutine defined at " + defined + (origin.empty() ? "" : ", created " + origin);
+  else if (!origin.empty()) msg += "\nCoroutine created " + origin;
   report(loop, ExceptionContext{msg, nullptr, {}, {}});
 }
 
@@ -319,6 +321,29 @@ void EventLoop::run_ready(std::size_t n) {
   while (n-- > 0) ready_.pop()->run();
 }
 
+namespace {
+
+// Debug mode: a callback or task step ran longer than slow_callback_duration.
+void report_slow_step(const std::string& what, const std::string& resumed, double took) {
+  // CPython's first line (base_events.py, _run_once), then what C++ can add.
+  std::string out = fmt::format("Executing {} took {:.3f} seconds\n", what, took);
+  if (!resumed.empty()) {
+    out += "  " + resumed + "\n";
+    out +=
+        "  It blocked the event loop: every other task waited. CPU-bound work belongs in an executor\n"
+        "  (loop.run_in_executor, asyncio::to_thread; docs/1_concepts.md, \"Processes vs threads\").\n";
+  }
+  // Every task as the step left them (graph.hpp), so the report says what waited.
+  std::string dump = format_all_tasks();
+  out += "  Tasks after the step: ";
+  for (std::size_t b = 0, e; (e = dump.find('\n', b)) != std::string::npos; b = e + 1)
+    out += (b == 0 ? "" : "  ") + dump.substr(b, e - b + 1);
+  std::fputs(out.c_str(), stderr);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
 void EventLoop::run_debug(detail::Runnable* r) {
   if (!debug_) {  // tracing only
     run_traced(r);
@@ -336,17 +361,7 @@ void EventLoop::run_debug(detail::Runnable* r) {
   auto t0 = real_now_ns();
   run_traced(r);
   double took = static_cast<double>(real_now_ns() - t0) * 1e-9;
-  if (took >= slow_callback_duration) {
-    std::fprintf(stderr, "Executing %s took %.3f seconds\n", what.c_str(), took);
-    if (!resumed.empty()) {
-      std::fprintf(stderr,
-                   "  %s\n"
-                   "  It blocked the event loop: every other task waited. CPU-bound work belongs in an executor\n"
-                   "  (loop.run_in_executor, asyncio::to_thread; docs/1_concepts.md, \"Processes vs threads\").\n",
-                   resumed.c_str());
-    }
-    std::fflush(stderr);
-  }
+  if (took >= slow_callback_duration) report_slow_step(what, resumed, took);
 }
 
 void EventLoop::run_traced(detail::Runnable* r) {

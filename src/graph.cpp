@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "asyncio/coroutines.hpp"
+#include "asyncio/detail/await_site.hpp"
 #include "asyncio/detail/waiters.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/tasks.hpp"
@@ -27,6 +28,12 @@ const TaskCore* promise_of(std::coroutine_handle<> h) noexcept {
 }
 void* frame_of(const TaskCore& t) noexcept {
   return __builtin_coro_promise(const_cast<TaskCore*>(&t), alignof(Promise<void>), true);
+}
+
+// "take_one()", or "t.cpp:42 in take_one()" when debug mode noted the frame's co_await.
+std::string frame_line(const TaskCore& p) {
+  std::string site = await_site_of(&p);
+  return site.empty() ? std::string(p.coro_name()) + "()" : site + " in " + p.coro_name() + "()";
 }
 
 }  // namespace
@@ -65,22 +72,32 @@ std::string format_frames(const TaskCore& task, const std::string& indent) {
   std::coroutine_handle<> h = task.continuation();
   for (int depth = 0; h && h.address() != own && depth < 256; ++depth) {
     const TaskCore* p = promise_of(h);
-    out += indent + p->coro_name() + "()\n";
+    out += indent + frame_line(*p) + "\n";
     h = p->continuation();
   }
-  out += indent + task.coro_name() + "()\n";
+  out += indent + frame_line(task) + "\n";
   return out;
 }
 
 std::string describe_step(const TaskCore& task) {
-  std::string frames = format_frames(task, "");
-  // One line, innermost first: "crunch() <- main()".
-  std::string chain;
-  for (std::size_t b = 0, e; (e = frames.find('\n', b)) != std::string::npos; b = e + 1)
-    chain += (chain.empty() ? "" : " <- ") + frames.substr(b, e - b);
+  // One line, innermost first: "crunch() <- main()", then the innermost
+  // frame's await site when debug mode noted it.
+  std::string chain, site;
+  void* own = frame_of(task);
+  const TaskCore* p = &task;
+  std::coroutine_handle<> h = task.continuation();
+  for (int depth = 0; h && h.address() != own && depth < 256; ++depth) {
+    const TaskCore* inner = promise_of(h);
+    if (chain.empty()) p = inner;
+    chain += std::string(chain.empty() ? "" : " <- ") + inner->coro_name() + "()";
+    h = inner->continuation();
+  }
+  chain += std::string(chain.empty() ? "" : " <- ") + task.coro_name() + "()";
   if (!task.started()) return "the task's first step ran " + chain;
+  site = await_site_of(p);
   WaitInfo w = describe_wait(task);
-  return "the step resumed " + chain + (w.on.empty() ? "" : " after it waited on " + w.on);
+  return "the step resumed " + chain + (w.on.empty() ? "" : " after it waited on " + w.on) +
+         (site.empty() ? "" : " at " + site);
 }
 
 namespace {

@@ -1,13 +1,19 @@
 // The transport over a libuv stream: TCP, Unix sockets, pipes (see the header).
 #include "stream_transport.hpp"
 
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <tuple>
 
+#include <cerrno>
 #include <cstdio>
 #include <sstream>
 
 #include "asyncio/exceptions.hpp"
 #include "sockaddr.hpp"
+#include "spare_bytes.hpp"
 
 namespace asyncio::detail {
 
@@ -22,6 +28,17 @@ constexpr unsigned kLogThreshold = 5;  // CPython's constants.LOG_THRESHOLD_FOR_
 
 }  // namespace
 
+void ignore_sigpipe_once() {
+  static const bool done = [] {
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && (current.sa_flags & SA_SIGINFO) == 0 &&
+        current.sa_handler == SIG_DFL)
+      ::signal(SIGPIPE, SIG_IGN);
+    return true;
+  }();
+  (void)done;
+}
+
 struct StreamTransport::WriteReq {
   uv_write_t req;
   std::string data;
@@ -31,6 +48,7 @@ struct StreamTransport::WriteReq {
 std::shared_ptr<StreamTransport> StreamTransport::start(EventLoop& loop, UvHandle handle, Kind kind,
                                                         std::shared_ptr<Protocol> protocol, Options options,
                                                         Future<void> waiter) {
+  ignore_sigpipe_once();
   auto t = std::make_shared<StreamTransport>(loop, std::move(handle), kind, std::move(protocol), options);
   t->self_ = t;
   t->begin(std::move(waiter));
@@ -145,7 +163,8 @@ void StreamTransport::on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* 
     }
     return;
   }
-  *buf = uv_buf_init(t_read_buffer, kReadBufferSize);
+  buf->base = t_read_buffer;
+  buf->len = kReadBufferSize;
 }
 
 void StreamTransport::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
@@ -187,13 +206,20 @@ void StreamTransport::on_eof() {
 
 bool StreamTransport::try_write_now(std::string_view& data) {
   if (write_size_ != 0) return false;  // keep the order: queue behind what is pending
-  uv_buf_t b = uv_buf_init(const_cast<char*>(data.data()), static_cast<unsigned>(data.size()));
-  int n = uv_try_write(handle_.stream(), &b, 1);
-  if (n == static_cast<int>(data.size())) return true;
+  // Nothing is queued here nor in libuv: write to the descriptor directly, as
+  // uv_try_write would (CPython's write() tries sock.send() first the same
+  // way). A socket gets send(MSG_NOSIGNAL): a reset peer is EPIPE
+  // (BrokenPipeError), never SIGPIPE.
+  ssize_t n;
+  do {
+    n = kind_ == Kind::pipe ? ::write(fd_, data.data(), data.size())
+                            : ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(data.size())) return true;
   if (n >= 0) {
     data.remove_prefix(static_cast<std::size_t>(n));
-  } else if (n != UV_EAGAIN) {
-    fatal_error(uv_error(n), "Fatal write error on socket transport");
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+    fatal_error(uv_error(-errno), "Fatal write error on socket transport");
     return true;
   }
   return false;
@@ -221,7 +247,10 @@ void StreamTransport::write(std::string&& data) {
     return;
   }
   std::string_view view(data);
-  if (try_write_now(view)) return;
+  if (try_write_now(view)) {
+    keep_spare_bytes(data);  // the next feed_data() may reuse the allocation
+    return;
+  }
   std::size_t offset = data.size() - view.size();
   queue_write(std::move(data), offset);
 }

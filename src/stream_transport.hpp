@@ -29,6 +29,15 @@
 
 namespace asyncio::detail {
 
+/// Python ignores SIGPIPE at start-up, so that writing to a pipe or socket
+/// whose reader is gone fails with EPIPE (BrokenPipeError) instead of killing
+/// the process. The library does the same, once, when it makes its first
+/// transport or child process, unless the program chose a disposition of its
+/// own; children get the default back (libuv resets dispositions in the
+/// child). Direct writes use MSG_NOSIGNAL anyway; this covers what libuv
+/// writes (uv_write) for a queued transport and pipes.
+void ignore_sigpipe_once();
+
 /// Awaits `waiter` (a transport's connection_made, or a TLS handshake); when
 /// it fails, closes `transport` and rethrows (CPython's `try: await waiter
 /// except BaseException: transport.close(); raise` in create_connection and

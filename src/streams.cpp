@@ -7,6 +7,7 @@
 #include "asyncio/exceptions.hpp"
 #include "asyncio/server.hpp"
 #include "asyncio/detail/trace.hpp"
+#include "spare_bytes.hpp"
 
 namespace asyncio {
 namespace detail {
@@ -31,13 +32,14 @@ struct ReaderState {
     }
   }
   std::string take(std::size_t n) {
-    std::string out;
     if (n >= buffer.size()) {
-      out.swap(buffer);
-    } else {
-      out.assign(buffer, 0, n);
-      buffer.erase(0, n);
+      std::string all(std::move(buffer));  // the allocation goes with the bytes (spare_bytes.hpp brings one back)
+      buffer.clear();
+      maybe_resume_transport();
+      return all;
     }
+    std::string out(buffer, 0, n);
+    buffer.erase(0, n);
     maybe_resume_transport();
     return out;
   }
@@ -180,6 +182,61 @@ Coro<std::string> readline_impl(std::shared_ptr<ReaderState> s) {
 }
 
 }  // namespace
+
+// ---- read(n): the awaiter -------------------------------------------------------
+// CPython's read(n > 0): `if not self._buffer and not self._eof: await
+// self._wait_for_data('read')`, then the first n bytes. StreamWait's steps,
+// with the future in this awaiter (in the reading coroutine's frame).
+
+bool StreamReadAwaiter::await_ready() {
+  if (!state_) throw RuntimeError("cannot await an empty or moved-from coroutine");
+  if (used_) throw RuntimeError("cannot reuse already awaited coroutine");
+  used_ = true;
+  ReaderState& s = *state_;
+  if (n_ < 0) {
+    slow_.start(read_impl(state_, n_));
+    return false;
+  }
+  if (s.exception) rethrow(s.exception);
+  if (n_ == 0 || !s.buffer.empty() || s.eof) return true;
+  if (s.waiter != nullptr) {
+    throw RuntimeError("read() called while another coroutine is already waiting for incoming data");
+  }
+  if (s.paused) {  // the transport was paused by feed_data: let data in again
+    s.paused = false;
+    s.transport->resume_reading();
+  }
+  return false;
+}
+
+std::coroutine_handle<> StreamReadAwaiter::await_suspend(std::coroutine_handle<> h) {
+  if (slow_) return slow_.await_suspend(h);
+  entry_.emplace();
+  task_ = &suspend_on_entry(*entry_, h);
+  state_->waiter = &*entry_;
+  trace_await_label(*task_->loop(), *entry_, "stream read");  // what traces and timelines show
+  return std::noop_coroutine();
+}
+
+std::string StreamReadAwaiter::await_resume() {
+  if (slow_) return slow_.await_resume();
+  if (task_ != nullptr) {
+    trace_forget_label(*task_->loop(), *entry_);
+    if (state_->waiter == &*entry_) state_->waiter = nullptr;
+    task_->throw_if_cancel_requested();
+    entry_->result();
+  }
+  if (n_ == 0) return std::string();
+  return state_->take(static_cast<std::size_t>(n_));
+}
+
+StreamReadAwaiter::~StreamReadAwaiter() {
+  if (entry_ && state_ && state_->waiter == &*entry_) {  // the frame was destroyed while waiting
+    state_->waiter = nullptr;
+    if (task_->loop() != nullptr) trace_forget_label(*task_->loop(), *entry_);
+  }
+}
+
 }  // namespace detail
 
 // ---- StreamReader -------------------------------------------------------------
@@ -194,9 +251,9 @@ detail::ReaderState& StreamReader::state() const {
   return *state_;
 }
 
-Coro<std::string> StreamReader::read(std::ptrdiff_t n) const {
+detail::StreamReadAwaiter StreamReader::read(std::ptrdiff_t n) const {
   state();
-  return detail::read_impl(state_, n);
+  return detail::StreamReadAwaiter(state_, n);
 }
 Coro<std::string> StreamReader::readline() const {
   state();
@@ -223,6 +280,7 @@ void StreamReader::feed_data(std::string_view data) const {
   auto& s = state();
   if (s.eof) throw RuntimeError("feed_data after feed_eof");
   if (data.empty()) return;
+  detail::take_spare_bytes(s.buffer);
   s.buffer.append(data);
   s.wakeup_waiter();
   if (s.transport && !s.paused && s.buffer.size() > 2 * s.limit) {
@@ -388,14 +446,22 @@ StreamWriter::StreamWriter(std::shared_ptr<Transport> transport, std::shared_ptr
                            StreamReader reader)
     : transport_(std::move(transport)), protocol_(std::move(protocol)), reader_(std::move(reader)) {}
 
-Coro<void> StreamWriter::drain() const {
-  if (reader_) {
-    if (auto exc = reader_.exception()) std::rethrow_exception(exc);
-  }
+detail::StreamDrainAwaiter StreamWriter::drain() const { return detail::StreamDrainAwaiter(*this); }
+
+bool detail::StreamDrainAwaiter::await_ready() {
+  if (writer_ == nullptr) throw RuntimeError("cannot await an empty or moved-from coroutine");
+  if (used_) throw RuntimeError("cannot reuse already awaited coroutine");
+  used_ = true;
+  const StreamWriter& w = *writer_;
+  if (w.reader_ && w.reader_.state_->exception) std::rethrow_exception(w.reader_.state_->exception);
   // What drain_helper() would decide without suspending: most drains return here.
-  if (!transport_->is_closing() && protocol_->drain_ready()) co_return;
-  auto transport = transport_;
-  auto protocol = protocol_;
+  if (!w.transport_->is_closing() && w.protocol_->drain_ready()) return true;
+  slow_.start(StreamWriter::drain_slowly(w.transport_, w.protocol_));
+  return false;
+}
+
+Coro<void> StreamWriter::drain_slowly(std::shared_ptr<Transport> transport,
+                                      std::shared_ptr<StreamReaderProtocol> protocol) {
   if (transport->is_closing()) {
     // Let connection_lost run first (CPython: "wait for protocol.connection_lost() call").
     co_await sleep(std::chrono::seconds(0));

@@ -44,24 +44,9 @@ Coro<std::shared_ptr<StreamReaderProtocol>> connect_pipe(EventLoop& loop, int fd
   co_return protocol;
 }
 
-/// Python ignores SIGPIPE at start-up, so that writing to a pipe whose reader
-/// is gone fails with EPIPE (BrokenPipeError) instead of killing the process.
-/// Done here, once, unless the program chose a disposition of its own;
-/// children get the default back (libuv resets dispositions in the child).
-void ignore_sigpipe_once() {
-  static const bool done = [] {
-    struct sigaction current {};
-    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && (current.sa_flags & SA_SIGINFO) == 0 &&
-        current.sa_handler == SIG_DFL)
-      ::signal(SIGPIPE, SIG_IGN);
-    return true;
-  }();
-  (void)done;
-}
-
 Coro<Process> create(std::vector<std::string> argv, SubprocessOptions options) {
   EventLoop& loop = get_running_loop();
-  ignore_sigpipe_once();
+  detail::ignore_sigpipe_once();
   detail::SpawnedProcess spawned = detail::spawn_process(loop, std::move(argv), options);
   Process proc = detail::SpawnedProcess::make(spawned.state);
   // CPython's _connect_pipes: stdin, stdout, stderr, in that order. A failure

@@ -14,27 +14,6 @@
 
 namespace asyncio::detail {
 
-struct UvHandle::Box {
-  union {
-    uv_handle_t handle;
-    uv_stream_t stream;
-    uv_tcp_t tcp;
-    uv_pipe_t pipe;
-    uv_udp_t udp;
-    uv_timer_t timer;
-    uv_poll_t poll;
-    uv_process_t process;
-    uv_signal_t signal;
-  } u;
-  static constexpr std::uint32_t kMagic = 0x41494f48;  // "AIOH": a box of ours
-  std::uint32_t magic = kMagic;
-  UvHandle* owner = nullptr;
-  void* user = nullptr;
-  void (*on_leftover)(void*) = nullptr;
-  const char* kind = "handle";
-  bool live = false;  // uv_*_init succeeded: must be uv_closed
-};
-
 namespace {
 
 std::atomic<std::size_t> g_boxes_alive{0};  // a counter for tests (loops may run on several threads)
@@ -98,11 +77,6 @@ void UvHandle::close() noexcept {
     delete b;  // never initialised: libuv does not know it
     --g_boxes_alive;
   }
-}
-
-void* UvHandle::user_of_handle(const uv_handle_t* h) noexcept {
-  Box* b = box_of(h);
-  return b != nullptr ? b->user : nullptr;
 }
 
 void close_leftover_handles(uv_loop_t* loop, bool debug) noexcept {

@@ -25,6 +25,7 @@
 //   h.close();                                 // or let the destructor do it
 #include <uv.h>
 
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <utility>
@@ -74,10 +75,37 @@ class UvHandle {
   struct Box;
 
  private:
-  static void* user_of_handle(const uv_handle_t* h) noexcept;
+  static void* user_of_handle(const uv_handle_t* h) noexcept;  // inline below: every callback calls it
   friend void close_leftover_handles(uv_loop_t* loop, bool debug) noexcept;
   Box* box_ = nullptr;
 };
+
+/// What a UvHandle allocates: the handle, then what its callbacks need.
+struct UvHandle::Box {
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+    uv_udp_t udp;
+    uv_timer_t timer;
+    uv_poll_t poll;
+    uv_process_t process;
+    uv_signal_t signal;
+  } u;
+  static constexpr std::uint32_t kMagic = 0x41494f48;  // "AIOH": a box of ours
+  std::uint32_t magic = kMagic;
+  UvHandle* owner = nullptr;
+  void* user = nullptr;
+  void (*on_leftover)(void*) = nullptr;
+  const char* kind = "handle";
+  bool live = false;  // uv_*_init succeeded: must be uv_closed
+};
+
+inline void* UvHandle::user_of_handle(const uv_handle_t* h) noexcept {
+  auto* b = static_cast<const Box*>(h->data);
+  return b != nullptr && b->magic == Box::kMagic ? b->user : nullptr;
+}
 
 /// EventLoop::close: closes the boxes still open on `loop` (see the file comment).
 void close_leftover_handles(uv_loop_t* loop, bool debug) noexcept;

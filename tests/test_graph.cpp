@@ -2,7 +2,8 @@
 // waits on, the coroutine frames it awaits inline, and who awaits it.
 //
 // The scenario in Python (3.14 has asyncio.print_call_graph; its form differs:
-// file and line per frame, where C++ gives the coroutine's name):
+// it gives file and line per frame, as C++ does in debug mode, where C++
+// outside debug mode gives the coroutine's name):
 //
 //   async def take(q): return await q.get()
 //   async def hold(lock, q):
@@ -41,13 +42,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
-asyncio::Coro<int> take(asyncio::Queue<int>& q) { co_return co_await q.get(); }
+// Each k...Line is the line of the co_await where that coroutine is suspended
+// in the scenario (debug mode's dump names it).
+asyncio::Coro<int> take(asyncio::Queue<int>& q) { co_return co_await q.get(); } const int kTakeLine = __LINE__;
 asyncio::Coro<> hold(asyncio::Lock& lock, asyncio::Queue<int>& q) {
   auto guard = co_await lock;
   co_await take(q);
 }
-asyncio::Coro<> enter(asyncio::Lock& lock) { auto guard = co_await lock; }
-asyncio::Coro<> wait_for_lock(asyncio::Lock& lock) { co_await enter(lock); }
+const int kHoldLine = __LINE__ - 2;
+asyncio::Coro<> enter(asyncio::Lock& lock) { auto guard = co_await lock; } const int kEnterLine = __LINE__;
+asyncio::Coro<> wait_for_lock(asyncio::Lock& lock) { co_await enter(lock); } const int kWaitForLockLine = __LINE__;
 asyncio::Coro<> observe(asyncio::Task<> t) { co_await t; }
 
 std::string normalized(std::string s) {
@@ -140,6 +144,32 @@ TEST(Graph, SigusrOnRequestPrintsTheDumpOnStderr) {
   std::string err = normalized(testing::internal::GetCapturedStderr());
   EXPECT_NE(err.find(kHolder), std::string::npos) << err;
   EXPECT_NE(err.find(kWaiter), std::string::npos) << err;
+  test::expect_no_frames();
+}
+
+// In debug mode each frame says where it is suspended: "file:line in coro()",
+// the line of its co_await (CPython 3.14's print_call_graph gives file and line
+// per frame too). Outside debug mode nothing is recorded (the tests above).
+TEST(Graph, InDebugModeEachFrameShowsTheFileAndLineOfItsCoAwait) {
+  std::string holder_graph, waiter_graph;
+  asyncio::run(stuck_scenario([&](asyncio::Task<>& holder, asyncio::Task<>& waiter) -> asyncio::Coro<> {
+                 holder_graph = asyncio::format_call_graph(holder);
+                 waiter_graph = asyncio::format_call_graph(waiter);
+                 co_return;
+               }),
+               asyncio::RunOptions{.debug = true, .virtual_time = true, .trace_path = {}});
+  auto at = [](int line, const char* coro) { return fmt::format("  |   {}:{} in {}()\n", __FILE__, line, coro); };
+  EXPECT_EQ(normalized(holder_graph), "* <Task pending name='holder' coro=<hold()>>\n"
+                                      "  waits on: asyncio::Queue get <Queue maxsize=0 qsize=0 _getters[1]>\n"
+                                      "  + coroutine frames, innermost first:\n" +
+                                          at(kTakeLine, "take") + at(kHoldLine, "hold"));
+  EXPECT_EQ(normalized(waiter_graph),
+            "* <Task pending name='waiter' coro=<wait_for_lock()>>\n"
+            "  waits on: asyncio::Lock <asyncio.locks.Lock object at 0x.. [locked, waiters:1]>\n"
+            "  + coroutine frames, innermost first:\n" +
+                at(kEnterLine, "enter") + at(kWaitForLockLine, "wait_for_lock") +
+                "  + awaited by:\n"
+                "  |   <Task pending name='observer' coro=<observe()>>\n");
   test::expect_no_frames();
 }
 

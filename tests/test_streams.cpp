@@ -4,6 +4,7 @@
 #include "asyncio/streams.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -178,6 +179,43 @@ TEST(StreamReader, ACancelledReadLosesNoByte) {
     EXPECT_TRUE(reading.cancelled());
     r.feed_data("ghij");
     EXPECT_EQ(co_await r.readexactly(10), "abcdefghij");
+  };
+  test::run_virtual(main());
+  test::expect_no_frames();
+}
+
+TEST(StreamReader, AReadTimedOutByWaitForLeavesTheStreamReadyForTheNextRead) {
+  // Python (3.11):
+  //   r = asyncio.StreamReader()
+  //   try: await asyncio.wait_for(r.read(5), 0.01)
+  //   except TimeoutError: print("timeout")
+  //   r.feed_data(b"abc"); print(await r.read(5))       # b'abc'
+  // The read that timed out leaves no waiter behind (the next read may wait)
+  // and takes no byte.
+  auto main = []() -> Coro<void> {
+    StreamReader r(asyncio::stream_default_limit);
+    EXPECT_THROW(co_await asyncio::wait_for(r.read(5), 10ms), asyncio::TimeoutError);
+    auto next = asyncio::create_task(r.read(5));
+    co_await asyncio::sleep(0s);  // it waits: no "already waiting" error
+    r.feed_data("abc");
+    EXPECT_EQ(co_await next, "abc");
+    // A read object is awaitable once, as a coroutine is.
+    auto once = r.read(1);
+    r.feed_data("d");
+    EXPECT_EQ(co_await once, "d");
+    try {
+      co_await once;
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::RuntimeError& e) {
+      EXPECT_STREQ(e.what(), "cannot reuse already awaited coroutine");
+    }
+    auto moved = std::move(once);
+    try {
+      co_await once;
+      ADD_FAILURE() << "no exception";
+    } catch (const asyncio::RuntimeError& e) {
+      EXPECT_STREQ(e.what(), "cannot await an empty or moved-from coroutine");
+    }
   };
   test::run_virtual(main());
   test::expect_no_frames();
@@ -466,6 +504,56 @@ TEST(Streams, AThousandSimultaneousConnectionsAreAllServed) {
   net::run(main());
 }
 
+// Python twin of the handler (W4's server, bench/w4_echo.cpp):
+//   async def handle_echo_moved(reader, writer):
+//       while data := await reader.read(65536):
+//           writer.write(data)
+//           await writer.drain()
+//       writer.close()
+Coro<void> handle_echo_moved(StreamReader reader, StreamWriter writer) {
+  for (;;) {
+    std::string data = co_await reader.read(65536);
+    if (data.empty()) break;
+    writer.write(std::move(data));  // the transport may keep the allocation for the next read
+    co_await writer.drain();
+  }
+  writer.close();
+}
+
+TEST(Streams, AnEchoWritingTheStringItReadSendsBackExactlyEachMessage) {
+  // Many connections at once, each a request/response sequence of messages of
+  // varied sizes and contents: the reused buffers (spare_bytes.hpp) must carry
+  // no byte of an earlier message into a later one, on any connection.
+  auto main = []() -> Coro<void> {
+    auto server = co_await asyncio::start_server(handle_echo_moved, "127.0.0.1", 0);
+    int port = server->sockets()[0].port;
+    auto client = [](int port, int id) -> Coro<int> {
+      auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port);
+      int good = 0;
+      for (int i = 0; i < 100; ++i) {
+        std::string message = pattern(1 + static_cast<std::size_t>((id * 37 + i * 11) % 200),
+                                      static_cast<std::uint32_t>(id * 1000 + i));
+        writer.write(message);
+        co_await writer.drain();
+        std::string echo = co_await reader.readexactly(static_cast<std::ptrdiff_t>(message.size()));
+        if (echo == message) ++good;
+      }
+      writer.write_eof();
+      bool clean_eof = (co_await reader.read()).empty();  // nothing more than what was sent
+      writer.close();
+      co_await writer.wait_closed();
+      co_return clean_eof ? good : -1;
+    };
+    std::vector<asyncio::Task<int>> clients;
+    for (int id = 0; id < 20; ++id) clients.push_back(asyncio::create_task(client(port, id)));
+    auto results = co_await asyncio::gather(clients);
+    for (int good : results) EXPECT_EQ(good, 100);
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
 TEST(Streams, CancellingAPendingReadOverTcpKeepsTheData) {
   auto main = []() -> Coro<void> {
     auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0);
@@ -505,6 +593,62 @@ TEST(Streams, DrainAfterTheConnectionIsLostIsConnectionResetError) {
     co_await server->wait_closed();
   };
   net::run(main());
+}
+
+Coro<void> close_without_reading(StreamReader, StreamWriter writer) {
+  co_await asyncio::sleep(50ms);
+  writer.close();
+}
+
+TEST(Streams, DrainIntoAPeerThatClosedWithoutReadingIsConnectionResetError) {
+  // Python (the same on 3.11-3.13; it ignores SIGPIPE at start-up):
+  //   async def handle(reader, writer): await asyncio.sleep(0.05); writer.close()
+  //   server = await asyncio.start_unix_server(handle, path)
+  //   reader, writer = await asyncio.open_unix_connection(path)
+  //   writer.write(b"x" * (4 * 1024 * 1024)); await writer.drain()
+  //   -> ConnectionResetError [Errno 104] Connection reset by peer; the process goes on.
+  // What the socket buffer does not take is queued and written later by the
+  // loop; the peer's close turns that write into ECONNRESET (EPIPE once the
+  // reset was seen), raised by drain.
+  auto main = []() -> Coro<void> {
+    std::string path = testing::TempDir() + "asyncio-sigpipe-" + std::to_string(::getpid()) + ".sock";
+    auto server = co_await asyncio::start_unix_server(close_without_reading, path);
+    auto [reader, writer] = co_await asyncio::open_unix_connection(path);
+    writer.write(std::string(4 * 1024 * 1024, 'x'));
+    try {
+      co_await writer.drain();
+      ADD_FAILURE() << "drained 4 MiB into a peer that closed without reading";
+    } catch (const asyncio::ConnectionError& e) {  // ConnectionResetError or BrokenPipeError
+      EXPECT_TRUE(e.errnum() == ECONNRESET || e.errnum() == EPIPE) << e.what();
+    }
+    writer.close();
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+TEST(Streams, OpeningAConnectionIgnoresSigpipeAsPythonDoesAtStartUp) {
+  // Python sets SIGPIPE to SIG_IGN at start-up: a write to a socket or pipe
+  // whose reader is gone raises BrokenPipeError instead of killing the process.
+  // The library does it when it makes its first transport. ctest runs this test
+  // in a process of its own, where nothing has done it yet.
+  struct sigaction before {};
+  ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &before), 0);
+  if (before.sa_handler != SIG_DFL) GTEST_SKIP() << "SIGPIPE was not at its default: run this test alone";
+  auto main = []() -> Coro<void> {
+    auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", server->sockets()[0].port);
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+  struct sigaction after {};
+  ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &after), 0);
+  EXPECT_EQ(after.sa_handler, SIG_IGN);
+  ::signal(SIGPIPE, SIG_DFL);
 }
 
 TEST(Streams, UnixServerAndConnection) {

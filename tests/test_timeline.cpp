@@ -148,6 +148,41 @@ TEST(Timeline, HasATimeAxisWithRoundTicks) {
   EXPECT_EQ(ticks, (std::vector<std::string>{"0 s", "0.5 s", "1 s", "1.5 s", "2 s"}));
 }
 
+// The pictures of one table share a time axis (SvgOptions::span, shared_span):
+// a wait of 0.5 s is drawn as wide in a picture of a 2.02 s trace as in one of
+// a 4.04 s trace when both are drawn over 4.04 s, and the axis goes to 4 s.
+TEST(Timeline, PicturesOfOneTableShareATimeAxis) {
+  auto twice_as_long = known_trace();
+  for (auto& e : twice_as_long["traceEvents"]) {
+    if (e.contains("ts")) e["ts"] = e["ts"].get<double>() * 2;
+    if (e.contains("dur")) e["dur"] = e["dur"].get<double>() * 2;
+  }
+  auto short_trace = timeline::parse_trace(known_trace().dump());
+  auto long_trace = timeline::parse_trace(twice_as_long.dump());
+  double span = timeline::shared_span({short_trace, long_trace});
+  EXPECT_DOUBLE_EQ(span, long_trace.end);
+  EXPECT_DOUBLE_EQ(long_trace.end, 2 * short_trace.end);
+  auto queue_wait_width = [&](const timeline::Trace& t, double with_span) {
+    auto doc = xml_lite::parse(timeline::render_svg(t, {.width = 960, .max_task_lanes = 200, .title = "", .span = with_span}));
+    EXPECT_EQ(std::stod(doc->children.at(0)->attr("data-span")), std::max(t.end, with_span));
+    return std::stod(in_lane(*lanes(*doc)[2], "rect", "wait")[0]->attr("width"));
+  };
+  // Alone, each picture stretches its trace over the plot: the same wait looks as wide.
+  EXPECT_NEAR(queue_wait_width(short_trace, 0), queue_wait_width(long_trace, 0), 0.1);
+  // On the shared axis, the short trace's wait is half the long trace's.
+  EXPECT_NEAR(queue_wait_width(short_trace, span) * 2, queue_wait_width(long_trace, span), 0.1);
+  // A span shorter than the trace does not crop it.
+  EXPECT_NEAR(queue_wait_width(long_trace, 1.0), queue_wait_width(long_trace, 0), 0.1);
+  auto doc = xml_lite::parse(timeline::render_svg(short_trace, {.width = 960, .max_task_lanes = 200, .title = "", .span = span}));
+  std::vector<std::string> ticks;
+  for (auto* t : doc->find_all([](const Element& e) { return e.tag == "g" && e.has_class("tick"); }))
+    for (const auto& c : t->children)
+      if (c->tag == "text") ticks.push_back(c->text);
+  EXPECT_EQ(ticks.back(), "4 s");
+  EXPECT_THROW(timeline::render_svg(short_trace, {.width = 960, .max_task_lanes = 200, .title = "", .span = -1}),
+               std::invalid_argument);
+}
+
 TEST(Timeline, InVirtualTimeStepsAreInstants) {
   auto trace = known_trace();
   trace["otherData"]["clock"] = "virtual";

@@ -127,6 +127,15 @@ TEST(TourReport, ShowsTheCpuTableWithTheLoopThreadsAndProcessesTimelines) {
   EXPECT_EQ(lane_kinds(*figures[1]), (std::set<std::string>{"task", "thread"}));
   EXPECT_EQ(lane_kinds(*figures[2]), (std::set<std::string>{"task", "process"}));
   for (auto* f : figures) EXPECT_FALSE(all(*f, "rect", "run").empty());
+  // The three pictures of the table share one time axis (SvgOptions::span), so
+  // that their lengths compare at a glance.
+  std::set<std::string> spans;
+  for (auto* f : figures) {
+    auto svgs = all(*f, "svg");
+    ASSERT_EQ(svgs.size(), 1u);
+    spans.insert(svgs[0]->attr("data-span"));
+  }
+  EXPECT_EQ(spans.size(), 1u) << "one time axis for the cpu table's timelines";
 }
 
 std::vector<const Element*> lanes_of(const Element& figure, const std::string& kind) {

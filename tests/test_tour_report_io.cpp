@@ -59,6 +59,11 @@ TEST(TourReportIo, TracesTheDownloadsAsTasksOnTheLoopThenAsJobsOnPoolThreads) {
   std::size_t jobs = 0;
   for (auto* lane : threads) jobs += rects(*lane, "run");
   EXPECT_EQ(jobs, 5u);
+  // Both pictures on one time axis (SvgOptions::span): the longer run sets it.
+  const Element& a = *on_loop->children.at(0);
+  const Element& b = *in_pool->children.at(0);
+  EXPECT_EQ(a.attr("data-span"), b.attr("data-span"));
+  EXPECT_GT(std::stod(a.attr("data-span")), 0.0);
   test::expect_no_frames();
 }
 

@@ -36,6 +36,7 @@
 #include <ostream>
 #include <type_traits>
 
+#include "asyncio/detail/await_site.hpp"
 #include "asyncio/detail/awaitable.hpp"
 #include "asyncio/detail/core.hpp"
 
@@ -53,6 +54,7 @@ namespace detail {
 /// names the wrong function with g++ 12; this form works with g++ and clang.)
 struct FunctionName {
   const char* name;
+  CallSite where;  ///< the coroutine's definition, for debug mode (await_site.hpp)
 };
 struct NameTag {};
 
@@ -98,7 +100,7 @@ class PromiseBase : public TaskCore {
   /// constructs the promise: the coroutine itself (g++ 12 and clang 14 agree).
   explicit PromiseBase(FunctionName fn) noexcept : TaskCore(fn.name) {
     ++t_live_frames;
-    if (t_record_origins) [[unlikely]] record_origin();
+    if (t_record_origins) [[unlikely]] record_origin(fn.where);
   }
   ~PromiseBase() {
     reset();
@@ -149,10 +151,19 @@ class PromiseBase : public TaskCore {
     }
   }
 
+  /// Every `co_await` in the body: debug mode notes where it is (graph.hpp's
+  /// dump); otherwise one branch, and the awaitable is awaited unchanged.
+  template <class A>
+  [[gnu::always_inline]] decltype(auto) await_transform(A&& a, const char* file = __builtin_FILE(),
+                                                        int line = __builtin_LINE()) {
+    if (t_record_origins) [[unlikely]] note_await_site(this, CallSite{file, line});
+    return awaiter_for_site(std::forward<A>(a));
+  }
+
  private:
-  void record_origin() noexcept {
+  void record_origin(CallSite where) noexcept {
     try {
-      note_origin(this);
+      note_origin(this, where);
     } catch (...) {  // bad_alloc: the report will only lack where it was created
     }
   }
@@ -181,8 +192,8 @@ class PromiseBase : public TaskCore {
 template <class T>
 class Promise : public PromiseBase<T> {
  public:
-  explicit Promise(NameTag = {}, const char* fn = __builtin_FUNCTION()) noexcept
-      : PromiseBase<T>(FunctionName{fn}) {}
+  explicit Promise(NameTag = {}, const char* fn = __builtin_FUNCTION(), CallSite where = CallSite::current()) noexcept
+      : PromiseBase<T>(FunctionName{fn, where}) {}
   Coro<T> get_return_object() noexcept;
   template <class U = T>
   void return_value(U&& v) {
@@ -198,8 +209,8 @@ class Promise : public PromiseBase<T> {
 template <>
 class Promise<void> : public PromiseBase<void> {
  public:
-  explicit Promise(NameTag = {}, const char* fn = __builtin_FUNCTION()) noexcept
-      : PromiseBase<void>(FunctionName{fn}) {}
+  explicit Promise(NameTag = {}, const char* fn = __builtin_FUNCTION(), CallSite where = CallSite::current()) noexcept
+      : PromiseBase<void>(FunctionName{fn, where}) {}
   Coro<void> get_return_object() noexcept;
   void return_void() noexcept {}
 

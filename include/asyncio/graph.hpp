@@ -21,9 +21,17 @@
 ///   another task, or a future (with the label a stream or executor gave it
 ///   through trace_await_label when tracing is on);
 /// - the coroutine frames it awaits inline (`co_await coro()`), innermost
-///   first, by coroutine name (C++ keeps no line of the suspended co_await;
-///   the names are free, a source location per await is not);
+///   first: by coroutine name, and in debug mode (`RunOptions::debug`,
+///   `ASYNCIO_DEBUG=1`) with the file:line of the `co_await` each frame is
+///   suspended at, as CPython 3.14's print_call_graph gives file and line:
+///   `|   tests/t.cpp:42 in take_one()` (the file as the compiler was given
+///   it). Debug mode records the site of every co_await in a side table (no
+///   byte in the coroutine's promise); outside it nothing is recorded, and a
+///   frame shows its name only;
 /// - the tasks that await it directly.
+///
+/// Debug mode's slow-step report (events.hpp, `slow_callback_duration`) ends
+/// with this dump of every task.
 ///
 /// Available on demand (`print_all_tasks()`), and on `SIGUSR1` when
 /// `loop.dump_tasks_on_signal()` or `ASYNCIO_DUMP_ON_SIGNAL=1` (read by
@@ -62,9 +70,12 @@ WaitInfo describe_wait(const TaskCore& task);
 /// A sleep's deadline (loop ns) when `fut` is the future of a sleep(), else -1.
 std::int64_t sleep_deadline(const FutureCore& fut) noexcept;
 /// For debug mode's slow-step report, before the step runs: "the step resumed
-/// crunch() <- main() after it waited on sleep".
+/// crunch() <- main() after it waited on sleep at t.cpp:12" (the site when
+/// debug mode recorded it).
 std::string describe_step(const TaskCore& task);
-/// The coroutine names from the innermost suspended frame of `task` out to the task's own.
+/// The coroutine names from the innermost suspended frame of `task` out to the
+/// task's own, one per line, each "file:line in name()" when debug mode
+/// recorded its co_await, else "name()".
 std::string format_frames(const TaskCore& task, const std::string& indent);
 
 }  // namespace detail

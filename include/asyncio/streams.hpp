@@ -38,9 +38,10 @@
 ///   transport is paused; reading it down to the limit resumes it.
 ///
 /// Thread safety: on the loop's thread only.
+#include <chrono>
+#include <coroutine>
 #include <cstddef>
 #include <deque>
-#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -51,6 +52,7 @@
 #include <vector>
 
 #include "asyncio/coroutines.hpp"
+#include "asyncio/detail/waiters.hpp"
 #include "asyncio/events.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/protocols.hpp"
@@ -67,6 +69,81 @@ class StreamWriter;
 namespace detail {
 struct ReaderState;
 struct StreamWait;
+
+/// The slow path of an awaitable that usually completes at once: a coroutine
+/// it starts when it must wait, awaited inline in the awaiting task (as
+/// `co_await coro` would).
+template <class T>
+class InlineCoro {
+ public:
+  void start(Coro<T> coro) {
+    coro_.emplace(std::move(coro));
+    awaiter_.emplace(coro_->operator co_await());
+  }
+  explicit operator bool() const noexcept { return awaiter_.has_value(); }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) noexcept { return awaiter_->await_suspend(h); }
+  T await_resume() { return awaiter_->await_resume(); }
+
+ private:
+  std::optional<Coro<T>> coro_;
+  std::optional<typename Coro<T>::Awaiter> awaiter_;
+};
+
+/// What StreamReader::read() returns: `co_await` it, or give it to
+/// create_task, as the coroutine Python's `read()` returns. When bytes are
+/// buffered (or at EOF, or n == 0) it completes without suspending; otherwise
+/// the awaiting task waits on the stream with no coroutine frame of its own.
+/// `read()` with n < 0 runs as a coroutine. Awaitable once, as a coroutine:
+/// RuntimeError "cannot reuse already awaited coroutine" the second time,
+/// "cannot await an empty or moved-from coroutine" once moved from. It holds
+/// the reader's state, so it may outlive the StreamReader handle. Unlike a
+/// Coro, one never awaited is not reported in debug mode.
+class [[nodiscard]] StreamReadAwaiter {
+ public:
+  StreamReadAwaiter(std::shared_ptr<ReaderState> state, std::ptrdiff_t n) noexcept
+      : state_(std::move(state)), n_(n) {}
+  /// Only before it is awaited.
+  StreamReadAwaiter(StreamReadAwaiter&& o) noexcept : state_(std::move(o.state_)), n_(o.n_), used_(o.used_) {}
+  StreamReadAwaiter& operator=(StreamReadAwaiter&&) = delete;
+  ~StreamReadAwaiter();
+
+  bool await_ready();
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> h);
+  std::string await_resume();
+
+ private:
+  std::shared_ptr<ReaderState> state_;
+  std::ptrdiff_t n_;
+  bool used_ = false;
+  TaskCore* task_ = nullptr;          // set when it suspended on entry_
+  std::optional<WaitEntry> entry_;    // the future feed_data completes (in the awaiting frame)
+  InlineCoro<std::string> slow_;      // read(n < 0)
+};
+
+/// What StreamWriter::drain() returns: `co_await` it, or give it to
+/// create_task, as the coroutine Python's `drain()` returns. When writing is
+/// not paused and the connection is up it completes without suspending and
+/// without a coroutine frame. It refers to the StreamWriter it came from (as
+/// a member coroutine refers to its object): await it while that writer lives.
+/// Awaitable once, with a read awaiter's errors.
+class [[nodiscard]] StreamDrainAwaiter {
+ public:
+  explicit StreamDrainAwaiter(const StreamWriter& writer) noexcept : writer_(&writer) {}
+  /// Only before it is awaited.
+  StreamDrainAwaiter(StreamDrainAwaiter&& o) noexcept : writer_(std::exchange(o.writer_, nullptr)), used_(o.used_) {}
+  StreamDrainAwaiter& operator=(StreamDrainAwaiter&&) = delete;
+
+  bool await_ready();
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) noexcept { return slow_.await_suspend(h); }
+  void await_resume() {
+    if (slow_) slow_.await_resume();
+  }
+
+ private:
+  const StreamWriter* writer_;
+  bool used_ = false;
+  InlineCoro<void> slow_;
+};
 }  // namespace detail
 
 /// The default buffer limit of a StreamReader: 64 KiB (`streams._DEFAULT_LIMIT`).
@@ -80,8 +157,10 @@ class StreamReader {
   /// A new reader with the given buffer limit (ValueError when 0).
   explicit StreamReader(std::size_t limit);
 
-  /// Up to `n` bytes (n < 0: until EOF). "" at EOF or when n == 0.
-  [[nodiscard]] Coro<std::string> read(std::ptrdiff_t n = -1) const;
+  /// Up to `n` bytes (n < 0: until EOF). "" at EOF or when n == 0. An
+  /// awaitable, not a Coro (see detail::StreamReadAwaiter): no coroutine frame
+  /// per call.
+  [[nodiscard]] detail::StreamReadAwaiter read(std::ptrdiff_t n = -1) const;
   /// One line, '\n' included (the partial line at EOF).
   [[nodiscard]] Coro<std::string> readline() const;
   /// Exactly `n` bytes (ValueError when n < 0).
@@ -111,6 +190,7 @@ class StreamReader {
   friend std::ostream& operator<<(std::ostream& os, const StreamReader& r);
 
  private:
+  friend class detail::StreamDrainAwaiter;  // reads the exception without a copy
   detail::ReaderState& state() const;
   std::shared_ptr<detail::ReaderState> state_;
 };
@@ -178,7 +258,9 @@ class StreamWriter {
   /// Waits until the write buffer is at the low-water mark or below. Throws the
   /// reader's exception if it has one, ConnectionResetError("Connection lost")
   /// once the connection is lost.
-  [[nodiscard]] Coro<void> drain() const;
+  /// An awaitable, not a Coro (see detail::StreamDrainAwaiter): no coroutine
+  /// frame unless it has to wait.
+  [[nodiscard]] detail::StreamDrainAwaiter drain() const;
   void close() const { transport_->close(); }
   bool is_closing() const { return transport_->is_closing(); }
   /// Waits until the connection is closed (rethrows the error that closed it).
@@ -198,6 +280,9 @@ class StreamWriter {
   friend std::ostream& operator<<(std::ostream& os, const StreamWriter& w);
 
  private:
+  friend class detail::StreamDrainAwaiter;
+  /// drain() when it has to wait (or to let connection_lost run first).
+  static Coro<void> drain_slowly(std::shared_ptr<Transport> transport, std::shared_ptr<StreamReaderProtocol> protocol);
   std::shared_ptr<Transport> transport_;
   std::shared_ptr<StreamReaderProtocol> protocol_;
   StreamReader reader_;

@@ -75,19 +75,21 @@ class TaskGroup {
   /// RuntimeError when the group has not been entered, is finished, or is
   /// shutting down (the coroutine is then closed without running).
   template <class T>
-  Task<T> create_task(Coro<T> coro, std::string_view name = {}) {
+  Task<T> create_task(Coro<T> coro, std::string_view name = {},
+                      detail::CallSite where = detail::CallSite::current()) {
     if (std::string err = creation_error(); !err.empty()) {
       if (coro) coro.release().destroy();  // coro.close()
       throw RuntimeError(err);
     }
-    Task<T> task = static_cast<EventLoop&>(*loop_).create_task(std::move(coro), name);
+    Task<T> task = static_cast<EventLoop&>(*loop_).create_task(std::move(coro), name, where);
     track(task.core());
     return task;
   }
   /// create_task of another awaitable (e.g. `asyncio::sleep(1s, value)`).
   template <detail::ForeignAwaitable A>
-  Task<detail::await_value_t<A>> create_task(A aw, std::string_view name = {}) {
-    return create_task(detail::wrap_awaitable(std::move(aw)), name);
+  Task<detail::await_value_t<A>> create_task(A aw, std::string_view name = {},
+                                             detail::CallSite where = detail::CallSite::current()) {
+    return create_task(detail::wrap_awaitable(std::move(aw)), name, where);
   }
 
   /// `async with tg: <body>`: enters, awaits the body (a callable taking

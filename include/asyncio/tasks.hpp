@@ -204,8 +204,9 @@ class Task : public AnyTask {
 /// Wraps `coro` in a task on the running loop and schedules it
 /// (`asyncio.create_task(coro, name=...)`). Names default to "Task-N".
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string_view name = {}) {
-  return get_running_loop().create_task(std::move(coro), name);
+Task<T> create_task(Coro<T> coro, std::string_view name = {},
+                    detail::CallSite where = detail::CallSite::current()) {
+  return get_running_loop().create_task(std::move(coro), name, where);
 }
 
 namespace detail {
@@ -237,17 +238,18 @@ concept ForeignAwaitable = Awaitable<A> && !is_coro_v<std::remove_cvref_t<A>> &&
 /// `create_task` for an awaitable that is not a Coro (sleep, a Future, ...).
 template <class A>
   requires requires(A& a) { a.await_ready(); }
-auto create_task(A awaitable, std::string_view name = {}) {
-  return create_task(detail::wrap_awaitable(std::move(awaitable)), name);
+auto create_task(A awaitable, std::string_view name = {}, detail::CallSite where = detail::CallSite::current()) {
+  return create_task(detail::wrap_awaitable(std::move(awaitable)), name, where);
 }
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, std::string_view name) {
+Task<T> EventLoop::create_task(Coro<T> coro, std::string_view name, detail::CallSite where) {
   check_thread("create_task");
   auto h = coro.release();
   auto& p = h.promise();
   p.set_resume_point(h);
   p.start_task(*this, name);
+  if (detail::t_record_origins) [[unlikely]] detail::note_created_at(&p, where);
   return Task<T>::adopt(&p);
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <stdexcept>
 
 #include "timeline/timeline.hpp"
 
@@ -304,16 +305,27 @@ std::string xml_escape(std::string_view text) {
   return out;
 }
 
+double shared_span(const std::vector<Trace>& traces) {
+  double span = 0;
+  for (const auto& t : traces) span = std::max(span, t.end);
+  return span;
+}
+
 std::string render_svg(const Trace& trace, const SvgOptions& options) {
   const int width = std::max(options.width, kLabelWidth + 200);
-  Canvas c{trace.end, static_cast<double>(kLabelWidth), static_cast<double>(width - kLabelWidth - kRight)};
+  if (!(options.span >= 0) || !std::isfinite(options.span))
+    throw std::invalid_argument(fmt::format("SvgOptions::span must be a finite number of seconds >= 0, got {}",
+                                            options.span));
+  // The axis covers the shared span when one is given (never less than the trace).
+  const double end = std::max(trace.end, options.span);
+  Canvas c{end, static_cast<double>(kLabelWidth), static_cast<double>(width - kLabelWidth - kRight)};
   std::vector<const Lane*> tasks, threads, processes;
   for (const auto& l : trace.lanes)
     (l.kind == LaneKind::task ? tasks : l.kind == LaneKind::thread ? threads : processes).push_back(&l);
   const bool aggregated = tasks.size() > options.max_task_lanes;
   const std::size_t bins = static_cast<std::size_t>(std::max(10.0, c.w / 3));
   std::vector<Aggregate> groups;
-  if (aggregated) groups = aggregate(tasks, trace.end, bins);
+  if (aggregated) groups = aggregate(tasks, end, bins);
 
   double top = options.title.empty() ? 12 : 34;
   double axis_y = top + 12;
@@ -362,8 +374,9 @@ std::string render_svg(const Trace& trace, const SvgOptions& options) {
 
   std::string out;
   out += fmt::format(
-      R"~(<svg xmlns="http://www.w3.org/2000/svg" class="asyncio-timeline" width="{0}" height="{1}" viewBox="0 0 {0} {1}" data-lanes="{2}" data-aggregated="{3}" data-clock="{4}">)~",
-      width, fmt_num(y), trace.lanes.size(), aggregated ? "true" : "false", trace.virtual_clock ? "virtual" : "real");
+      R"~(<svg xmlns="http://www.w3.org/2000/svg" class="asyncio-timeline" width="{0}" height="{1}" viewBox="0 0 {0} {1}" data-lanes="{2}" data-aggregated="{3}" data-clock="{4}" data-span="{5}">)~",
+      width, fmt_num(y), trace.lanes.size(), aggregated ? "true" : "false", trace.virtual_clock ? "virtual" : "real",
+      end);
   out += "\n<style>";
   out += kStyle;
   out += "</style>\n";
@@ -371,11 +384,11 @@ std::string render_svg(const Trace& trace, const SvgOptions& options) {
   if (!options.title.empty())
     out += fmt::format(R"~(<text class="title" x="8" y="20">{}</text>)~", xml_escape(options.title));
   // The time axis: ticks at 1, 2 or 5 times a power of ten.
-  double step = nice_step(trace.end, std::max(2, static_cast<int>(c.w / 90)));
+  double step = nice_step(end, std::max(2, static_cast<int>(c.w / 90)));
   out += R"~(<g class="axis">)~";
-  for (int i = 0; trace.end > 0; ++i) {
+  for (int i = 0; end > 0; ++i) {
     double t = step * i;
-    if (t > trace.end * (1 + 1e-9)) break;
+    if (t > end * (1 + 1e-9)) break;
     double x = c.x(t);
     out += fmt::format(R"~(<g class="tick"><line x1="{0}" x2="{0}" y1="{1}" y2="{2}"/><text x="{0}" y="{3}" text-anchor="middle">{4}</text></g>)~",
                        fmt_num(x), fmt_num(axis_y), fmt_num(plot_bottom), fmt_num(axis_y - 2), fmt_time(t, step));

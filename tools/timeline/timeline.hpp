@@ -74,9 +74,19 @@ struct SvgOptions {
   int width = 960;                   // pixels
   std::size_t max_task_lanes = 200;  // beyond this, tasks are aggregated per coroutine
   std::string title;
+  /// Seconds the time axis covers; 0: the trace's own end. Give the pictures
+  /// of one table the same span (shared_span) so that their lengths compare at
+  /// a glance; a span shorter than the trace is widened to the trace's end.
+  double span = 0;
 };
 
-/// The standalone SVG document of `trace`.
+/// The span that covers every one of `traces`: the SvgOptions::span of pictures
+/// drawn on one shared time axis.
+double shared_span(const std::vector<Trace>& traces);
+
+/// The standalone SVG document of `trace` (`data-span` on the root element
+/// gives the seconds its axis covers). std::invalid_argument when
+/// `options.span` is negative or not finite.
 std::string render_svg(const Trace& trace, const SvgOptions& options = {});
 
 /// Escapes text for XML content and attribute values.

@@ -4,7 +4,8 @@
 // each example with its output, its verdict against its Python twin and its
 // timeline; the cpu table and the timelines that make concurrency versus
 // parallelism visible (one loop thread interleaving, pool threads side by
-// side, worker processes). Each timeline is also written as DIR/NAME.svg,
+// side, worker processes). The timelines of one table (cpu, io) share one time
+// axis (timeline::SvgOptions::span), so that their lengths compare at a glance. Each timeline is also written as DIR/NAME.svg,
 // the cpu table as DIR/cpu.md, and the tutorial's chapters as
 // DIR/tutorial/N_*.html with those figures in them (chapters.hpp), linked from
 // the page's nav.

@@ -7,14 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include "timeline/timeline.hpp"
+#include <stdexcept>
 
 namespace fs = std::filesystem;
 
 namespace tour {
 
-std::string traced_svg(asyncio::Coro<> main, const std::string& title) {
+timeline::Trace traced_run(asyncio::Coro<> main) {
   std::string path =
       (fs::temp_directory_path() / ("asyncio-tour-trace-" + std::to_string(getpid()) + ".json")).string();
   asyncio::run(std::move(main), asyncio::RunOptions{.debug = false, .virtual_time = false, .trace_path = path});
@@ -22,8 +21,19 @@ std::string traced_svg(asyncio::Coro<> main, const std::string& title) {
   std::stringstream s;
   s << f.rdbuf();
   fs::remove(path);
-  return timeline::render_svg(timeline::parse_trace(s.str(), path),
-                              {.width = 960, .max_task_lanes = 200, .title = title});
+  return timeline::parse_trace(s.str(), path);
+}
+
+std::vector<std::string> render_on_shared_axis(const std::vector<timeline::Trace>& traces,
+                                               const std::vector<std::string>& titles) {
+  if (traces.size() != titles.size())
+    throw std::invalid_argument("render_on_shared_axis: one title per trace");
+  double span = timeline::shared_span(traces);
+  std::vector<std::string> svgs;
+  for (std::size_t i = 0; i < traces.size(); ++i)
+    svgs.push_back(timeline::render_svg(traces[i], {.width = 960, .max_task_lanes = 200, .title = titles[i],
+                                                    .span = span}));
+  return svgs;
 }
 
 }  // namespace tour

@@ -140,9 +140,13 @@ inline constinit thread_local LoopCore* t_running_loop = nullptr;
 inline constinit thread_local bool t_record_origins = false;
 /// How many creation records exist on this thread (frames check it when they go).
 inline constinit thread_local std::size_t t_origin_count = 0;
-void note_origin(const TaskCore* p);
+struct CallSite;
+/// `where`: the coroutine's definition (await_site.hpp).
+void note_origin(const TaskCore* p, CallSite where);
 void forget_origin(const TaskCore* p) noexcept;
-/// "in task 'Task-1' (main())", "outside any task", or empty when not recorded.
+/// Where `p` was created, for the reports: "at t.cpp:12 in task 'Task-1'
+/// (main())" for a task, "in task 'Task-1' (main())" or "outside any task" for
+/// a coroutine; empty when not recorded.
 std::string origin_of(const TaskCore* p);
 
 enum class FutureState : std::uint8_t { pending, cancelled, finished };
