@@ -78,15 +78,14 @@ class InlineCoro {
  public:
   void start(Coro<T> coro) {
     coro_.emplace(std::move(coro));
-    awaiter_.emplace(coro_->operator co_await());
+    (void)coro_->await_ready();  // a Coro is its own awaiter: checks it and marks it awaited
   }
-  explicit operator bool() const noexcept { return awaiter_.has_value(); }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) noexcept { return awaiter_->await_suspend(h); }
-  T await_resume() { return awaiter_->await_resume(); }
+  explicit operator bool() const noexcept { return coro_.has_value(); }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) noexcept { return coro_->await_suspend(h); }
+  T await_resume() { return coro_->await_resume(); }
 
  private:
   std::optional<Coro<T>> coro_;
-  std::optional<typename Coro<T>::Awaiter> awaiter_;
 };
 
 /// What StreamReader::read() returns: `co_await` it, or give it to
