@@ -3,6 +3,7 @@
 #include "verdict.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -13,7 +14,10 @@ namespace {
 
 // A scratch examples/ tree: python/NAME.py marks a twin, expected/NAME.out its output.
 struct Tree {
-  fs::path dir = fs::path(testing::TempDir()) / "tour_verdict_examples";
+  // One tree per test and process: ctest runs these tests side by side.
+  fs::path dir = fs::path(testing::TempDir()) /
+                 ("tour_verdict_examples_" + std::to_string(::getpid()) + "_" +
+                  testing::UnitTest::GetInstance()->current_test_info()->name());
   Tree() {
     fs::remove_all(dir);
     fs::create_directories(dir / "python");
