@@ -42,7 +42,7 @@ soak: build
 # under ASan: see DESIGN.md's measured design notes).
 sanitize: deps
 	@CXX=clang++-14 cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-	  -DASYNCIO_ENABLE_ASAN=ON -DASYNCIO_ENABLE_UBSAN=ON -DASYNCIO_AWAIT_SITES=ON -DASYNCIO_BUILD_BENCH=OFF >/dev/null
+	  -DASYNCIO_ENABLE_ASAN=ON -DASYNCIO_ENABLE_UBSAN=ON -DASYNCIO_BUILD_BENCH=OFF >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 

@@ -19,7 +19,6 @@ struct Origin {
   std::string creator;  // "in task 'Task-1' (main())", "outside any task"
   CallSite defined;     // the coroutine's definition
   CallSite created;     // the create_task call, for a task
-  CallSite awaiting;    // the last co_await
 };
 
 thread_local std::unordered_map<const TaskCore*, Origin>* t_origins = nullptr;
@@ -48,13 +47,6 @@ void note_origin(const TaskCore* p, CallSite where) {
   o.creator = creator != nullptr ? "in task '" + creator->get_name() + "' (" + creator->coro_name() + "())"
                                  : std::string("outside any task");
   o.defined = where;
-}
-
-void note_await_site(const TaskCore* p, CallSite site) noexcept {
-  try {
-    entry(p).awaiting = site;
-  } catch (...) {  // bad_alloc: the dump will only lack this line
-  }
 }
 
 void note_created_at(const TaskCore* p, CallSite site) noexcept {
@@ -86,9 +78,5 @@ std::string definition_of(const TaskCore* p) {
   return o == nullptr ? std::string{} : format_site(o->defined);
 }
 
-std::string await_site_of(const TaskCore* p) {
-  const Origin* o = find(p);
-  return o == nullptr ? std::string{} : format_site(o->awaiting);
-}
 
 }  // namespace asyncio::detail

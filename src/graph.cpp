@@ -30,11 +30,8 @@ void* frame_of(const TaskCore& t) noexcept {
   return __builtin_coro_promise(const_cast<TaskCore*>(&t), alignof(Promise<void>), true);
 }
 
-// "take_one()", or "t.cpp:42 in take_one()" when debug mode noted the frame's co_await.
-std::string frame_line(const TaskCore& p) {
-  std::string site = await_site_of(&p);
-  return site.empty() ? std::string(p.coro_name()) + "()" : site + " in " + p.coro_name() + "()";
-}
+// "take_one()": the frame's coroutine.
+std::string frame_line(const TaskCore& p) { return std::string(p.coro_name()) + "()"; }
 
 }  // namespace
 
@@ -80,24 +77,19 @@ std::string format_frames(const TaskCore& task, const std::string& indent) {
 }
 
 std::string describe_step(const TaskCore& task) {
-  // One line, innermost first: "crunch() <- main()", then the innermost
-  // frame's await site when debug mode noted it.
-  std::string chain, site;
+  // One line, innermost first: "crunch() <- main()", then what the task waited on.
+  std::string chain;
   void* own = frame_of(task);
-  const TaskCore* p = &task;
   std::coroutine_handle<> h = task.continuation();
   for (int depth = 0; h && h.address() != own && depth < 256; ++depth) {
     const TaskCore* inner = promise_of(h);
-    if (chain.empty()) p = inner;
     chain += std::string(chain.empty() ? "" : " <- ") + inner->coro_name() + "()";
     h = inner->continuation();
   }
   chain += std::string(chain.empty() ? "" : " <- ") + task.coro_name() + "()";
   if (!task.started()) return "the task's first step ran " + chain;
-  site = await_site_of(p);
   WaitInfo w = describe_wait(task);
-  return "the step resumed " + chain + (w.on.empty() ? "" : " after it waited on " + w.on) +
-         (site.empty() ? "" : " at " + site);
+  return "the step resumed " + chain + (w.on.empty() ? "" : " after it waited on " + w.on);
 }
 
 namespace {

@@ -158,12 +158,7 @@ TEST(Graph, InDebugModeEachFrameShowsTheFileAndLineOfItsCoAwait) {
                  co_return;
                }),
                asyncio::RunOptions{.debug = true, .virtual_time = true, .trace_path = {}});
-  // file:line per frame only in builds configured with ASYNCIO_AWAIT_SITES (`make sanitize`).
-#if defined(ASYNCIO_AWAIT_SITES) && ASYNCIO_AWAIT_SITES
-  auto at = [](int line, const char* coro) { return fmt::format("  |   {}:{} in {}()\n", __FILE__, line, coro); };
-#else
   auto at = [](int, const char* coro) { return fmt::format("  |   {}()\n", coro); };
-#endif
   EXPECT_EQ(normalized(holder_graph), "* <Task pending name='holder' coro=<hold()>>\n"
                                       "  waits on: asyncio::Queue get <Queue maxsize=0 qsize=0 _getters[1]>\n"
                                       "  + coroutine frames, innermost first:\n" +

@@ -151,18 +151,6 @@ class PromiseBase : public TaskCore {
     }
   }
 
-#if defined(ASYNCIO_AWAIT_SITES) && ASYNCIO_AWAIT_SITES
-  /// Every `co_await` in the body: debug mode notes where it is (graph.hpp's
-  /// dump); otherwise one branch, and the awaitable is awaited unchanged.
-  /// Only in builds configured with ASYNCIO_AWAIT_SITES (CMake option, off by
-  /// default): this costs 8 bytes of frame per directly awaited awaiter.
-  template <class A>
-  [[gnu::always_inline]] decltype(auto) await_transform(A&& a, const char* file = __builtin_FILE(),
-                                                        int line = __builtin_LINE()) {
-    if (t_record_origins) [[unlikely]] note_await_site(this, CallSite{file, line});
-    return awaiter_for_site(std::forward<A>(a));
-  }
-#endif
 
  private:
   void record_origin(CallSite where) noexcept {

@@ -21,16 +21,8 @@
 ///   another task, or a future (with the label a stream or executor gave it
 ///   through trace_await_label when tracing is on);
 /// - the coroutine frames it awaits inline (`co_await coro()`), innermost
-///   first: by coroutine name, and in debug mode (`RunOptions::debug`,
-///   `ASYNCIO_DEBUG=1`) with the file:line of the `co_await` each frame is
-///   suspended at, as CPython 3.14's print_call_graph gives file and line:
-///   `|   tests/t.cpp:42 in take_one()` (the file as the compiler was given
-///   it). The sites are recorded only in a build configured with
-///   `-DASYNCIO_AWAIT_SITES=ON` (CMake option, off by default; `make sanitize`
-///   turns it on): it routes every co_await through the promise's
-///   await_transform, which costs 8 bytes of frame per directly awaited
-///   awaiter even with debug mode off. There, debug mode keeps each site in a
-///   side table; elsewhere, and outside debug mode, a frame shows its name only;
+///   first, by coroutine name (C++ keeps no line of a suspended co_await;
+///   recording one would cost every frame bytes: detail/await_site.hpp);
 /// - the tasks that await it directly.
 ///
 /// Debug mode's slow-step report (events.hpp, `slow_callback_duration`) ends
