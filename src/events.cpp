@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include "asyncio/graph.hpp"
@@ -47,11 +48,11 @@ inline bool uv_alive(const uv_loop_t& loop) noexcept {
   return loop.active_handles > 0 || loop.active_reqs.count > 0 || loop.closing_handles != nullptr;
 }
 
-// The timer heap's order (a function object, so that the heap algorithms inline it).
+// The timer heap's order (a function object, so that the heap algorithms
+// inline it): deadline, then scheduling order, read from the handles only on a tie.
 struct Later {
-  template <class Entry>
-  bool operator()(const Entry& a, const Entry& b) const noexcept {
-    return a.when != b.when ? a.when > b.when : a.seq > b.seq;
+  bool operator()(const TimerHeap::Entry& a, const TimerHeap::Entry& b) const noexcept {
+    return a.when != b.when ? a.when > b.when : a.timer->seq_ > b.timer->seq_;
   }
 };
 
@@ -108,11 +109,10 @@ bool loop_is_running_elsewhere(std::uint64_t serial) noexcept {
 
 void ReadyQueue::grow() {
   std::size_t cap = capacity_ ? capacity_ * 2 : 1024;
-  auto* buf = static_cast<Runnable**>(std::malloc(cap * sizeof(Runnable*)));
-  if (buf == nullptr) throw std::bad_alloc();
+  auto* buf = static_cast<Runnable**>(big_allocate(cap * sizeof(Runnable*)));
   std::size_t n = size();
   for (std::size_t i = 0; i < n; ++i) buf[i] = buf_[(head_ + i) & (capacity_ - 1)];
-  std::free(buf_);
+  big_deallocate(buf_, capacity_ * sizeof(Runnable*));
   buf_ = buf;
   capacity_ = cap;
   head_ = 0;
@@ -157,6 +157,8 @@ void report_never_awaited(const TaskCore& coro) {
 }
 
 void throw_nan_delay() { throw ValueError("Invalid delay: NaN (not a number)"); }
+
+bool is_sleep_timer(const Runnable* r) noexcept;  // src/tasks.cpp
 
 void HandleBase::run_entry(Runnable* r) {
   auto* h = static_cast<HandleBase*>(r);
@@ -267,8 +269,8 @@ void EventLoop::run_once() {
   if (ready_.empty() && !stopping_) {
     // Nothing to run: wait for I/O until the first timer is due.
     std::int64_t timeout = -1;
-    if (!timers_.empty() && timers_.front().when != detail::kNoDeadline)
-      timeout = std::max<std::int64_t>(0, timers_.front().when - now_ns());
+    if (!timers_.empty() && timers_.top().when != detail::kNoDeadline)
+      timeout = std::max<std::int64_t>(0, timers_.top().when - now_ns());
     // Idle (about to wait, or to jump in virtual time): if a spike grew the
     // frame pool, give back what it freed.
     if (timeout != 0 && detail::pool_trim_due()) [[unlikely]] detail::pool_trim();
@@ -277,7 +279,7 @@ void EventLoop::run_once() {
       if (!ready_.empty()) {
         // a signal's handler is ready: run it first
       } else if (timeout > 0) {
-        virtual_now_ = timers_.front().when;  // autojump
+        virtual_now_ = timers_.top().when;  // autojump
       } else if (timeout < 0) {
         poll_io(-1);  // only another thread can wake us now
       }
@@ -295,17 +297,15 @@ void EventLoop::run_once() {
   // Move the due timers to the ready queue, in deadline order.
   if (!timers_.empty()) {
     std::int64_t now = now_ns();
-    while (!timers_.empty() && timers_.front().when <= now) {
-      std::pop_heap(timers_.begin(), timers_.end(), detail::Later{});
-      detail::HandleBase* h = timers_.back().handle;
-      timers_.pop_back();
-      h->in_heap_ = false;
-      if (h->cancelled()) {
+    while (!timers_.empty() && timers_.top().when <= now) {
+      detail::TimerNode* t = timers_.pop();
+      t->in_heap_ = false;
+      if (t->cancelled()) {
         uncount_cancelled();
-        h->release();
+        t->drop();  // the heap's reference
         continue;
       }
-      ready_.push(h);  // the heap's reference moves to the queue
+      ready_.push(t);  // the heap's reference moves to the queue
     }
   }
 
@@ -355,6 +355,8 @@ void EventLoop::run_debug(detail::Runnable* r) {
     resumed = detail::describe_step(*task);
   } else if (const detail::HandleBase* h = detail::HandleBase::from(r)) {
     what = std::string("<Handle ") + h->what_ + ">";
+  } else if (detail::is_sleep_timer(r)) {
+    what = "<Handle sleep>";
   } else {
     what = "<done callback>";
   }
@@ -423,14 +425,49 @@ void EventLoop::poll_signals() {
 
 // ---- timers -------------------------------------------------------------------------
 
+namespace detail {
+
+TimerHeap::~TimerHeap() { big_deallocate(data_, capacity_ * sizeof(Entry)); }
+
+void TimerHeap::grow() {
+  std::size_t cap = capacity_ ? capacity_ * 2 : 256;
+  auto* data = static_cast<Entry*>(big_allocate(cap * sizeof(Entry)));
+  if (size_ > 0) std::memcpy(data, data_, size_ * sizeof(Entry));
+  big_deallocate(data_, capacity_ * sizeof(Entry));
+  data_ = data;
+  capacity_ = cap;
+}
+
+void TimerHeap::push(Entry e) {
+  if (size_ == capacity_) [[unlikely]] grow();
+  data_[size_++] = e;
+  std::push_heap(data_, data_ + size_, Later{});
+}
+
+TimerNode* TimerHeap::pop() noexcept {
+  std::pop_heap(data_, data_ + size_, Later{});
+  return data_[--size_].timer;
+}
+
+void TimerHeap::remove_if(bool (*drop)(TimerNode*) noexcept) noexcept {
+  Entry* kept = std::remove_if(data_, data_ + size_, [drop](const Entry& e) { return drop(e.timer); });
+  size_ = static_cast<std::size_t>(kept - data_);
+  std::make_heap(data_, data_ + size_, Later{});
+}
+
+}  // namespace detail
+
 detail::HandleBase* EventLoop::schedule_timer(std::int64_t when, detail::HandleBase* h) {
-  h->when_ = when;
-  h->seq_ = ++timer_seq_;
   h->add_ref();  // the heap's
-  h->in_heap_ = true;
-  timers_.push_back(TimerEntry{when, h->seq_, h});
-  std::push_heap(timers_.begin(), timers_.end(), detail::Later{});
+  push_timer(when, h);
   return h;
+}
+
+void EventLoop::push_timer(std::int64_t when, detail::TimerNode* t) {
+  t->when_ = when;
+  t->seq_ = ++timer_seq_;
+  t->in_heap_ = true;
+  timers_.push({when, t});
 }
 
 void EventLoop::uncount_cancelled() noexcept {
@@ -443,23 +480,19 @@ void EventLoop::pop_cancelled_timers() noexcept {
   // capture go now, not at their deadline: issue 8, defect 10); otherwise drop
   // the cancelled ones at the head.
   if (timers_.size() > 100 && 2 * detail::t_cancelled_timers > timers_.size()) {
-    auto it = std::remove_if(timers_.begin(), timers_.end(), [](const TimerEntry& e) {
-      detail::HandleBase* t = e.handle;
+    timers_.remove_if([](detail::TimerNode* t) noexcept {
       if (!t->cancelled()) return false;
       t->in_heap_ = false;
-      t->release();
+      t->drop();  // the heap's reference
       return true;
     });
-    timers_.erase(it, timers_.end());
-    std::make_heap(timers_.begin(), timers_.end(), detail::Later{});
     detail::t_cancelled_timers = 0;
     return;
   }
-  while (!timers_.empty() && timers_.front().handle->cancelled()) {
-    std::pop_heap(timers_.begin(), timers_.end(), detail::Later{});
-    timers_.back().handle->in_heap_ = false;
-    timers_.back().handle->release();
-    timers_.pop_back();
+  while (!timers_.empty() && timers_.top().timer->cancelled()) {
+    detail::TimerNode* t = timers_.pop();
+    t->in_heap_ = false;
+    t->drop();  // the heap's reference
     uncount_cancelled();
   }
 }
@@ -561,11 +594,11 @@ void EventLoop::close() {
   // What is still scheduled will not run: each entry releases what it holds
   // (a task's step holds nothing: the task is abandoned below).
   while (!ready_.empty()) ready_.pop()->drop();
-  for (const TimerEntry& e : timers_) {
-    detail::HandleBase* h = e.handle;
-    if (h->cancelled()) uncount_cancelled();
-    h->in_heap_ = false;
-    h->release();
+  for (const detail::TimerHeap::Entry& e : timers_) {
+    detail::TimerNode* t = e.timer;
+    if (t->cancelled()) uncount_cancelled();
+    t->in_heap_ = false;
+    t->drop();  // the heap's reference
   }
   timers_.clear();
   // Tasks that never finished: CPython reports them when they are collected.

@@ -7,8 +7,8 @@
 // frames is a page fault, which costs ~10 us in a virtual machine (measured
 // on the bench machine: 1M tasks' frames, 70,779 faults, 0.71 s of system
 // time; with huge pages 16,091 faults, all from malloc). A thread's first
-// region keeps 4 KiB pages, so a thread that runs a few coroutines does not
-// hold 2 MiB for them. Trimming a slab inside
+// region is 4 slabs in 4 KiB pages, so a thread that runs a few coroutines
+// does not hold 2 MiB for them. Trimming a slab inside
 // a huge page splits it; the memory is given back all the same. Lifetime
 // rule: a slab is never unmapped while the process runs, because a block may
 // be freed on a thread other than the one that carved it (a Task handle
@@ -39,6 +39,7 @@ namespace {
 
 constexpr std::size_t kSlabSize = 64 * 1024;
 constexpr std::size_t kSlabsPerMap = 32;
+constexpr std::size_t kFirstSlabs = 4;  // a thread's first region (map_slabs)
 /// A trim is worth a pass over the free lists once the slabs carved grew by
 /// this many (4 MiB) over what the last trim left.
 constexpr std::size_t kTrimGrowth = 64;
@@ -122,21 +123,25 @@ class SlabIndex {
 };
 
 /// Maps kSlabsPerMap slabs, one region aligned on its size (2 MiB, a huge
-/// page), onto `spare` (not resident until touched).
+/// page), onto `spare` (not resident until touched). Not `huge` (a thread's
+/// first region): kFirstSlabs slabs only, in 4 KiB pages, so that a spike's
+/// frames fault in huge pages after 256 KiB (a whole first region of 4 KiB
+/// pages was 512 faults, 5-10 ms of W3's overhead on the bench machine).
 void map_slabs(std::vector<char*>& spare, bool huge) {
   const std::size_t region = kSlabSize * kSlabsPerMap;
+  const std::size_t count = huge ? kSlabsPerMap : kFirstSlabs;
   const std::size_t len = region * 2;
   void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   auto start = reinterpret_cast<std::uintptr_t>(p);
   std::uintptr_t aligned = (start + region - 1) & ~(region - 1);
-  // Unmap the unaligned head and the tail beyond kSlabsPerMap slabs.
+  // Unmap the unaligned head and the tail beyond `count` slabs.
   if (aligned > start) ::munmap(p, aligned - start);
-  std::uintptr_t end = aligned + kSlabSize * kSlabsPerMap;
+  std::uintptr_t end = aligned + kSlabSize * count;
   if (start + len > end) ::munmap(reinterpret_cast<void*>(end), start + len - end);
   if (huge) ::madvise(reinterpret_cast<void*>(aligned), region, MADV_HUGEPAGE);
-  make_room(spare, kSlabsPerMap);
-  for (std::size_t i = kSlabsPerMap; i-- > 0;) spare.push_back(reinterpret_cast<char*>(aligned + i * kSlabSize));
+  make_room(spare, count);
+  for (std::size_t i = count; i-- > 0;) spare.push_back(reinterpret_cast<char*>(aligned + i * kSlabSize));
 }
 
 }  // namespace

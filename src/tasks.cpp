@@ -193,62 +193,67 @@ std::string task_repr(const TaskCore& t) {
 
 // ---- sleep ------------------------------------------------------------------------
 
-/// sleep()'s future and its timer in one pooled allocation. The timer callback
-/// is futures._set_result_unless_cancelled.
-class SleepFuture final : public HandleBase {
+/// sleep()'s future and its timer in one pooled allocation of 80 bytes (a
+/// future and a timer node; no callback, no handle): CPython's sleep makes a
+/// future and a TimerHandle whose callback is futures._set_result_unless_cancelled.
+/// Two references: the awaiter's, and the timer heap's (then the ready
+/// queue's, when the timer is due).
+class SleepFuture final : public TypedFuture<void>, public TimerNode, public Pooled {
  public:
-  explicit SleepFuture(LoopCore* loop) noexcept
-      : HandleBase(&SleepFuture::fire, &SleepFuture::drop), fut(loop) {
-    what_ = "sleep";
+  explicit SleepFuture(LoopCore* loop) noexcept : TypedFuture<void>(loop), TimerNode(kOps) {}
+  static const RunnableOps kOps;
+  void release() noexcept {
+    if (--refs_ == 0) delete this;
   }
-  /// The future; a type of its own so that the task dump recognises a sleep.
-  class Fut final : public TypedFuture<void> {
-   public:
-    using TypedFuture<void>::TypedFuture;
-    std::int64_t when = 0;  // the timer's deadline, for the dump
-  } fut;
+  static SleepFuture* of(Runnable* r) noexcept { return static_cast<SleepFuture*>(static_cast<TimerNode*>(r)); }
 
  private:
-  static void fire(HandleBase* h) {
-    auto& f = static_cast<SleepFuture*>(h)->fut;
-    if (!f.done()) f.set_result();
-  }
-  static void drop(HandleBase* h) noexcept { delete static_cast<SleepFuture*>(h); }
+  std::uint32_t refs_ = 2;  // the awaiter's and the heap's; in TimerNode's tail padding
 };
 
+// The timer is due: _set_result_unless_cancelled, then the queue's reference goes.
+const RunnableOps SleepFuture::kOps{[](Runnable* r) {
+                                      SleepFuture* s = of(r);
+                                      if (!s->TimerNode::cancelled() && !s->done()) s->set_result();
+                                      s->release();
+                                    },
+                                    [](Runnable* r) noexcept { of(r)->release(); }};
+
 std::int64_t sleep_deadline(const FutureCore& fut) noexcept {
-  const auto* f = dynamic_cast<const SleepFuture::Fut*>(&fut);
-  return f == nullptr ? -1 : f->when;
+  const auto* f = dynamic_cast<const SleepFuture*>(&fut);
+  return f == nullptr ? -1 : f->when_;
 }
+
+bool is_sleep_timer(const Runnable* r) noexcept { return r->ops_ == &SleepFuture::kOps; }
 
 void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
   TaskCore& t = current_task_for_await();
   auto& loop = static_cast<EventLoop&>(*t.loop());
-  if (delay_ns <= 0) {  // sleep(0): a bare yield
-    task = &t;
-    t.set_resume_point(h);
+  const std::int64_t delay = delay_ns;  // `task` takes its place
+  task = &t;
+  t.set_resume_point(h);
+  if (delay <= 0) {  // sleep(0): a bare yield
     loop.push_ready(&t);
     return;
   }
   fut = new SleepFuture(&loop);
-  fut->fut.when = deadline_after(loop.now_ns(), delay_ns);
-  loop.schedule_timer(fut->fut.when, fut);
-  task = &suspend_on(fut->fut, h);
+  loop.push_timer(deadline_after(loop.now_ns(), delay), fut);  // CPython: loop.time() + delay, uncached
+  t.wait_on(*fut);
 }
 
 void SleepAwaiter::await_resume() {
-  if (fut != nullptr) fut->cancel();  // the timer, if it has not fired (CPython: h.cancel())
-  if (fut != nullptr) {
-    task->throw_if_cancel_requested(fut->fut);
-  } else {
+  if (fut == nullptr) {
     task->throw_if_cancel_requested();
+    return;
   }
-  if (fut != nullptr) fut->fut.result();
+  fut->TimerNode::cancel();  // the timer, if it has not fired (CPython: h.cancel())
+  task->throw_if_cancel_requested(*fut);
+  fut->result();
 }
 
 SleepAwaiter::~SleepAwaiter() {
   if (fut != nullptr) {
-    fut->cancel();
+    fut->TimerNode::cancel();
     fut->release();
   }
 }

@@ -138,41 +138,55 @@ struct DumpSignalCloser {
 /// count; it only decides when to sweep.
 inline constinit thread_local std::size_t t_cancelled_timers = 0;
 
-/// A scheduled callback [events.Handle / TimerHandle]. Reference counted
-/// (atomically: call_soon_threadsafe hands one to another thread).
-class HandleBase : public Runnable, public Pooled {
- public:
-  using InvokeFn = void (*)(HandleBase*);
-  using DropFn = void (*)(HandleBase*) noexcept;
-  HandleBase(InvokeFn invoke, DropFn drop) noexcept : Runnable(kOps), invoke_(invoke), drop_(drop) {}
-  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
-  void release() noexcept {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) drop_(this);
-  }
+/// What the loop's timer heap holds: a ready-queue entry with a deadline. The
+/// heap holds one reference to it, which it gives back through `drop()` when
+/// the timer is cancelled, or hands to the ready queue when the timer is due
+/// (`run()` then fires it unless cancelled, and releases that reference).
+/// Two kinds: HandleBase (call_later, call_at, the library's timeouts) and
+/// sleep()'s future (src/tasks.cpp), which carries no callback of its own.
+struct TimerNode : Runnable {
+  using Runnable::Runnable;
+  /// TimerHandle.cancel(): the timer will not fire (it leaves the heap at its
+  /// deadline, or when cancelled timers are more than half of the heap).
   void cancel() noexcept {
     if (in_heap_ && !cancelled_) ++t_cancelled_timers;
     cancelled_ = true;
   }
   bool cancelled() const noexcept { return cancelled_; }
+
+  std::int64_t when_ = 0;  // timers: deadline in loop nanoseconds
+  std::uint64_t seq_ = 0;  // timers: scheduling order, breaks ties
+  bool cancelled_ = false;
+  bool in_heap_ = false;  // timers: in the loop's heap (counted by cancel())
+};
+
+/// A scheduled callback [events.Handle / TimerHandle]. Reference counted
+/// (atomically: call_soon_threadsafe hands one to another thread).
+class HandleBase : public TimerNode, public Pooled {
+ public:
+  using InvokeFn = void (*)(HandleBase*);
+  using DropFn = void (*)(HandleBase*) noexcept;
+  HandleBase(InvokeFn invoke, DropFn drop) noexcept : TimerNode(kOps), invoke_(invoke), drop_(drop) {}
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) drop_(this);
+  }
   /// Runs the callback unless cancelled, then drops the ready queue's
   /// reference; dropped (never run), only drops that reference.
   static const RunnableOps kOps;
   /// The handle an entry is, or null when it is another kind.
   static HandleBase* from(Runnable* r) noexcept { return r->ops_ == &kOps ? static_cast<HandleBase*>(r) : nullptr; }
 
-  std::int64_t when_ = 0;  // timers: deadline in loop nanoseconds
-  std::uint64_t seq_ = 0;  // timers: scheduling order, breaks ties
+ private:
+  std::atomic<std::uint32_t> refs_{1};  // in TimerNode's tail padding
+
+ public:
   const char* what_ = "callback";
 
  private:
   static void run_entry(Runnable* r);  // kOps.run
   InvokeFn invoke_;
   DropFn drop_;
-  std::atomic<std::uint32_t> refs_{1};
-  bool cancelled_ = false;
-
- public:
-  bool in_heap_ = false;  // timers: in the loop's heap (counted by cancel())
 };
 
 /// A handle owning a callable.
@@ -202,6 +216,43 @@ class HeapFnHandle final : public HandleBase {
   static void invoke(HandleBase* h) { static_cast<HeapFnHandle*>(h)->fn_(); }
   static void drop(HandleBase* h) noexcept { delete static_cast<HeapFnHandle*>(h); }
   F fn_;
+};
+
+/// The loop's timers [`loop._scheduled`]: a binary min-heap on (deadline,
+/// scheduling order). An entry keeps the deadline beside the timer, so that
+/// sifting compares without touching the timers (100,000 timers: cache
+/// misses); the scheduling order (`seq_`) is read from the timers only to
+/// break a tie. 16 bytes a timer, in a big buffer (detail/big_buffer.hpp)
+/// that doubles when full.
+class TimerHeap {
+ public:
+  struct Entry {
+    std::int64_t when;
+    TimerNode* timer;
+  };
+  TimerHeap() = default;
+  TimerHeap(const TimerHeap&) = delete;
+  TimerHeap& operator=(const TimerHeap&) = delete;
+  ~TimerHeap();
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t size() const noexcept { return size_; }
+  /// The first timer due (the heap must not be empty).
+  const Entry& top() const noexcept { return data_[0]; }
+  void push(Entry e);
+  /// Removes the first timer due and returns it (the heap must not be empty).
+  TimerNode* pop() noexcept;
+  /// Removes every timer for which `drop(timer)` returns true (`drop` releases
+  /// what it takes), then restores the heap order.
+  void remove_if(bool (*drop)(TimerNode*) noexcept) noexcept;
+  const Entry* begin() const noexcept { return data_; }
+  const Entry* end() const noexcept { return data_ + size_; }
+  void clear() noexcept { size_ = 0; }
+
+ private:
+  void grow();
+  Entry* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
 };
 
 template <template <class> class H = FnHandle, class F, class... Args>
@@ -580,6 +631,8 @@ class EventLoop final : public detail::LoopCore {
     return h;
   }
   detail::HandleBase* schedule_timer(std::int64_t when, detail::HandleBase* h);
+  // Puts `t` in the timer heap, which takes over one reference the caller holds.
+  void push_timer(std::int64_t when, detail::TimerNode* t);
   detail::HandleBase* schedule_threadsafe(detail::HandleBase* h);
   /// Cancels every pending task and runs the loop until they are done
   /// (`asyncio.runners._cancel_all_tasks`).
@@ -600,14 +653,7 @@ class EventLoop final : public detail::LoopCore {
   friend class detail::UnixSignals;
   void run_traced(detail::Runnable* r);
 
-  /// A timer heap entry keeps its key beside the handle, so that sifting
-  /// compares without touching the handles (100,000 timers: cache misses).
-  struct TimerEntry {
-    std::int64_t when;
-    std::uint64_t seq;
-    detail::HandleBase* handle;
-  };
-  std::vector<TimerEntry> timers_;  // binary min-heap on (when, seq)
+  detail::TimerHeap timers_;
   std::uint64_t timer_seq_ = 0;
   std::int64_t virtual_now_ = 0;
   std::int64_t last_poll_ns_ = 0;

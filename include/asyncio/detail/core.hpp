@@ -34,6 +34,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "asyncio/detail/big_buffer.hpp"
 #include "asyncio/detail/frame_pool.hpp"
 #include "asyncio/detail/ref.hpp"
 #include "asyncio/exceptions.hpp"
@@ -105,13 +106,14 @@ struct DoneCallback : Runnable {
 };
 
 /// FIFO of Runnables: a power-of-two ring that grows and never shrinks, so a
-/// steady state pushes and pops without allocating.
+/// steady state pushes and pops without allocating (a big buffer, on huge
+/// pages once it is big: detail/big_buffer.hpp).
 class ReadyQueue {
  public:
   ReadyQueue() = default;
   ReadyQueue(const ReadyQueue&) = delete;
   ReadyQueue& operator=(const ReadyQueue&) = delete;
-  ~ReadyQueue() { std::free(buf_); }
+  ~ReadyQueue() { big_deallocate(buf_, capacity_ * sizeof(Runnable*)); }
 
   void push(Runnable* r) {
     if (tail_ - head_ == capacity_) [[unlikely]] grow();

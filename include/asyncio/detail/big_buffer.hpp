@@ -1,0 +1,23 @@
+#pragma once
+/// \file detail/big_buffer.hpp
+/// Memory for the loop's arrays that grow with the number of tasks or timers
+/// (the timer heap, the ready queue, gather's per-child nodes).
+///
+/// On the bench machine (a virtual machine) the first touch of a 4 KiB page
+/// costs 10-30 us: 3-7 ns per byte, more than everything else W3 does per
+/// task. glibc's malloc serves an array of more than 128 KiB with mmap, in
+/// 4 KiB pages. Here such an array is mapped on its own, 2 MiB-aligned and
+/// advised MADV_HUGEPAGE (~0.1 ns per byte to fault), as the frame pool's
+/// regions are; smaller ones come from malloc. Under AddressSanitizer
+/// everything comes from malloc, so that overflows are still caught.
+#include <cstddef>
+
+namespace asyncio::detail {
+
+/// At least `bytes` bytes, aligned for any scalar type; std::bad_alloc when
+/// the system has none. `bytes` > 0.
+void* big_allocate(std::size_t bytes);
+/// Frees what big_allocate(bytes) returned (the same `bytes`); null is ignored.
+void big_deallocate(void* p, std::size_t bytes) noexcept;
+
+}  // namespace asyncio::detail
