@@ -12,9 +12,10 @@
 namespace asyncio::detail {
 namespace {
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
-// Below this, malloc (its own arenas, 4 KiB pages): a huge page for a small
-// array would hold 2 MiB for it.
-constexpr std::size_t kBigThreshold = std::size_t{512} << 10;
+// Below this, malloc (its arenas, 4 KiB pages, often recycled): a huge page
+// for a small array would hold 2 MiB for it. From it on, glibc would mmap
+// fresh 4 KiB pages.
+constexpr std::size_t kBigThreshold = std::size_t{128} << 10;
 
 constexpr std::size_t mapped_size(std::size_t bytes) noexcept { return (bytes + kHugePage - 1) & ~(kHugePage - 1); }
 
@@ -24,6 +25,10 @@ constexpr bool kMap = true;
 constexpr bool kMap = false;
 #endif
 }  // namespace
+
+std::size_t big_capacity(std::size_t bytes) noexcept {
+  return !kMap || bytes < kBigThreshold ? bytes : mapped_size(bytes);
+}
 
 void* big_allocate(std::size_t bytes) {
   if (!kMap || bytes < kBigThreshold) {

@@ -108,7 +108,8 @@ bool loop_is_running_elsewhere(std::uint64_t serial) noexcept {
 // ---- the loop's core: ready queue and task list ----
 
 void ReadyQueue::grow() {
-  std::size_t cap = capacity_ ? capacity_ * 2 : 1024;
+  // A power of two; a big buffer's whole pages are, past the threshold.
+  std::size_t cap = big_capacity((capacity_ ? capacity_ * 2 : 1024) * sizeof(Runnable*)) / sizeof(Runnable*);
   auto* buf = static_cast<Runnable**>(big_allocate(cap * sizeof(Runnable*)));
   std::size_t n = size();
   for (std::size_t i = 0; i < n; ++i) buf[i] = buf_[(head_ + i) & (capacity_ - 1)];
@@ -430,7 +431,7 @@ namespace detail {
 TimerHeap::~TimerHeap() { big_deallocate(data_, capacity_ * sizeof(Entry)); }
 
 void TimerHeap::grow() {
-  std::size_t cap = capacity_ ? capacity_ * 2 : 256;
+  std::size_t cap = big_capacity((capacity_ ? capacity_ * 2 : 256) * sizeof(Entry)) / sizeof(Entry);
   auto* data = static_cast<Entry*>(big_allocate(cap * sizeof(Entry)));
   if (size_ > 0) std::memcpy(data, data_, size_ * sizeof(Entry));
   big_deallocate(data_, capacity_ * sizeof(Entry));

@@ -219,6 +219,8 @@ const RunnableOps SleepFuture::kOps{[](Runnable* r) {
                                     },
                                     [](Runnable* r) noexcept { of(r)->release(); }};
 
+static_assert(sizeof(SleepFuture) <= 80, "a sleep: 48 bytes of future, 32 of timer (refs_ in its tail padding)");
+
 std::int64_t sleep_deadline(const FutureCore& fut) noexcept {
   const auto* f = dynamic_cast<const SleepFuture*>(&fut);
   return f == nullptr ? -1 : f->when_;

@@ -6,14 +6,17 @@
 /// On the bench machine (a virtual machine) the first touch of a 4 KiB page
 /// costs 10-30 us: 3-7 ns per byte, more than everything else W3 does per
 /// task. glibc's malloc serves an array of more than 128 KiB with mmap, in
-/// 4 KiB pages. Here such an array is mapped on its own, 2 MiB-aligned and
-/// advised MADV_HUGEPAGE (~0.1 ns per byte to fault), as the frame pool's
-/// regions are; smaller ones come from malloc. Under AddressSanitizer
+/// 4 KiB pages. Here such an array is mapped on its own, whole 2 MiB pages,
+/// aligned and advised MADV_HUGEPAGE (~0.1 ns per byte to fault), as the frame
+/// pool's regions are; smaller ones come from malloc. Under AddressSanitizer
 /// everything comes from malloc, so that overflows are still caught.
 #include <cstddef>
 
 namespace asyncio::detail {
 
+/// The bytes big_allocate(bytes) really provides (a mapping is whole huge
+/// pages): a growing array takes them all, and grows less often.
+std::size_t big_capacity(std::size_t bytes) noexcept;
 /// At least `bytes` bytes, aligned for any scalar type; std::bad_alloc when
 /// the system has none. `bytes` > 0.
 void* big_allocate(std::size_t bytes);
