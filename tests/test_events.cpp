@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <memory>
@@ -63,6 +64,121 @@ TEST(EventLoop, TimersFireByDeadlineThenBySchedulingOrder) {
     co_await asyncio::sleep(1s);
   }());
   EXPECT_THAT(log.items, ElementsAre("5ms", "10ms a", "10ms b", "20ms"));
+}
+
+// Timers of both kinds (a call_later callback, a sleep) due at one instant
+// fire in scheduling order: the heap breaks a tie of deadlines by the order
+// read from the timers themselves. A sleep's timer wakes its task on the
+// next iteration (futures._set_result_unless_cancelled, then the task's
+// wakeup), where it meets the callbacks the timer callbacks scheduled, in
+// the order the timers fired. CPython leaves the order of equal deadlines
+// undefined (its heap compares deadlines only); its twin therefore reads a
+// clock that moves 1 ns per reading, so that deadlines computed one after the
+// other are in scheduling order, and prints the same log (Python 3.11):
+//   import asyncio, itertools
+//   log = []
+//   async def sleeper(i):
+//       loop = asyncio.get_running_loop()
+//       loop.call_later(1, lambda: loop.call_soon(log.append, f"soon {i}"))
+//       await asyncio.sleep(1)
+//       log.append(f"woke {i}")
+//   async def main():
+//       loop = asyncio.get_running_loop()
+//       base, tick = [loop.time()], itertools.count()
+//       loop.time = lambda: base[0] + next(tick) * 1e-9
+//       tasks = [asyncio.create_task(sleeper(i)) for i in range(40)]
+//       await asyncio.sleep(0)
+//       base[0] += 1
+//       await asyncio.gather(*tasks)
+//       print(log)   # ['soon 0', 'woke 0', 'soon 1', 'woke 1', ..., 'soon 39', 'woke 39']
+//   asyncio.run(main())
+TEST(EventLoop, SleepsAndCallbacksDueAtOneInstantFireInSchedulingOrder) {
+  constexpr int kTasks = 40;  // 80 timers with one deadline: the heap moves them about
+  test::Log log;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto sleeper = [&](int i) -> asyncio::Coro<> {
+      auto& loop = asyncio::get_running_loop();
+      loop.call_later(1s, [&loop, &log, i] { loop.call_soon([&log, i] { log("soon " + std::to_string(i)); }); });
+      co_await asyncio::sleep(1s);
+      log("woke " + std::to_string(i));
+    };
+    std::vector<asyncio::Coro<>> coros;
+    for (int i = 0; i < kTasks; ++i) coros.push_back(sleeper(i));
+    co_await asyncio::gather(std::move(coros));
+  }());
+  std::vector<std::string> expected;
+  for (int i = 0; i < kTasks; ++i) {
+    expected.push_back("soon " + std::to_string(i));
+    expected.push_back("woke " + std::to_string(i));
+  }
+  EXPECT_EQ(log.items, expected);
+  test::expect_no_frames();
+}
+
+// Thousands of timers of both kinds (the heap and the ready queue grow past
+// the size where their arrays move to huge pages: detail/big_buffer.hpp).
+// Two thirds are cancelled: the tasks' sleeps and the handles; once the
+// cancelled timers are more than half of the heap, the heap is rebuilt
+// without them, as CPython's `_run_once` does; the rest fire in deadline
+// order. Python 3.11 (the clock held still until everything is due):
+//   N = 12000; woke, fired = [], []
+//   async def sleeper(i):
+//       await asyncio.sleep(((i * 7919) % N + 1) / 1000); woke.append(i)
+//   async def main():
+//       loop = asyncio.get_running_loop(); now = [loop.time()]; loop.time = lambda: now[0]
+//       tasks = [asyncio.create_task(sleeper(i)) for i in range(N)]
+//       handles = [loop.call_later(((i * 104729) % N + 0.5) / 1000, fired.append, i) for i in range(N)]
+//       await asyncio.sleep(0)
+//       for i in range(N):
+//           if i % 3: tasks[i].cancel(); handles[i].cancel()
+//       await asyncio.sleep(0); await asyncio.sleep(0)
+//       print("timers", len(loop._scheduled))                       # timers 8000
+//       now[0] += 100
+//       await asyncio.gather(*tasks, return_exceptions=True)
+//       print(sum(t.cancelled() for t in tasks), len(woke), len(fired))  # 8000 4000 4000
+//       print(woke == sorted(woke, key=lambda i: (i * 7919) % N),
+//             fired == sorted(fired, key=lambda i: (i * 104729) % N))   # True True
+TEST(EventLoop, ThousandsOfTimersFireInDeadlineOrderAndCancelledOnesLeaveTheHeap) {
+  constexpr int kN = 12000;
+  auto sleep_ms = [](int i) { return (i * 7919) % kN + 1; };
+  auto call_us = [](int i) { return ((i * 104729) % kN) * 1000 + 500; };
+  std::vector<int> woke, fired;
+  std::string repr_after_sweep;
+  int cancelled = 0;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    auto sleeper = [&](int i) -> asyncio::Coro<> {
+      co_await asyncio::sleep(std::chrono::milliseconds(sleep_ms(i)));
+      woke.push_back(i);
+    };
+    std::vector<asyncio::Task<void>> tasks;
+    std::vector<asyncio::TimerHandle> handles;
+    for (int i = 0; i < kN; ++i) tasks.push_back(asyncio::create_task(sleeper(i)));
+    for (int i = 0; i < kN; ++i)
+      handles.push_back(loop.call_later(std::chrono::microseconds(call_us(i)), [&fired, i] { fired.push_back(i); }));
+    co_await asyncio::sleep(0);
+    for (int i = 0; i < kN; ++i) {
+      if (i % 3 == 0) continue;
+      EXPECT_TRUE(tasks[i].cancel());
+      handles[i].cancel();
+    }
+    co_await asyncio::sleep(0);
+    co_await asyncio::sleep(0);
+    std::ostringstream os;
+    os << loop;
+    repr_after_sweep = os.str();
+    co_await asyncio::gather(asyncio::return_exceptions, tasks);
+    for (auto& t : tasks) cancelled += t.cancelled() ? 1 : 0;
+  }());
+  EXPECT_THAT(repr_after_sweep, testing::HasSubstr(" timers=8000 "));
+  EXPECT_EQ(cancelled, 8000);
+  ASSERT_EQ(woke.size(), 4000u);
+  ASSERT_EQ(fired.size(), 4000u);
+  for (int i : woke) EXPECT_EQ(i % 3, 0);
+  for (int i : fired) EXPECT_EQ(i % 3, 0);
+  EXPECT_TRUE(std::is_sorted(woke.begin(), woke.end(), [&](int a, int b) { return sleep_ms(a) < sleep_ms(b); }));
+  EXPECT_TRUE(std::is_sorted(fired.begin(), fired.end(), [&](int a, int b) { return call_us(a) < call_us(b); }));
+  test::expect_no_frames();
 }
 
 TEST(EventLoop, ACancelledHandleDoesNotRun) {

@@ -17,6 +17,7 @@
 #include "asyncio/executors.hpp"
 #include "asyncio/queues.hpp"
 #include "asyncio/tasks.hpp"
+#include "asyncio/tasks_combinators.hpp"
 #include "support.hpp"
 #include "watchdog.hpp"
 
@@ -74,6 +75,53 @@ TEST(RealClock, ManyShortTimersAllFire) {
   ASSERT_EQ(woke.size(), static_cast<std::size_t>(kTasks));
   for (int i = 0; i < kTasks; ++i) EXPECT_EQ(woke[i], i);
   EXPECT_EQ(callbacks, kTasks);
+  test::expect_no_frames();
+}
+
+// W3's shape on the real clock (bench/w3_timers.cpp): 20,000 tasks gathered,
+// each sleeping a pseudo-random 0-19 ms, every fifth one cancelled while it
+// sleeps by a callback due in 5 ms. The timer heap, the ready queue and
+// gather's nodes grow onto huge pages (detail/big_buffer.hpp) and are swept
+// of the cancelled sleeps. Every task ends once: returned its index, or
+// cancelled (CancelledError at its sleep); the loop returns; nothing is left.
+TEST(RealClock, TwentyThousandSleepingTasksGatheredSomeCancelledAllEnd) {
+  constexpr int kTasks = 20000;
+  std::vector<asyncio::Outcome<int>> results;
+  int caught = 0;
+  test::run_real("20,000 sleeping tasks", [&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    auto sleeper = [&caught](int i, int ms) -> asyncio::Coro<int> {
+      try {
+        co_await asyncio::sleep(std::chrono::milliseconds(ms));
+      } catch (const asyncio::CancelledError&) {
+        ++caught;
+        throw;
+      }
+      co_return i;
+    };
+    std::vector<asyncio::Task<int>> tasks;
+    unsigned seed = 12345;
+    for (int i = 0; i < kTasks; ++i) {
+      seed = (seed * 1103515245u + 12345u) & 0x7FFFFFFFu;
+      // The cancelled ones sleep at least 10 ms: the cancel reaches them asleep.
+      tasks.push_back(asyncio::create_task(sleeper(i, i % 5 == 0 ? 10 + static_cast<int>(seed >> 8) % 10
+                                                                  : static_cast<int>(seed >> 8) % 20)));
+    }
+    auto canceller = loop.call_later(5ms, [&tasks] {
+      for (int i = 0; i < kTasks; i += 5) tasks[i].cancel();
+    });
+    results = co_await asyncio::gather(asyncio::return_exceptions, tasks);
+  }());
+  ASSERT_EQ(results.size(), static_cast<std::size_t>(kTasks));
+  for (int i = 0; i < kTasks; ++i) {
+    if (i % 5 == 0) {
+      EXPECT_TRUE(results[i].has_exception()) << i;
+    } else {
+      ASSERT_FALSE(results[i].has_exception()) << i;
+      EXPECT_EQ(results[i].value(), i);
+    }
+  }
+  EXPECT_EQ(caught, kTasks / 5);
   test::expect_no_frames();
 }
 

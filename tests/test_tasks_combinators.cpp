@@ -735,6 +735,61 @@ TEST(Gather, AwaitingCopiesTheResultsAndTakeMovesThemOut) {
   test::expect_no_frames();
 }
 
+/// Counts its copies (moves are free).
+struct CopyCounted {
+  static inline int copies = 0;
+  int v = 0;
+  CopyCounted() noexcept = default;
+  explicit CopyCounted(int x) noexcept : v(x) {}
+  CopyCounted(const CopyCounted& o) : v(o.v) { ++copies; }
+  CopyCounted(CopyCounted&&) noexcept = default;
+  CopyCounted& operator=(const CopyCounted& o) {
+    v = o.v;
+    ++copies;
+    return *this;
+  }
+  CopyCounted& operator=(CopyCounted&&) noexcept = default;
+};
+
+asyncio::Coro<CopyCounted> counted(int v) { co_return CopyCounted(v); }
+
+// C++ only (Python's gather hands its one list to every awaiter): awaiting a
+// temporary gather (`co_await gather(...)`, W3's form) moves its results out
+// when no other handle shares it, instead of copying them; awaiting a handle
+// someone else still holds copies them, and that handle keeps its results.
+TEST(Gather, AwaitingATemporaryMovesTheResultsUnlessAnotherHandleSharesThem) {
+  constexpr int kN = 50;
+  int copies_temporary = 0, copies_shared = 0;
+  std::vector<CopyCounted> a, b, kept;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto coros = [] {
+      std::vector<asyncio::Coro<CopyCounted>> v;
+      for (int i = 0; i < kN; ++i) v.push_back(counted(i));
+      return v;
+    };
+    CopyCounted::copies = 0;
+    a = co_await asyncio::gather(coros());
+    copies_temporary = CopyCounted::copies;
+    CopyCounted::copies = 0;
+    auto g = asyncio::gather(coros());
+    auto other = g;
+    b = co_await std::move(g);  // `other` still shares it
+    copies_shared = CopyCounted::copies;
+    EXPECT_FALSE(static_cast<bool>(g));  // moved into the awaiter
+    kept = std::move(other.result());
+  }());
+  EXPECT_EQ(copies_shared - copies_temporary, kN);  // one copy per result, only when shared
+  ASSERT_EQ(a.size(), static_cast<std::size_t>(kN));
+  ASSERT_EQ(b.size(), static_cast<std::size_t>(kN));
+  ASSERT_EQ(kept.size(), static_cast<std::size_t>(kN));
+  for (int i = 0; i < kN; ++i) {
+    EXPECT_EQ(a[i].v, i);
+    EXPECT_EQ(b[i].v, i);
+    EXPECT_EQ(kept[i].v, i);
+  }
+  test::expect_no_frames();
+}
+
 // Python: `await asyncio.wait([])` raises ValueError('Set of Tasks/Futures is empty.')
 // (caught as asyncio::ValueError, the documented `except ValueError`).
 TEST(Wait, AnEmptySetIsAValueError) {
