@@ -18,6 +18,7 @@
 
 #include "asyncio/events.hpp"
 #include "asyncio/http/client.hpp"
+#include "http/heap.hpp"
 
 namespace asyncio::http::detail {
 namespace {
@@ -261,6 +262,7 @@ void CurlMulti::remove(Transfer& t) noexcept {
 curl_socket_t CurlMulti::open_socket(void* shard_p, curlsocktype, curl_sockaddr* address) {
   auto* shard = static_cast<CurlShard*>(shard_p);
   CurlMulti* self = shard->owner;
+  follow_heap();  // a new connection: curl is about to allocate for it
   curl_socket_t fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
   if (fd == CURL_SOCKET_BAD) return fd;
   try {
