@@ -46,9 +46,10 @@
 ///   within its handle. Easy handles are reused from request to request and
 ///   freed when the session closes.
 /// - **Memory** (glibc on Linux): a session with a `limit` of 256 or more
-///   grows the heap at once by 16 KiB per connection (64 MiB at most: what
-///   curl and the client allocate for a connection) and advises it
-///   MADV_HUGEPAGE, as glibc's `glibc.malloc.hugetlb=1` tunable would, so
+///   grows the heap at once by 16 KiB per connection (what curl and the
+///   client allocate for one; 64 MiB at most) and advises it
+///   MADV_HUGEPAGE, and from then on the heap's growth too (checked when
+///   curl opens a socket), as glibc's `glibc.malloc.hugetlb=1` tunable would, so
 ///   that a burst of new connections costs a page fault per 2 MiB rather than
 ///   per 4 KiB (10,000 downloads 2,000 at once: 8,650 faults -> ~1,900). The
 ///   process-wide costs: malloc keeps that much free at the top of the heap
@@ -56,6 +57,7 @@
 ///   heap's pages are 2 MiB where THP is on, and, a side effect of any
 ///   mallopt setting, malloc's adaptive mmap threshold stays at its value
 ///   (128 KiB unless it had grown): larger blocks are mapped each time.
+///   Nothing of this under ASan or TSan (their allocator is not glibc's).
 /// - **The body** is read while the request runs: `get()` returns when the
 ///   whole response has arrived (one difference from aiohttp, which returns
 ///   after the headers; the total timeout covers the same span either way).
