@@ -349,6 +349,25 @@ TEST(ClientSession, ASessionOfThousandsOfConnectionsKeepsItsHeapOnHugePages) {
   });
 }
 
+// SessionOptions::huge_page_heap = false: the session leaves malloc alone (no
+// M_TOP_PAD, no advice), however many connections it may open.
+TEST(ClientSession, ASessionToldNotToTouchTheHeapLeavesItUnadvised) {
+#if !defined(__GLIBC__) || defined(ASYNCIO_TEST_SANITIZED)
+  GTEST_SKIP() << "glibc's own heap only (a sanitizer brings its own allocator)";
+#endif
+  if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) GTEST_SKIP() << "no transparent huge pages";
+  // The advice is process-wide: run after a session that gave it, this test proves nothing
+  // (ctest runs it in a process of its own).
+  if (heap_bytes_advised_huge() != 0) GTEST_SKIP() << "the heap was advised earlier in this process";
+  test::RawServer server(always("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  run_real([&]() -> asyncio::Coro<> {
+    http::ClientSession session({.limit = 2000, .huge_page_heap = false});
+    EXPECT_EQ((co_await session.get(server.url())).status, 200);
+    EXPECT_EQ(heap_bytes_advised_huge(), std::size_t{0});
+    co_await session.close();
+  });
+}
+
 /// The body the server below sends for GET /N: N bytes, each one's index mod 251.
 std::string pattern_body(std::size_t n) {
   std::string body(n, '\0');

@@ -410,7 +410,7 @@ void SessionState::set_session_options(CURL* e, const std::shared_ptr<ssl::SSLCo
 
 ClientSession::ClientSession(SessionOptions options) {
   detail::global_init();
-  detail::reserve_heap(options.limit);  // a session of many connections: its heap on huge pages
+  if (options.huge_page_heap) detail::reserve_heap(options.limit);  // a session of many connections: its heap on huge pages
   state_ = std::make_shared<detail::SessionState>(get_running_loop(), std::move(options));
 }
 ClientSession::ClientSession(ClientSession&&) noexcept = default;

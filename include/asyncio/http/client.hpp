@@ -46,6 +46,7 @@
 ///   within its handle. Easy handles are reused from request to request and
 ///   freed when the session closes.
 /// - **Memory** (glibc on Linux): a session with a `limit` of 256 or more
+///   (and `SessionOptions::huge_page_heap`, true by default)
 ///   grows the heap at once by 16 KiB per connection (what curl and the
 ///   client allocate for one; 64 MiB at most) and advises it
 ///   MADV_HUGEPAGE, and from then on the heap's growth too (checked when
@@ -139,6 +140,10 @@ struct SessionOptions {
   /// `TCPConnector(ssl=context)`: a client SSLContext for https (see the file
   /// comment); null: the system's CAs, verification on.
   std::shared_ptr<ssl::SSLContext> ssl = nullptr;
+  /// With a `limit` of 256 or more, grow and advise glibc's heap for huge
+  /// pages (see **Memory** in the file comment); false leaves malloc's
+  /// settings alone (no aiohttp counterpart: a C++ process shares one heap).
+  bool huge_page_heap = true;
 };
 
 /// What `session.request(...)` takes besides the method and URL.
