@@ -108,16 +108,17 @@ bool loop_is_running_elsewhere(std::uint64_t serial) noexcept {
 // ---- the loop's core: ready queue and task list ----
 
 void ReadyQueue::grow() {
-  // A power of two; a big buffer's whole pages are, past the threshold.
-  std::size_t cap = big_capacity((capacity_ ? capacity_ * 2 : 1024) * sizeof(Runnable*)) / sizeof(Runnable*);
+  // A big buffer (huge pages past 128 KiB: detail/big_buffer.hpp; its
+  // capacity stays a power of two, a mapping's whole pages being one): a
+  // million tasks created in one step fault 8 MB in 2 MiB pages, not 4 KiB
+  // ones. Entries keep their logical positions head_..tail_ under the new mask.
+  const std::size_t old = capacity_;
+  const std::size_t cap = big_capacity((old ? old * 2 : 1024) * sizeof(Runnable*)) / sizeof(Runnable*);
   auto* buf = static_cast<Runnable**>(big_allocate(cap * sizeof(Runnable*)));
-  std::size_t n = size();
-  for (std::size_t i = 0; i < n; ++i) buf[i] = buf_[(head_ + i) & (capacity_ - 1)];
-  big_deallocate(buf_, capacity_ * sizeof(Runnable*));
+  for (std::size_t p = head_; p != tail_; ++p) buf[p & (cap - 1)] = buf_[p & (old - 1)];
+  big_deallocate(buf_, old * sizeof(Runnable*));
   buf_ = buf;
   capacity_ = cap;
-  head_ = 0;
-  tail_ = n;
 }
 
 void LoopCore::link_task(TaskCore* t) noexcept {
