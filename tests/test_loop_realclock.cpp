@@ -108,7 +108,7 @@ TEST(RealClock, TwentyThousandSleepingTasksGatheredSomeCancelledAllEnd) {
                                                                   : static_cast<int>(seed >> 8) % 20)));
     }
     auto canceller = loop.call_later(5ms, [&tasks] {
-      for (int i = 0; i < kTasks; i += 5) tasks[i].cancel();
+      for (std::size_t i = 0; i < tasks.size(); i += 5) tasks[i].cancel();
     });
     results = co_await asyncio::gather(asyncio::return_exceptions, tasks);
   }());
