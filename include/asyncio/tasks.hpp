@@ -109,8 +109,8 @@ class Task : public AnyTask {
  public:
   using value_type = T;
   Task() noexcept = default;
-  /// Adopts a reference to the promise of a started task.
-  static Task adopt(detail::Promise<T>* p) noexcept {
+  /// Adopts a reference to a started task.
+  static Task adopt(detail::TaskImpl<T>* p) noexcept {
     Task t;
     t.p_ = detail::Ref<detail::TaskCore>::adopt(p);
     return t;
@@ -120,7 +120,7 @@ class Task : public AnyTask {
   /// task's exception; CancelledError if cancelled; InvalidStateError if pending
   /// ("Result is not set.") or after take() moved the result out.
   decltype(auto) result() const {
-    auto& p = promise();
+    auto& p = impl();
     p_->rethrow_if_not_value();
     if constexpr (!std::is_void_v<T>) return (detail::taken_check(p).value());
   }
@@ -162,7 +162,7 @@ class Task : public AnyTask {
   /// says so; `take()` also works for copyable results, to save a copy.)
   template <bool Take>
   struct BasicAwaiter {
-    detail::Promise<T>* p;
+    detail::TaskImpl<T>* p;
     detail::TaskCore* waiting = nullptr;
     bool await_ready() const noexcept { return p->done(); }
     void await_suspend(std::coroutine_handle<> h) { waiting = &detail::suspend_on(*p, h); }
@@ -187,7 +187,7 @@ class Task : public AnyTask {
     static_assert(std::is_void_v<T> || std::is_copy_constructible_v<T>,
                   "co_await on a Task copies its result (a Task is a shared handle, as in Python); "
                   "for a move-only result write `co_await std::move(task).take()`");
-    return Awaiter{&promise(), nullptr};
+    return Awaiter{&impl(), nullptr};
   }
 
   /// What `std::move(task).take()` returns: awaits the task and moves the
@@ -196,9 +196,9 @@ class Task : public AnyTask {
     Task keep;
   };
   /// The explicit request that moves the result out of the task; see above.
-  [[nodiscard]] TakeAwaiter take() && { return TakeAwaiter{{&promise(), nullptr}, *this}; }
+  [[nodiscard]] TakeAwaiter take() && { return TakeAwaiter{{&impl(), nullptr}, *this}; }
 
-  detail::Promise<T>& promise() const { return static_cast<detail::Promise<T>&>(core()); }
+  detail::TaskImpl<T>& impl() const { return static_cast<detail::TaskImpl<T>&>(core()); }
 };
 
 /// Wraps `coro` in a task on the running loop and schedules it
@@ -246,11 +246,16 @@ template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro, std::string_view name, detail::CallSite where) {
   check_thread("create_task");
   auto h = coro.release();
-  auto& p = h.promise();
-  p.set_resume_point(h);
-  p.start_task(*this, name);
-  if (detail::t_record_origins) [[unlikely]] detail::note_created_at(&p, where);
-  return Task<T>::adopt(&p);
+  detail::TaskImpl<T>* t;
+  try {
+    t = new detail::TaskImpl<T>(h);
+  } catch (...) {
+    h.destroy();
+    throw;
+  }
+  t->start_task(*this, name);
+  if (detail::t_record_origins) [[unlikely]] detail::note_created_at(&h.promise(), where);
+  return Task<T>::adopt(t);
 }
 
 /// The task running now, or an empty handle (`asyncio.current_task()`).
