@@ -227,30 +227,33 @@ std::int64_t sleep_deadline(const FutureCore& fut) noexcept {
 void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
   TaskCore& t = current_task_for_await();
   auto& loop = static_cast<EventLoop&>(*t.loop());
-  if (delay_ns <= 0) {  // sleep(0): a bare yield
-    task = &t;
+  auto delay_ns = static_cast<std::int64_t>(word);
+  if (delay_ns == 0) {  // sleep(0): a bare yield
+    word = kSuspended;
     t.set_resume_point(h);
     loop.push_ready(&t);
     return;
   }
-  fut = new SleepFuture(&loop);
+  auto* fut = new SleepFuture(&loop);
+  word = kSuspended | reinterpret_cast<std::uint64_t>(fut);
   fut->fut.when = deadline_after(loop.now_ns(), delay_ns);
   loop.schedule_timer(fut->fut.when, fut);
-  task = &suspend_on(fut->fut, h);
+  suspend_on(fut->fut, h);
 }
 
 void SleepAwaiter::await_resume() {
-  if (fut != nullptr) fut->cancel();  // the timer, if it has not fired (CPython: h.cancel())
-  if (fut != nullptr) {
-    task->throw_if_cancel_requested(fut->fut);
+  TaskCore& task = *t_running_loop->current_task();  // the task this awaiter suspended
+  if (SleepFuture* fut = future()) {
+    fut->cancel();  // the timer, if it has not fired (CPython: h.cancel())
+    task.throw_if_cancel_requested(fut->fut);
+    fut->fut.result();
   } else {
-    task->throw_if_cancel_requested();
+    task.throw_if_cancel_requested();
   }
-  if (fut != nullptr) fut->fut.result();
 }
 
 SleepAwaiter::~SleepAwaiter() {
-  if (fut != nullptr) {
+  if (SleepFuture* fut = future()) {
     fut->cancel();
     fut->release();
   }

@@ -188,7 +188,7 @@ asyncio::Coro<int> deep_chain(int n, asyncio::Future<int>& never) {
 // needs (the awaiting coroutine or the task, the result or exception, the
 // name), so that a level of `co_return 1 + co_await f(n - 1)` costs 80 bytes
 // (the target is at most 96) and the task state is allocated by create_task.
-asyncio::Coro<long> chain_level(long n) {
+[[maybe_unused]] asyncio::Coro<long> chain_level(long n) {
   if (n == 0) co_return 0;
   co_return 1 + co_await chain_level(n - 1);
 }
@@ -196,7 +196,7 @@ static_assert(sizeof(asyncio::detail::Promise<long>) == 24, "word, name, union{l
 static_assert(sizeof(asyncio::detail::Promise<void>) == 24);
 static_assert(sizeof(asyncio::detail::TaskImpl<long>) <= 112, "W1's bytes per task must not grow");
 
-TEST(Coro, AChainLevelFrameTakesTheEightyByteSizeClass) {
+TEST(Coro, AChainLevelFrameFitsTheEightyByteSizeClass) {
 #ifdef ASYNCIO_POOL_DISABLED
   GTEST_SKIP() << "the frame pool is bypassed under AddressSanitizer";
 #else
@@ -210,7 +210,8 @@ TEST(Coro, AChainLevelFrameTakesTheEightyByteSizeClass) {
   std::size_t frame_class = 0;
   for (std::size_t size = kGranule, i = 0; size <= kMax; size += kGranule, ++i)
     if (asyncio::detail::pool_free_blocks(size) == before[i] + 1) frame_class = size;
-  EXPECT_EQ(frame_class, 80u);
+  EXPECT_GT(frame_class, 0u);    // found: the frame came from the pool
+  EXPECT_LE(frame_class, 80u);   // g++ 12: 80, clang 14: 64
   test::expect_no_frames();
 #endif
 }

@@ -270,19 +270,23 @@ namespace detail {
 class SleepFuture;
 
 struct SleepAwaiter {
-  // Until the suspension, the delay; from it, the suspended task (one word,
-  // so that a frame awaiting sleep is 8 bytes smaller).
-  union {
-    std::int64_t delay_ns;
-    TaskCore* task;
-  };
-  SleepFuture* fut = nullptr;
-  SleepAwaiter(std::int64_t ns) noexcept : delay_ns(ns) {}
-  SleepAwaiter(SleepAwaiter&& o) noexcept : delay_ns(o.delay_ns), fut(std::exchange(o.fut, nullptr)) {}
+  // One word, so that a frame awaiting sleep is 8 bytes smaller (W1's frame
+  // fits the 80-byte class): until the suspension, the delay (>= 0; a delay
+  // <= 0 is sleep(0)); from it, kSuspended, with the timer's future in the
+  // other bits (none for sleep(0)). The task is the running one at resume.
+  std::uint64_t word;
+  static constexpr std::uint64_t kSuspended = std::uint64_t{1} << 63;
+  SleepAwaiter(std::int64_t ns) noexcept : word(ns > 0 ? static_cast<std::uint64_t>(ns) : 0) {}
+  SleepAwaiter(SleepAwaiter&& o) noexcept : word(std::exchange(o.word, 0)) {}
   ~SleepAwaiter();
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h);
   void await_resume();
+
+ private:
+  SleepFuture* future() const noexcept {
+    return (word & kSuspended) != 0 ? reinterpret_cast<SleepFuture*>(word & ~kSuspended) : nullptr;
+  }
 };
 
 template <class T>
