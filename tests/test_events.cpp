@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "asyncio/taskgroups.hpp"
 #include "asyncio/tasks.hpp"
@@ -20,6 +21,30 @@ using namespace std::chrono_literals;
 using testing::ElementsAre;
 
 namespace {
+
+// The ready queue is a ring that doubles in place (realloc): entries queued
+// across the ring's end must come out in FIFO order after any number of
+// growths, whatever the ring's start was when it grew.
+TEST(ReadyQueue, GrowingKeepsFifoOrderFromAnyStartOfTheRing) {
+  static constexpr asyncio::detail::RunnableOps kNoOps{[](asyncio::detail::Runnable*) {},
+                                                       &asyncio::detail::drop_nothing};
+  std::vector<asyncio::detail::Runnable> entries(20000, asyncio::detail::Runnable(kNoOps));
+  for (std::size_t start : {0u, 1u, 511u, 1023u, 1500u, 3000u}) {
+    asyncio::detail::ReadyQueue q;
+    // Advance the ring's start: push and pop `start` entries one at a time.
+    for (std::size_t i = 0; i < start; ++i) {
+      q.push(&entries[i]);
+      ASSERT_EQ(q.pop(), &entries[i]);
+    }
+    // Then queue enough to grow it several times (1024 -> 16384 entries).
+    const std::size_t n = 9000 + start % 7;
+    for (std::size_t i = 0; i < n; ++i) q.push(&entries[i]);
+    ASSERT_EQ(q.size(), n);
+    EXPECT_EQ(q.from_back(0), &entries[n - 1]);
+    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(q.pop(), &entries[i]) << "start " << start << ", entry " << i;
+    EXPECT_TRUE(q.empty());
+  }
+}
 
 TEST(EventLoop, CallSoonRunsCallbacksInFifoOrderWithTheirArguments) {
   test::Log log;

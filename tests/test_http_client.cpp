@@ -8,6 +8,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 #include "asyncio/runners.hpp"
 #include "asyncio/tasks.hpp"
 #include "asyncio/tasks_combinators.hpp"
@@ -298,6 +301,71 @@ TEST(ClientSession, ConnectionsAreReusedWithinASession) {
     co_await session.close();
   });
   EXPECT_EQ(server.accepted(), 1);
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define ASYNCIO_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define ASYNCIO_TEST_SANITIZED 1
+#endif
+#endif
+
+/// Bytes of the heap (`[heap]` in /proc/self/smaps) that the kernel may back
+/// with transparent huge pages (VmFlags `hg`: advised MADV_HUGEPAGE).
+std::size_t heap_bytes_advised_huge() {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  std::size_t size = 0, total = 0;
+  bool heap = false;
+  while (std::getline(smaps, line)) {
+    unsigned long begin = 0, end = 0;
+    char perms[5] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s ", &begin, &end, perms) == 3) {  // a mapping's first line
+      heap = line.size() >= 6 && line.compare(line.size() - 6, 6, "[heap]") == 0;
+      size = end - begin;
+    } else if (heap && line.rfind("VmFlags:", 0) == 0 && (line + " ").find(" hg ") != std::string::npos) {
+      total += size;
+    }
+  }
+  return total;
+}
+
+// A session of thousands of connections grows glibc's heap by what they
+// will need (16 KiB each: 32 MiB for 2,000, less what is free) and advises it MADV_HUGEPAGE
+// before curl touches it (http/heap.hpp): one page fault per 2 MiB instead of
+// one per 4 KiB. The heap keeps that much free at its top afterwards.
+TEST(ClientSession, ASessionOfThousandsOfConnectionsKeepsItsHeapOnHugePages) {
+#if !defined(__GLIBC__) || defined(ASYNCIO_TEST_SANITIZED)
+  GTEST_SKIP() << "glibc's own heap only (a sanitizer brings its own allocator)";
+#endif
+  if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) GTEST_SKIP() << "no transparent huge pages";
+  test::RawServer server(always("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  run_real([&]() -> asyncio::Coro<> {
+    http::ClientSession session({.limit = 2000});
+    EXPECT_EQ((co_await session.get(server.url())).status, 200);
+    EXPECT_GE(heap_bytes_advised_huge(), std::size_t{24} << 20);  // more than any smaller session asks
+    co_await session.close();
+  });
+}
+
+// SessionOptions::huge_page_heap = false: the session leaves malloc alone (no
+// M_TOP_PAD, no advice), however many connections it may open.
+TEST(ClientSession, ASessionToldNotToTouchTheHeapLeavesItUnadvised) {
+#if !defined(__GLIBC__) || defined(ASYNCIO_TEST_SANITIZED)
+  GTEST_SKIP() << "glibc's own heap only (a sanitizer brings its own allocator)";
+#endif
+  if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) GTEST_SKIP() << "no transparent huge pages";
+  // The advice is process-wide: run after a session that gave it, this test proves nothing
+  // (ctest runs it in a process of its own).
+  if (heap_bytes_advised_huge() != 0) GTEST_SKIP() << "the heap was advised earlier in this process";
+  test::RawServer server(always("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  run_real([&]() -> asyncio::Coro<> {
+    http::ClientSession session({.limit = 2000, .huge_page_heap = false});
+    EXPECT_EQ((co_await session.get(server.url())).status, 200);
+    EXPECT_EQ(heap_bytes_advised_huge(), std::size_t{0});
+    co_await session.close();
+  });
 }
 
 /// The body the server below sends for GET /N: N bytes, each one's index mod 251.

@@ -441,6 +441,33 @@ TEST(Semaphore, EachReleaseHandsOnePermitToTheNextWaiter) {
   EXPECT_EQ(scenario::run(sem_release_many()), scenario::expected("test_locks/sem_release_many"));
 }
 
+// A burst of releases wakes several waiters before any resumes; the next
+// release skips them (and waiters cancelled since) without walking them again.
+asyncio::Coro<void> sem_release_burst() {
+  Ticker tk;
+  asyncio::Semaphore sem(0);
+  std::vector<asyncio::Task<void>> ts;
+  for (auto n : {"A", "B", "C", "D", "E", "F"}) ts.push_back(asyncio::create_task(sem_user(tk, sem, n)));
+  co_await asyncio::sleep(0);
+  for (int i = 0; i < 3; ++i) sem.release();  // A, B and C woken in one burst, none resumed yet
+  say(tk, r(sem));
+  ts[1].cancel();  // B, woken: its permit goes on to the next waiter not woken
+  ts[3].cancel();  // D, the next waiter not woken: cancelled while waiting
+  ts.push_back(asyncio::create_task(sem_user(tk, sem, "G")));  // queues behind F
+  co_await asyncio::sleep(0);
+  say(tk, r(sem));
+  sem.release();
+  sem.release();
+  say(tk, r(sem));
+  co_await scenario::wait_all(ts);
+  say(tk, r(sem) + " B.cancelled=" + tf(ts[1].cancelled()) + " D.cancelled=" + tf(ts[3].cancelled()));
+  tk.stop();
+}
+
+TEST(Semaphore, ABurstOfReleasesWakesWaitersInOrderPastCancelledOnes) {
+  EXPECT_EQ(scenario::run(sem_release_burst()), scenario::expected("test_locks/sem_release_burst"));
+}
+
 asyncio::Coro<void> sem_bounded() {
   asyncio::BoundedSemaphore b(2);
   co_await b.acquire();

@@ -433,16 +433,15 @@ class Semaphore {
  private:
   [[noreturn]] static void throw_too_many();
   void finish_wait(AcquireAwaiter& a);
-  /// Hands a permit to the first waiter not yet woken; false when there is none.
+  /// Hands a permit to the first waiter not yet woken; false when there is
+  /// none. O(1) amortised: the waiters woken but not yet resumed (a burst of
+  /// releases in one iteration) are not walked again (WaitList::first_not_done).
   bool wake_up_next() noexcept {
-    for (detail::WaitEntry* e = waiters_.front(); e != nullptr; e = detail::WaitList::next(e)) {
-      if (!e->done()) {
-        --value_;
-        e->set_result();
-        return true;
-      }
-    }
-    return false;
+    detail::WaitEntry* e = waiters_.first_not_done();
+    if (e == nullptr) return false;
+    --value_;
+    e->set_result();
+    return true;
   }
 
   detail::WaitList waiters_{"asyncio::Semaphore", nullptr, this, &detail::print_as<Semaphore>};

@@ -19,6 +19,7 @@
 #include "asyncio/http/url.hpp"
 #include "http/client_ssl.hpp"
 #include "http/curl_multi.hpp"
+#include "http/heap.hpp"
 
 namespace asyncio::http {
 
@@ -409,6 +410,7 @@ void SessionState::set_session_options(CURL* e, const std::shared_ptr<ssl::SSLCo
 
 ClientSession::ClientSession(SessionOptions options) {
   detail::global_init();
+  if (options.huge_page_heap) detail::reserve_heap(options.limit);  // a session of many connections: its heap on huge pages
   state_ = std::make_shared<detail::SessionState>(get_running_loop(), std::move(options));
 }
 ClientSession::ClientSession(ClientSession&&) noexcept = default;

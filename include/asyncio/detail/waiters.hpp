@@ -92,9 +92,11 @@ class WaitList {
     e->next_ = nullptr;
     (tail_ != nullptr ? tail_->next_ : head_) = e;
     tail_ = e;
+    if (unwoken_ == nullptr) unwoken_ = e;
     ++size_;
   }
   void remove(WaitEntry* e) noexcept {
+    if (unwoken_ == e) unwoken_ = e->next_;
     (e->prev_ != nullptr ? e->prev_->next_ : head_) = e->next_;
     (e->next_ != nullptr ? e->next_->prev_ : tail_) = e->prev_;
     e->prev_ = e->next_ = nullptr;
@@ -124,6 +126,17 @@ class WaitList {
   /// The list `e` is linked in, or null.
   static const WaitList* of(const WaitEntry& e) noexcept { return e.list_; }
 
+  /// The first entry that is not done, or null: CPython's
+  /// `next(fut for fut in self._waiters if not fut.done())`, in O(1)
+  /// amortised. The list keeps a cursor before which every entry is done
+  /// (woken or cancelled); this moves it past the entries done since. An entry
+  /// never goes back to pending while linked (Queue unlinks before rearm()),
+  /// so the cursor only moves forward: each entry is passed once.
+  WaitEntry* first_not_done() noexcept {
+    while (unwoken_ != nullptr && unwoken_->done()) unwoken_ = unwoken_->next_;
+    return unwoken_;
+  }
+
   /// True when every entry is cancelled (or there is none): CPython's
   /// `all(w.cancelled() for w in self._waiters)`.
   bool all_cancelled() const noexcept {
@@ -137,6 +150,7 @@ class WaitList {
   void orphan_all() noexcept;
   WaitEntry* head_ = nullptr;
   WaitEntry* tail_ = nullptr;
+  WaitEntry* unwoken_ = nullptr;  // every entry before it is done (first_not_done)
   std::size_t size_ = 0;
   const char* owner_;
   const char* role_ = nullptr;

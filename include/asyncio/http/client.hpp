@@ -45,6 +45,20 @@
 ///   costs grow with the connections of one handle), and reuses a connection
 ///   within its handle. Easy handles are reused from request to request and
 ///   freed when the session closes.
+/// - **Memory** (glibc on Linux): a session with a `limit` of 256 or more
+///   (and `SessionOptions::huge_page_heap`, true by default)
+///   grows the heap at once by 16 KiB per connection (what curl and the
+///   client allocate for one; 64 MiB at most) and advises it
+///   MADV_HUGEPAGE, and from then on the heap's growth too (checked when
+///   curl opens a socket), as glibc's `glibc.malloc.hugetlb=1` tunable would, so
+///   that a burst of new connections costs a page fault per 2 MiB rather than
+///   per 4 KiB (10,000 downloads 2,000 at once: 8,650 faults -> ~1,900). The
+///   process-wide costs: malloc keeps that much free at the top of the heap
+///   for reuse (mallopt M_TOP_PAD) instead of returning it to the system, the
+///   heap's pages are 2 MiB where THP is on, and, a side effect of any
+///   mallopt setting, malloc's adaptive mmap threshold stays at its value
+///   (128 KiB unless it had grown): larger blocks are mapped each time.
+///   Nothing of this under ASan or TSan (their allocator is not glibc's).
 /// - **The body** is read while the request runs: `get()` returns when the
 ///   whole response has arrived (one difference from aiohttp, which returns
 ///   after the headers; the total timeout covers the same span either way).
@@ -126,6 +140,10 @@ struct SessionOptions {
   /// `TCPConnector(ssl=context)`: a client SSLContext for https (see the file
   /// comment); null: the system's CAs, verification on.
   std::shared_ptr<ssl::SSLContext> ssl = nullptr;
+  /// With a `limit` of 256 or more, grow and advise glibc's heap for huge
+  /// pages (see **Memory** in the file comment); false leaves malloc's
+  /// settings alone (no aiohttp counterpart: a C++ process shares one heap).
+  bool huge_page_heap = true;
 };
 
 /// What `session.request(...)` takes besides the method and URL.
