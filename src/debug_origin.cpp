@@ -21,16 +21,16 @@ struct Origin {
   CallSite created;     // the create_task call, for a task
 };
 
-thread_local std::unordered_map<const TaskCore*, Origin>* t_origins = nullptr;
+thread_local std::unordered_map<const CoroPromise*, Origin>* t_origins = nullptr;
 
-Origin& entry(const TaskCore* p) {
-  if (t_origins == nullptr) t_origins = new std::unordered_map<const TaskCore*, Origin>;
+Origin& entry(const CoroPromise* p) {
+  if (t_origins == nullptr) t_origins = new std::unordered_map<const CoroPromise*, Origin>;
   Origin& o = (*t_origins)[p];
   t_origin_count = t_origins->size();
   return o;
 }
 
-const Origin* find(const TaskCore* p) noexcept {
+const Origin* find(const CoroPromise* p) noexcept {
   if (t_origins == nullptr) return nullptr;
   auto it = t_origins->find(p);
   return it == t_origins->end() ? nullptr : &it->second;
@@ -40,7 +40,7 @@ std::string format_site(CallSite s) { return s.file == nullptr ? std::string{} :
 
 }  // namespace
 
-void note_origin(const TaskCore* p, CallSite where) {
+void note_origin(const CoroPromise* p, CallSite where) {
   LoopCore* loop = t_running_loop;
   const TaskCore* creator = loop != nullptr ? loop->current_task() : nullptr;
   Origin& o = entry(p);
@@ -49,14 +49,14 @@ void note_origin(const TaskCore* p, CallSite where) {
   o.defined = where;
 }
 
-void note_created_at(const TaskCore* p, CallSite site) noexcept {
+void note_created_at(const CoroPromise* p, CallSite site) noexcept {
   try {
     entry(p).created = site;
   } catch (...) {  // bad_alloc: the report will only lack this line
   }
 }
 
-void forget_origin(const TaskCore* p) noexcept {
+void forget_origin(const CoroPromise* p) noexcept {
   if (t_origins == nullptr) return;
   t_origins->erase(p);
   t_origin_count = t_origins->size();
@@ -66,14 +66,14 @@ void forget_origin(const TaskCore* p) noexcept {
   }
 }
 
-std::string origin_of(const TaskCore* p) {
+std::string origin_of(const CoroPromise* p) {
   const Origin* o = find(p);
   if (o == nullptr || o->creator.empty()) return {};
   if (o->created.file == nullptr) return o->creator;
   return "at " + format_site(o->created) + " " + o->creator;
 }
 
-std::string definition_of(const TaskCore* p) {
+std::string definition_of(const CoroPromise* p) {
   const Origin* o = find(p);
   return o == nullptr ? std::string{} : format_site(o->defined);
 }

@@ -148,10 +148,10 @@ LoopCore& running_loop_core() {
   return *t_running_loop;
 }
 
-void report_never_awaited(const TaskCore& coro) {
+void report_never_awaited(const CoroPromise& coro) {
   LoopCore* loop = t_running_loop;
   if (loop == nullptr || !loop->debug()) return;
-  std::string msg = std::string("coroutine '") + coro.coro_name() + "' was never awaited";
+  std::string msg = std::string("coroutine '") + coro.name() + "' was never awaited";
   std::string defined = definition_of(&coro), origin = origin_of(&coro);
   if (!defined.empty()) msg += "\nCoroutine defined at " + defined + (origin.empty() ? "" : ", created " + origin);
   else if (!origin.empty()) msg += "\nCoroutine created " + origin;

@@ -148,6 +148,16 @@ void map_slabs(std::vector<char*>& spare, bool huge) {
 
 std::size_t pool_slab_count() noexcept { return g_slab_count.load(std::memory_order_relaxed); }
 
+std::size_t pool_free_blocks([[maybe_unused]] std::size_t size) noexcept {
+  std::size_t n = 0;
+#ifndef ASYNCIO_POOL_DISABLED
+  std::size_t cls = (size + FramePool::kGranule - 1) / FramePool::kGranule;
+  if (cls < FramePool::kClasses)
+    for (FramePool::FreeBlock* b = t_frame_pool.free[cls]; b != nullptr; b = b->next) ++n;
+#endif
+  return n;
+}
+
 std::size_t pool_resident_slabs() noexcept { return t_slabs.slabs.carved.size(); }
 
 void* FramePool::refill(std::size_t cls) {

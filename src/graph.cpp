@@ -19,19 +19,30 @@ namespace asyncio {
 namespace detail {
 namespace {
 
-// The promise (TaskCore) of one of our coroutines from its type-erased handle.
-// Every Promise<T> starts with its TaskCore, and gcc and clang place the
-// promise right after the frame's two function pointers: Promise<void>'s
-// offset holds for every T aligned to 16 bytes or less (graph.hpp's limit).
-const TaskCore* promise_of(std::coroutine_handle<> h) noexcept {
-  return static_cast<const TaskCore*>(__builtin_coro_promise(h.address(), alignof(Promise<void>), false));
-}
-void* frame_of(const TaskCore& t) noexcept {
-  return __builtin_coro_promise(const_cast<TaskCore*>(&t), alignof(Promise<void>), true);
+// The promise of one of our coroutines from its type-erased handle. Every
+// Promise<T> starts with its CoroPromise, and gcc and clang place the promise
+// right after the frame's two function pointers: Promise<void>'s offset holds
+// for every T aligned to 16 bytes or less (graph.hpp's limit).
+const CoroPromise* promise_of(std::coroutine_handle<> h) noexcept {
+  return static_cast<const CoroPromise*>(__builtin_coro_promise(h.address(), alignof(Promise<void>), false));
 }
 
 // "take_one()": the frame's coroutine.
-std::string frame_line(const TaskCore& p) { return std::string(p.coro_name()) + "()"; }
+std::string frame_line(const CoroPromise& p) { return std::string(p.name()) + "()"; }
+
+// Calls `fn(promise)` for each inline coroutine frame the task is suspended
+// in, innermost first (not the task's own, outermost frame).
+template <class Fn>
+void for_each_inner_frame(const TaskCore& task, Fn fn) {
+  const CoroPromise* own = &task.promise();
+  std::coroutine_handle<> h = task.continuation();
+  for (int depth = 0; h && depth < 256; ++depth) {
+    const CoroPromise* p = promise_of(h);
+    if (p == own) break;
+    fn(*p);
+    h = p->continuation();
+  }
+}
 
 }  // namespace
 
@@ -65,28 +76,16 @@ WaitInfo describe_wait(const TaskCore& task) {
 
 std::string format_frames(const TaskCore& task, const std::string& indent) {
   std::string out;
-  void* own = frame_of(task);
-  std::coroutine_handle<> h = task.continuation();
-  for (int depth = 0; h && h.address() != own && depth < 256; ++depth) {
-    const TaskCore* p = promise_of(h);
-    out += indent + frame_line(*p) + "\n";
-    h = p->continuation();
-  }
-  out += indent + frame_line(task) + "\n";
+  for_each_inner_frame(task, [&](const CoroPromise& p) { out += indent + frame_line(p) + "\n"; });
+  out += indent + frame_line(task.promise()) + "\n";
   return out;
 }
 
 std::string describe_step(const TaskCore& task) {
   // One line, innermost first: "crunch() <- main()", then what the task waited on.
   std::string chain;
-  void* own = frame_of(task);
-  std::coroutine_handle<> h = task.continuation();
-  for (int depth = 0; h && h.address() != own && depth < 256; ++depth) {
-    const TaskCore* inner = promise_of(h);
-    chain += std::string(chain.empty() ? "" : " <- ") + inner->coro_name() + "()";
-    h = inner->continuation();
-  }
-  chain += std::string(chain.empty() ? "" : " <- ") + task.coro_name() + "()";
+  for_each_inner_frame(task, [&](const CoroPromise& p) { chain += (chain.empty() ? "" : " <- ") + frame_line(p); });
+  chain += (chain.empty() ? "" : " <- ") + frame_line(task.promise());
   if (!task.started()) return "the task's first step ran " + chain;
   WaitInfo w = describe_wait(task);
   return "the step resumed " + chain + (w.on.empty() ? "" : " after it waited on " + w.on);

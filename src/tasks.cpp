@@ -2,6 +2,8 @@
 #include "asyncio/tasks.hpp"
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "asyncio/graph.hpp"
@@ -37,7 +39,7 @@ std::atomic<std::uint64_t> g_task_counter{0};  // "Task-N", as CPython's itertoo
 [[gnu::noinline, gnu::cold]] void report_never_retrieved(TaskCore& t) noexcept {
   try {
     std::string repr = task_repr(t);
-    if (std::string origin = origin_of(&t); !origin.empty()) repr += " created " + origin;  // debug mode
+    if (std::string origin = origin_of(&t.promise()); !origin.empty()) repr += " created " + origin;  // debug mode
     report(t.loop(), ExceptionContext{"Task exception was never retrieved", t.raw_exception(), std::move(repr), {}});
   } catch (...) {
     report(t.loop(), ExceptionContext{"Task exception was never retrieved", t.raw_exception(), {}, {}});
@@ -49,14 +51,13 @@ std::atomic<std::uint64_t> g_task_counter{0};  // "Task-N", as CPython's itertoo
 
 void TaskCore::start_task(LoopCore& loop, std::string_view name) {
   bind_loop(&loop);
-  is_task_ = true;
-  id_ = g_task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  id_ = static_cast<std::uint32_t>(g_task_counter.fetch_add(1, std::memory_order_relaxed) + 1);
   if (!name.empty()) rare().task_name.emplace(name);
   refs_ = 2;  // the loop's, until done, and the returned Task's
   loop.link_task(this);
   loop.push_ready(this);
   if (Tracer* tr = loop.tracer()) [[unlikely]] {
-    tr->lane_name(id_, get_name() + " " + coro_name_ + "()");
+    tr->lane_name(id_, get_name() + " " + coro_name() + "()");
     tr->instant(id_, loop.now_ns(), "created");
     tr->task_ready(id_, loop.now_ns());
   }
@@ -73,13 +74,13 @@ const RunnableOps TaskCore::kStepOps{&TaskCore::step_entry, &drop_nothing, [](Ru
 void TaskCore::step() {
   LoopCore* loop = this->loop();
   if (done()) return;  // a stale wakeup cannot happen; be safe
-  if (must_cancel_ && !started_) [[unlikely]] {
+  if (flag(kMustCancel) && !flag(kStarted)) [[unlikely]] {
     // Cancelled before its first step: CPython throws CancelledError into the
     // unstarted coroutine, which ends it at once; the body never runs.
-    must_cancel_ = false;
+    set_flag(kMustCancel, false);
     finish_cancelled();
   } else {
-    started_ = true;
+    set_flag(kStarted, true);
     fut_waiter_ = nullptr;
     loop->current_task_ = this;
     if (Tracer* tr = loop->tracer_) [[unlikely]] {
@@ -96,22 +97,22 @@ void TaskCore::step() {
   }
 }
 
-void TaskCore::finish_task() noexcept {
-  if (std::exception_ptr exc = raw_exception()) {
+void TaskCore::finish_task(std::exception_ptr exc) noexcept {
+  if (exc) {
     try {
       std::rethrow_exception(exc);
     } catch (const CancelledError& e) {
       // The coroutine let CancelledError out: the task is cancelled, and keeps
       // the message for result()/exception() (CPython's _cancelled_exc).
-      cancelled_exc_ = true;
+      set_flag(kCancelledExc, true);
       set_cancel_message_from(e);
       finish_cancelled();
     } catch (...) {
       finish(std::move(exc));
     }
-  } else if (must_cancel_) {
+  } else if (flag(kMustCancel)) {
     // cancel() was called while the task ran its last step: it ends cancelled.
-    must_cancel_ = false;
+    set_flag(kMustCancel, false);
     discard_result();
     finish_cancelled();
   } else {
@@ -120,8 +121,8 @@ void TaskCore::finish_task() noexcept {
 }
 
 CancelledError TaskCore::make_cancelled_error() {
-  if (!cancelled_exc_) return cancel_request_error();
-  cancelled_exc_ = false;
+  if (!flag(kCancelledExc)) return cancel_request_error();
+  set_flag(kCancelledExc, false);
   std::optional<std::string> msg = take_cancel_message();
   return msg ? CancelledError(std::move(*msg)) : CancelledError();
 }
@@ -129,28 +130,28 @@ CancelledError TaskCore::make_cancelled_error() {
 bool TaskCore::cancel(std::string msg) {
   mark_retrieved();
   if (done()) return false;
-  if (num_cancels_requested_ < kMaxCancels) ++num_cancels_requested_;
+  if ((sub_bits_ & kCancelsMask) < kMaxCancels) ++sub_bits_;
   if (Tracer* tr = loop() != nullptr ? loop()->tracer() : nullptr) [[unlikely]]
     tr->instant(id_, loop()->now_ns(), "cancel requested", msg);
   // Keep fut_waiter_: it may be a task that ignores the cancellation, which we
   // will have to cancel again later (CPython's comment).
   if (fut_waiter_ != nullptr && fut_waiter_->cancel(msg)) return true;
-  must_cancel_ = true;
+  set_flag(kMustCancel, true);
   set_cancel_message(std::move(msg));
   return true;
 }
 
 int TaskCore::uncancel() noexcept {
-  if (num_cancels_requested_ > 0) {
-    --num_cancels_requested_;
+  if ((sub_bits_ & kCancelsMask) > 0) {
+    --sub_bits_;
     // 3.13: once no request is left, a pending one is withdrawn too.
-    if (num_cancels_requested_ == 0) must_cancel_ = false;
+    if ((sub_bits_ & kCancelsMask) == 0) set_flag(kMustCancel, false);
   }
-  return static_cast<int>(num_cancels_requested_);
+  return cancelling();
 }
 
 void TaskCore::throw_cancel() {
-  must_cancel_ = false;
+  set_flag(kMustCancel, false);
   throw cancel_request_error();
 }
 
@@ -161,14 +162,16 @@ std::string TaskCore::get_name() const {
 
 void TaskCore::set_name(std::string name) { rare().task_name = std::move(name); }
 
-void TaskCore::mark_awaited() {
-  if (awaited_) throw RuntimeError("cannot reuse already awaited coroutine");
-  awaited_ = true;
+void CoroPromise::throw_reused() { throw RuntimeError("cannot reuse already awaited coroutine"); }
+
+void CoroPromise::misaligned(const void* p) noexcept {
+  std::fprintf(stderr, "asyncio: a coroutine frame or task at %p is not 8-aligned\n", p);
+  std::abort();
 }
 
 void TaskCore::last_release() noexcept {
   if (exception_unretrieved()) [[unlikely]] report_never_retrieved(*this);
-  destroy_frame();
+  destroy_frame_and_task();
 }
 
 void TaskCore::abandon_pending() noexcept {
@@ -231,30 +234,32 @@ bool is_sleep_timer(const Runnable* r) noexcept { return r->ops_ == &SleepFuture
 void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
   TaskCore& t = current_task_for_await();
   auto& loop = static_cast<EventLoop&>(*t.loop());
-  const std::int64_t delay = delay_ns;  // `task` takes its place
-  task = &t;
-  t.set_resume_point(h);
-  if (delay <= 0) {  // sleep(0): a bare yield
+  auto delay_ns = static_cast<std::int64_t>(word);
+  if (delay_ns == 0) {  // sleep(0): a bare yield
+    word = kSuspended;
+    t.set_resume_point(h);
     loop.push_ready(&t);
     return;
   }
-  fut = new SleepFuture(&loop);
-  loop.push_timer(deadline_after(loop.now_ns(), delay), fut);  // CPython: loop.time() + delay, uncached
-  t.wait_on(*fut);
+  auto* fut = new SleepFuture(&loop);
+  word = kSuspended | reinterpret_cast<std::uint64_t>(fut);
+  loop.push_timer(deadline_after(loop.now_ns(), delay_ns), fut);  // CPython: loop.time() + delay, uncached
+  suspend_on(*fut, h);
 }
 
 void SleepAwaiter::await_resume() {
-  if (fut == nullptr) {
-    task->throw_if_cancel_requested();
-    return;
+  TaskCore& task = *t_running_loop->current_task();  // the task this awaiter suspended
+  if (SleepFuture* fut = future()) {
+    fut->TimerNode::cancel();  // the timer, if it has not fired (CPython: h.cancel())
+    task.throw_if_cancel_requested(*fut);
+    fut->result();
+  } else {
+    task.throw_if_cancel_requested();
   }
-  fut->TimerNode::cancel();  // the timer, if it has not fired (CPython: h.cancel())
-  task->throw_if_cancel_requested(*fut);
-  fut->result();
 }
 
 SleepAwaiter::~SleepAwaiter() {
-  if (fut != nullptr) {
+  if (SleepFuture* fut = future()) {
     fut->TimerNode::cancel();
     fut->release();
   }

@@ -184,6 +184,38 @@ asyncio::Coro<int> deep_chain(int n, asyncio::Future<int>& never) {
   co_return 1 + co_await deep_chain(n - 1, never);
 }
 
+// Issue 10: an inline coroutine's promise holds only what an inline await
+// needs (the awaiting coroutine or the task, the result or exception, the
+// name), so that a level of `co_return 1 + co_await f(n - 1)` costs 80 bytes
+// (the target is at most 96) and the task state is allocated by create_task.
+[[maybe_unused]] asyncio::Coro<long> chain_level(long n) {
+  if (n == 0) co_return 0;
+  co_return 1 + co_await chain_level(n - 1);
+}
+static_assert(sizeof(asyncio::detail::Promise<long>) == 24, "word, name, union{long, exception_ptr}");
+static_assert(sizeof(asyncio::detail::Promise<void>) == 24);
+static_assert(sizeof(asyncio::detail::TaskImpl<long>) <= 112, "W1's bytes per task must not grow");
+
+TEST(Coro, AChainLevelFrameFitsTheEightyByteSizeClass) {
+#ifdef ASYNCIO_POOL_DISABLED
+  GTEST_SKIP() << "the frame pool is bypassed under AddressSanitizer";
+#else
+  // Which free list the frame goes back to tells its size class (16 bytes apart).
+  constexpr std::size_t kGranule = asyncio::detail::FramePool::kGranule;
+  constexpr std::size_t kMax = kGranule * (asyncio::detail::FramePool::kClasses - 1);
+  std::vector<std::size_t> before;
+  for (std::size_t size = kGranule; size <= kMax; size += kGranule)
+    before.push_back(asyncio::detail::pool_free_blocks(size));
+  { auto c = chain_level(3); }  // made and destroyed without running: one frame
+  std::size_t frame_class = 0;
+  for (std::size_t size = kGranule, i = 0; size <= kMax; size += kGranule, ++i)
+    if (asyncio::detail::pool_free_blocks(size) == before[i] + 1) frame_class = size;
+  EXPECT_GT(frame_class, 0u);    // found: the frame came from the pool
+  EXPECT_LE(frame_class, 80u);   // g++ 12: 80, clang 14: 64
+  test::expect_no_frames();
+#endif
+}
+
 TEST(Coro, ADeepSuspendedChainIsTornDownAtLoopCloseWithoutOverflowingTheStack) {
   constexpr int kDepth = 300'000;
   {

@@ -27,8 +27,10 @@
 /// - in debug mode a coroutine destroyed without ever being awaited or
 ///   scheduled is reported through the loop's exception handler
 ///   ("coroutine 'f' was never awaited", Python's RuntimeWarning);
-/// - frames come from a per-thread pool (detail/frame_pool.hpp) and the task
-///   state lives in the promise, so `create_task` allocates nothing more.
+/// - frames come from a per-thread pool (detail/frame_pool.hpp); the promise
+///   holds only what an inline await needs (the awaiting coroutine, the result
+///   or exception, the name: 24 bytes for a `Coro<long>`), and `create_task`
+///   allocates the task state (TaskImpl<T>) from the same pool.
 ///
 /// Thread safety: a coroutine runs on its loop's thread only.
 #include <memory>
@@ -80,30 +82,38 @@ class ResultSlot<void> {
   void reset() noexcept {}
 };
 
-/// A coroutine's result storage, without std::optional's flag: whether it
-/// holds a value is a bit of the TaskCore beside it (PromiseBase keeps both
-/// in step), which makes every frame 8 bytes smaller. `T` may be move-only
-/// and need not be default-constructible.
+
+/// A coroutine's result or exception (which one: CoroPromise's flags).
 template <class T>
-union PromiseResult {
-  PromiseResult() noexcept {}
-  ~PromiseResult() {}
+union PromiseSlot {
+  PromiseSlot() noexcept {}
+  ~PromiseSlot() {}
   T value_;
+  std::exception_ptr exc_;
 };
 template <>
-union PromiseResult<void> {};
+union PromiseSlot<void> {
+  PromiseSlot() noexcept {}
+  ~PromiseSlot() {}
+  std::exception_ptr exc_;
+};
 
+/// The typed part of a coroutine's promise: CoroPromise (the continuation or
+/// task word, the name) and `union { T value; std::exception_ptr exc; }`,
+/// which of the two it holds told by CoroPromise's flags. `T` may be
+/// move-only and need not be default-constructible. 24 bytes for a `T` of 8.
 template <class T>
-class PromiseBase : public TaskCore {
+class PromiseBase : public CoroPromise {
  public:
   /// `__builtin_FUNCTION()` in a default argument names the function whose body
   /// constructs the promise: the coroutine itself (g++ 12 and clang 14 agree).
-  explicit PromiseBase(FunctionName fn) noexcept : TaskCore(fn.name) {
+  explicit PromiseBase(FunctionName fn) noexcept : CoroPromise(fn.name) {
     ++t_live_frames;
     if (t_record_origins) [[unlikely]] record_origin(fn.where);
   }
   ~PromiseBase() {
     reset();
+    if (has_exception()) std::destroy_at(std::addressof(slot_.exc_));
     --t_live_frames;
     if (t_origin_count != 0) [[unlikely]] forget_origin(this);
   }
@@ -121,7 +131,22 @@ class PromiseBase : public TaskCore {
     void await_resume() noexcept {}
   };
   FinalAwaiter final_suspend() noexcept { return {}; }
-  void unhandled_exception() noexcept { store_exception(std::current_exception()); }
+  void unhandled_exception() noexcept {
+    reset();
+    std::construct_at(std::addressof(slot_.exc_), std::current_exception());
+    set_flag(kHasException, true);
+  }
+  /// At final suspend: an inline coroutine returns to the awaiting one; a
+  /// task's outermost coroutine completes the task (its exception moves
+  /// there) and returns to the loop.
+  std::coroutine_handle<> on_final_suspend() noexcept {
+    if (std::coroutine_handle<> c = continuation()) [[likely]] return c;
+    // A task's outermost coroutine: only the task's step resumes its frames.
+    t_running_loop->current_task()->finish_task(take_exception());
+    return std::noop_coroutine();
+  }
+  /// The exception the body let out; only when has_exception().
+  const std::exception_ptr& exception() const noexcept { return slot_.exc_; }
 
   // ---- the result (as std::optional's names) ----
   template <class U>
@@ -129,7 +154,7 @@ class PromiseBase : public TaskCore {
   void emplace(U&& v) {
     reset();
     std::construct_at(std::addressof(slot_.value_), std::forward<U>(v));
-    set_has_result(true);
+    set_flag(kHasValue, true);
   }
   std::add_lvalue_reference_t<T> value() noexcept
     requires(!std::is_void_v<T>)
@@ -141,30 +166,15 @@ class PromiseBase : public TaskCore {
   {
     return slot_.value_;
   }
-  bool has_value() const noexcept { return has_result(); }
   void reset() noexcept {
     if constexpr (!std::is_void_v<T>) {
-      if (has_result()) {
+      if (has_value()) {
         std::destroy_at(std::addressof(slot_.value_));
-        set_has_result(false);
+        set_flag(kHasValue, false);
       }
     }
   }
-
-
- private:
-  void record_origin(CallSite where) noexcept {
-    try {
-      note_origin(this, where);
-    } catch (...) {  // bad_alloc: the report will only lack where it was created
-    }
-  }
-
- public:
-
- protected:
-  void discard_result() noexcept override { reset(); }
-  void print_result(std::ostream& os) const override {
+  void print_result(std::ostream& os) const {
     if constexpr (!std::is_void_v<T>) {
       if (this->has_value()) {
         os << " result=";
@@ -178,7 +188,21 @@ class PromiseBase : public TaskCore {
   }
 
  private:
-  [[no_unique_address]] PromiseResult<T> slot_;
+  void record_origin(CallSite where) noexcept {
+    try {
+      note_origin(this, where);
+    } catch (...) {  // bad_alloc: the report will only lack where it was created
+    }
+  }
+  std::exception_ptr take_exception() noexcept {
+    if (!has_exception()) return nullptr;
+    std::exception_ptr e = std::move(slot_.exc_);
+    std::destroy_at(std::addressof(slot_.exc_));
+    set_flag(kHasException, false);
+    return e;
+  }
+
+  PromiseSlot<T> slot_;
 };
 
 template <class T>
@@ -187,14 +211,15 @@ class Promise : public PromiseBase<T> {
   explicit Promise(NameTag = {}, const char* fn = __builtin_FUNCTION(), CallSite where = CallSite::current()) noexcept
       : PromiseBase<T>(FunctionName{fn, where}) {}
   Coro<T> get_return_object() noexcept;
-  template <class U = T>
+  // `co_return x` with x a T takes it by value: g++ 12 keeps a temporary bound
+  // to a reference parameter in the frame when the expression awaits
+  // (`co_return 1 + co_await f()`: 8 bytes more per frame). Any other type
+  // constructs the value in place (explicit conversions allowed, as before).
+  void return_value(T v) { this->emplace(std::move(v)); }
+  template <class U>
+    requires(!std::is_same_v<std::remove_cvref_t<U>, T>)
   void return_value(U&& v) {
     this->emplace(std::forward<U>(v));
-  }
-
- protected:
-  void destroy_frame() noexcept override {
-    std::coroutine_handle<Promise>::from_promise(*this).destroy();
   }
 };
 
@@ -205,16 +230,43 @@ class Promise<void> : public PromiseBase<void> {
       : PromiseBase<void>(FunctionName{fn, where}) {}
   Coro<void> get_return_object() noexcept;
   void return_void() noexcept {}
+};
+
+/// A task running a `Coro<T>` (create_task): the task state, and the
+/// coroutine frame it owns, whose promise keeps the result. Allocated from
+/// the frame pool; the last reference destroys the frame, then the task.
+template <class T>
+class TaskImpl final : public TaskCore, public Pooled {
+ public:
+  explicit TaskImpl(std::coroutine_handle<Promise<T>> frame) noexcept : TaskCore(frame.promise(), frame) {}
+
+  // ---- the result, in the frame's promise (as std::optional's names) ----
+  bool has_value() const noexcept { return result().has_value(); }
+  std::add_lvalue_reference_t<T> value() noexcept
+    requires(!std::is_void_v<T>)
+  {
+    return result().value();
+  }
+  void reset() noexcept { result().reset(); }
+
+  void print_result(std::ostream& os) const override { result().print_result(os); }
 
  protected:
-  void destroy_frame() noexcept override {
-    std::coroutine_handle<Promise>::from_promise(*this).destroy();
+  void destroy_frame_and_task() noexcept override {
+    std::coroutine_handle<Promise<T>>::from_promise(result()).destroy();
+    delete this;
+  }
+  void discard_result() noexcept override { result().reset(); }
+
+ private:
+  Promise<T>& result() const noexcept {
+    return static_cast<Promise<T>&>(const_cast<CoroPromise&>(promise()));
   }
 };
 
 /// Reports a coroutine destroyed without being awaited (debug mode only), with
 /// where it was created.
-void report_never_awaited(const TaskCore& coro);
+void report_never_awaited(const CoroPromise& coro);
 
 /// Destroying a suspended coroutine destroys the `Coro` it awaits, which
 /// destroys its frame, and so on down the chain: one C++ call level per
@@ -269,7 +321,7 @@ class [[nodiscard]] Coro {
   /// True while this object holds a coroutine that has not been awaited or scheduled.
   explicit operator bool() const noexcept { return h_ && !h_.promise().was_awaited(); }
   /// The coroutine function's name (`coro.__qualname__`), for reprs and traces.
-  const char* name() const noexcept { return h_ ? h_.promise().coro_name() : "<empty>"; }
+  const char* name() const noexcept { return h_ ? h_.promise().name() : "<empty>"; }
 
   /// Hands the frame over (to create_task). Throws when empty or already awaited.
   handle_type release() {
@@ -289,13 +341,13 @@ class [[nodiscard]] Coro {
   }
   // Runs the coroutine: the awaiting one resumes when it ends.
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
-    h_.promise().set_resume_point(awaiting);
+    h_.promise().set_continuation(awaiting);
     return h_;
   }
   // Its value, or rethrows its exception.
   T await_resume() {
     promise_type& p = h_.promise();
-    if (p.has_exception()) [[unlikely]] std::rethrow_exception(p.raw_exception());
+    if (p.has_exception()) [[unlikely]] std::rethrow_exception(p.exception());
     if constexpr (!std::is_void_v<T>) return std::move(p.value());
   }
 

@@ -109,8 +109,8 @@ class Task : public AnyTask {
  public:
   using value_type = T;
   Task() noexcept = default;
-  /// Adopts a reference to the promise of a started task.
-  static Task adopt(detail::Promise<T>* p) noexcept {
+  /// Adopts a reference to a started task.
+  static Task adopt(detail::TaskImpl<T>* p) noexcept {
     Task t;
     t.p_ = detail::Ref<detail::TaskCore>::adopt(p);
     return t;
@@ -120,7 +120,7 @@ class Task : public AnyTask {
   /// task's exception; CancelledError if cancelled; InvalidStateError if pending
   /// ("Result is not set.") or after take() moved the result out.
   decltype(auto) result() const {
-    auto& p = promise();
+    auto& p = impl();
     p_->rethrow_if_not_value();
     if constexpr (!std::is_void_v<T>) return (detail::taken_check(p).value());
   }
@@ -162,7 +162,7 @@ class Task : public AnyTask {
   /// says so; `take()` also works for copyable results, to save a copy.)
   template <bool Take>
   struct BasicAwaiter {
-    detail::Promise<T>* p;
+    detail::TaskImpl<T>* p;
     detail::TaskCore* waiting = nullptr;
     bool await_ready() const noexcept { return p->done(); }
     void await_suspend(std::coroutine_handle<> h) { waiting = &detail::suspend_on(*p, h); }
@@ -187,7 +187,7 @@ class Task : public AnyTask {
     static_assert(std::is_void_v<T> || std::is_copy_constructible_v<T>,
                   "co_await on a Task copies its result (a Task is a shared handle, as in Python); "
                   "for a move-only result write `co_await std::move(task).take()`");
-    return Awaiter{&promise(), nullptr};
+    return Awaiter{&impl(), nullptr};
   }
 
   /// What `std::move(task).take()` returns: awaits the task and moves the
@@ -196,9 +196,9 @@ class Task : public AnyTask {
     Task keep;
   };
   /// The explicit request that moves the result out of the task; see above.
-  [[nodiscard]] TakeAwaiter take() && { return TakeAwaiter{{&promise(), nullptr}, *this}; }
+  [[nodiscard]] TakeAwaiter take() && { return TakeAwaiter{{&impl(), nullptr}, *this}; }
 
-  detail::Promise<T>& promise() const { return static_cast<detail::Promise<T>&>(core()); }
+  detail::TaskImpl<T>& impl() const { return static_cast<detail::TaskImpl<T>&>(core()); }
 };
 
 /// Wraps `coro` in a task on the running loop and schedules it
@@ -246,11 +246,16 @@ template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro, std::string_view name, detail::CallSite where) {
   check_thread("create_task");
   auto h = coro.release();
-  auto& p = h.promise();
-  p.set_resume_point(h);
-  p.start_task(*this, name);
-  if (detail::t_record_origins) [[unlikely]] detail::note_created_at(&p, where);
-  return Task<T>::adopt(&p);
+  detail::TaskImpl<T>* t;
+  try {
+    t = new detail::TaskImpl<T>(h);
+  } catch (...) {
+    h.destroy();
+    throw;
+  }
+  t->start_task(*this, name);
+  if (detail::t_record_origins) [[unlikely]] detail::note_created_at(&h.promise(), where);
+  return Task<T>::adopt(t);
 }
 
 /// The task running now, or an empty handle (`asyncio.current_task()`).
@@ -265,19 +270,23 @@ namespace detail {
 class SleepFuture;
 
 struct SleepAwaiter {
-  // Until the suspension, the delay; from it, the suspended task (one word,
-  // so that a frame awaiting sleep is 8 bytes smaller).
-  union {
-    std::int64_t delay_ns;
-    TaskCore* task;
-  };
-  SleepFuture* fut = nullptr;
-  SleepAwaiter(std::int64_t ns) noexcept : delay_ns(ns) {}
-  SleepAwaiter(SleepAwaiter&& o) noexcept : delay_ns(o.delay_ns), fut(std::exchange(o.fut, nullptr)) {}
+  // One word, so that a frame awaiting sleep is 8 bytes smaller (W1's frame
+  // fits the 80-byte class): until the suspension, the delay (>= 0; a delay
+  // <= 0 is sleep(0)); from it, kSuspended, with the timer's future in the
+  // other bits (none for sleep(0)). The task is the running one at resume.
+  std::uint64_t word;
+  static constexpr std::uint64_t kSuspended = std::uint64_t{1} << 63;
+  SleepAwaiter(std::int64_t ns) noexcept : word(ns > 0 ? static_cast<std::uint64_t>(ns) : 0) {}
+  SleepAwaiter(SleepAwaiter&& o) noexcept : word(std::exchange(o.word, 0)) {}
   ~SleepAwaiter();
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h);
   void await_resume();
+
+ private:
+  SleepFuture* future() const noexcept {
+    return (word & kSuspended) != 0 ? reinterpret_cast<SleepFuture*>(word & ~kSuspended) : nullptr;
+  }
 };
 
 template <class T>

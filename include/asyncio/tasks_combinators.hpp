@@ -74,7 +74,7 @@ struct HandleTraits<Task<T>> {
     return &c;
   }
   static void release(FutureCore* f) noexcept { static_cast<TaskCore*>(f)->release(); }
-  static Promise<T>& state(FutureCore* f) noexcept { return static_cast<Promise<T>&>(*static_cast<TaskCore*>(f)); }
+  static TaskImpl<T>& state(FutureCore* f) noexcept { return static_cast<TaskImpl<T>&>(*static_cast<TaskCore*>(f)); }
 };
 template <class T>
 struct HandleTraits<Future<T>> {

@@ -33,10 +33,10 @@ struct CallSite {
 };
 
 /// Debug mode: the task `p` was created by the create_task call at `site`.
-void note_created_at(const TaskCore* p, CallSite site) noexcept;
+void note_created_at(const CoroPromise* p, CallSite site) noexcept;
 /// "file:line" of the definition of the coroutine whose promise is `p`, or
 /// empty. The line is where the compiler constructs the promise: the line of
 /// the function's name with clang, of its closing brace with g++ 12.
-std::string definition_of(const TaskCore* p);
+std::string definition_of(const CoroPromise* p);
 
 }  // namespace asyncio::detail

@@ -14,10 +14,15 @@
 ///   done callbacks [futures.Future]. When it completes, each callback node is
 ///   pushed on the ready queue, in registration order: callbacks run on the
 ///   next loop iteration, as `Future.__schedule_callbacks` does.
-/// - `TaskCore`: the task state [tasks.Task], kept inside the coroutine's
-///   promise so that a task and its frame are one allocation. A TaskCore is
-///   itself the done-callback node registered on the future it waits for
-///   [`Task.__wakeup`]: a task waits on one future at a time.
+/// - `CoroPromise`: what every coroutine's promise holds whether it runs
+///   inline or as a task: one word (the awaiting coroutine and three flags)
+///   and its name; the typed part (coroutines.hpp)
+///   adds the result or exception. An inline `co_await` needs nothing more.
+/// - `TaskCore`: the task state [tasks.Task], allocated from the frame pool by
+///   `create_task` beside the coroutine frame it owns (TaskImpl<T>,
+///   coroutines.hpp). A TaskCore is itself the done-callback node registered
+///   on the future it waits for [`Task.__wakeup`]: a task waits on one future
+///   at a time.
 /// - `LoopCore`: the part of the event loop the hot path needs inline: the
 ///   ready queue, the current task, the tracing switch.
 #include <atomic>
@@ -143,13 +148,15 @@ inline constinit thread_local bool t_record_origins = false;
 /// How many creation records exist on this thread (frames check it when they go).
 inline constinit thread_local std::size_t t_origin_count = 0;
 struct CallSite;
-/// `where`: the coroutine's definition (await_site.hpp).
-void note_origin(const TaskCore* p, CallSite where);
-void forget_origin(const TaskCore* p) noexcept;
+class CoroPromise;
+/// `where`: the coroutine's definition (await_site.hpp). Records are keyed by
+/// the coroutine's promise (a task's is its outermost frame's).
+void note_origin(const CoroPromise* p, CallSite where);
+void forget_origin(const CoroPromise* p) noexcept;
 /// Where `p` was created, for the reports: "at t.cpp:12 in task 'Task-1'
 /// (main())" for a task, "in task 'Task-1' (main())" or "outside any task" for
 /// a coroutine; empty when not recorded.
-std::string origin_of(const TaskCore* p);
+std::string origin_of(const CoroPromise* p);
 
 enum class FutureState : std::uint8_t { pending, cancelled, finished };
 
@@ -165,8 +172,7 @@ enum class FutureState : std::uint8_t { pending, cancelled, finished };
 ///   is scheduled at once (as in CPython);
 /// - a done future stays done, except a waiter that is rearmed (rearm()) to
 ///   wait again, which requires that nothing is registered on it;
-/// - `exception` is non-null only when finished with an exception, save for
-///   the one documented exception of a coroutine's promise (stash_exception);
+/// - `exception` is non-null only when finished with an exception;
 /// - `log_traceback` (the exception was not retrieved) is set only by
 ///   finishing with an exception and cleared by retrieving it or cancel().
 ///
@@ -280,11 +286,6 @@ class FutureCore {
   }
   /// The exception was retrieved (result(), exception(), or cancel()).
   void mark_retrieved() noexcept { log_traceback_ = false; }
-  /// The one place the exception is set while pending: a coroutine's promise
-  /// keeps the exception its body let out (an inline await reads it back with
-  /// raw_exception(), a task's end turns it into the outcome with finish(exc)
-  /// or finish_cancelled()).
-  void stash_exception(std::exception_ptr e) noexcept { exc_ = std::move(e); }
 
   void set_cancel_message(std::string msg);
   /// Sets the cancel message from a CancelledError a coroutine let out: its
@@ -328,6 +329,12 @@ class FutureCore {
   DoneCallback* cb_tail_ = nullptr;
   FutureState state_ = FutureState::pending;
   bool log_traceback_ = false;
+
+ protected:
+  /// A word in what would be padding, for a subclass's own flags (TaskCore's
+  /// cancel count and flags), so that a task is 8 bytes smaller. FutureCore
+  /// never reads it.
+  std::uint32_t sub_bits_ = 0;
 };
 
 /// A done callback given by the user, holding a std::function.
@@ -412,29 +419,86 @@ std::size_t remove_done_callbacks_equal(FutureCore& fut, const F& fn) {
   });
 }
 
-/// Task state, in the promise of every coroutine (used only when the coroutine
-/// runs as a task; an inline `co_await` uses the continuation alone).
+/// What the promise of every coroutine holds, inline or task (the typed part,
+/// Promise<T> in coroutines.hpp, adds `union { T value; exception_ptr exc; }`):
+/// one word and the coroutine's name, 16 bytes. The word is the address of
+/// the awaiting coroutine's frame (null for a task's outermost coroutine,
+/// whose end finishes the running task) with three flags in its low bits:
+/// every coroutine frame is at least 8-aligned (it starts with two function
+/// pointers), even one whose allocation the compiler elided.
+class CoroPromise {
+ public:
+  explicit CoroPromise(const char* name) noexcept : name_(name) {}
+  CoroPromise(const CoroPromise&) = delete;
+  CoroPromise& operator=(const CoroPromise&) = delete;
+
+  /// The coroutine function's name (`coro.__qualname__`).
+  const char* name() const noexcept { return name_; }
+  /// Handed to co_await or create_task.
+  bool was_awaited() const noexcept { return (word_ & kAwaited) != 0; }
+  /// Throws RuntimeError("cannot reuse already awaited coroutine") the second time.
+  void mark_awaited() {
+    if (was_awaited()) [[unlikely]] throw_reused();
+    word_ |= kAwaited;
+  }
+  /// An inline await: `awaiting` resumes when this coroutine ends.
+  void set_continuation(std::coroutine_handle<> awaiting) noexcept {
+    auto a = reinterpret_cast<std::uintptr_t>(awaiting.address());
+    if ((a & kFlags) != 0) [[unlikely]] misaligned(awaiting.address());
+    word_ = a | (word_ & kFlags);
+  }
+  /// The awaiting coroutine; null for a task's outermost coroutine (or one
+  /// not awaited yet).
+  std::coroutine_handle<> continuation() const noexcept {
+    return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(word_ & ~kFlags));
+  }
+  bool has_value() const noexcept { return (word_ & kHasValue) != 0; }
+  bool has_exception() const noexcept { return (word_ & kHasException) != 0; }
+
+ protected:
+  ~CoroPromise() = default;
+  static constexpr std::uintptr_t kAwaited = 1, kHasValue = 2, kHasException = 4;
+  static constexpr std::uintptr_t kFlags = 7;
+  void set_flag(std::uintptr_t f, bool on) noexcept { word_ = on ? (word_ | f) : (word_ & ~f); }
+
+ private:
+  [[noreturn]] static void misaligned(const void* p) noexcept;
+  [[noreturn]] static void throw_reused();
+
+  std::uintptr_t word_ = 0;
+  const char* name_;
+};
+
+/// Task state [tasks.Task], allocated by create_task beside the coroutine
+/// frame it owns (TaskImpl<T> in coroutines.hpp reads the result from the
+/// frame's promise).
 ///
 /// Invariants (CPython's Task): a pending task is either scheduled in the ready
 /// queue (to start, after sleep(0), or woken by its future) or registered as
 /// the done callback of exactly one future, `fut_waiter_`. While pending, the
-/// loop holds one reference and lists the task for all_tasks().
+/// loop holds one reference and lists the task for all_tasks(). The frame
+/// lives as long as the task: the last reference destroys both.
 class TaskCore : public FutureCore, public DoneCallback {
  public:
-  explicit TaskCore(const char* coro_name) noexcept
-      : FutureCore(nullptr), DoneCallback(kStepOps), coro_name_(coro_name) {}
+  /// A task for the coroutine whose outermost frame is `frame` (promise `promise`).
+  TaskCore(CoroPromise& promise, std::coroutine_handle<> frame) noexcept
+      : FutureCore(nullptr), DoneCallback(kStepOps), resume_point_(frame), promise_(&promise) {
+    ++t_live_frames;  // a leaked task is a leaked frame for expect_no_frames
+  }
 
   // ---- task API (see Task<T> in tasks.hpp) ----
   bool cancel(std::string msg = {}) override;
-  int cancelling() const noexcept { return static_cast<int>(num_cancels_requested_); }
+  int cancelling() const noexcept { return static_cast<int>(sub_bits_ & kCancelsMask); }
   int uncancel() noexcept;
   std::string get_name() const;
   void set_name(std::string name);
-  const char* coro_name() const noexcept { return coro_name_; }
+  const char* coro_name() const noexcept { return promise_->name(); }
+  /// The promise of the task's outermost coroutine frame.
+  const CoroPromise& promise() const noexcept { return *promise_; }
   std::uint64_t id() const noexcept { return id_; }
   /// A task whose first step has run.
-  bool started() const noexcept { return started_; }
-  bool is_task_core() const noexcept override { return is_task_; }
+  bool started() const noexcept { return flag(kStarted); }
+  bool is_task_core() const noexcept override { return true; }
   /// `_make_cancelled_error()`: a cancelled task keeps the CancelledError its
   /// coroutine let out (`_cancelled_exc`) for one retrieval only: the first
   /// call gets its message, later calls `CancelledError()`, as CPython's Task
@@ -443,7 +507,7 @@ class TaskCore : public FutureCore, public DoneCallback {
   /// None (so gather builds `CancelledError('')`) for a task whose coroutine
   /// let CancelledError out; else the cancel message.
   std::string gather_cancel_message() const override {
-    return cancelled_exc_ ? std::string() : cancel_message();
+    return flag(kCancelledExc) ? std::string() : cancel_message();
   }
 
   // ---- references (single-threaded) ----
@@ -453,7 +517,7 @@ class TaskCore : public FutureCore, public DoneCallback {
   }
 
   // ---- scheduling ----
-  /// Turns this coroutine into a task on `loop`: named, listed, scheduled.
+  /// Binds the task to `loop`: named, listed, scheduled.
   void start_task(LoopCore& loop, std::string_view name);
   /// The step: resume the coroutine where it suspended [Task.__step].
   static void step_entry(Runnable* r);
@@ -466,7 +530,7 @@ class TaskCore : public FutureCore, public DoneCallback {
   void wait_on(FutureCore& fut) {
     fut_waiter_ = &fut;
     fut.add_callback(this);
-    if (must_cancel_ && fut.cancel(cancel_message())) must_cancel_ = false;
+    if (flag(kMustCancel) && fut.cancel(cancel_message())) set_flag(kMustCancel, false);
   }
   /// As wait_on(fut), but `wakeup` is registered on `fut` instead of the task
   /// itself: when fut completes, `wakeup` runs in the slot where the task's step
@@ -476,16 +540,16 @@ class TaskCore : public FutureCore, public DoneCallback {
   void wait_on(FutureCore& fut, DoneCallback& wakeup) {
     fut_waiter_ = &fut;
     fut.add_callback(&wakeup);
-    if (must_cancel_ && fut.cancel(cancel_message())) must_cancel_ = false;
+    if (flag(kMustCancel) && fut.cancel(cancel_message())) set_flag(kMustCancel, false);
   }
   /// True when a cancel() could not be passed to the awaited future (it was
   /// already done) and will be thrown at the next resume [Task._must_cancel].
-  bool cancel_pending() const noexcept { return must_cancel_; }
+  bool cancel_pending() const noexcept { return flag(kMustCancel); }
   /// Called by an awaiter resuming after a suspension: a cancel() that could
   /// not be passed to the awaited future is thrown here [Task.__step's
   /// `_must_cancel`].
   void throw_if_cancel_requested() {
-    if (must_cancel_) [[unlikely]] throw_cancel();
+    if (flag(kMustCancel)) [[unlikely]] throw_cancel();
   }
   /// The same, for an awaiter that waited on `awaited`: when `awaited` ended
   /// cancelled, its own CancelledError is the one the task sees (the awaiter
@@ -494,31 +558,22 @@ class TaskCore : public FutureCore, public DoneCallback {
   /// exc = self._make_cancelled_error()`. So `t.cancel("a"); t.cancel("b")`
   /// while t waits raises CancelledError('a') in t, as in CPython.
   void throw_if_cancel_requested(const FutureCore& awaited) {
-    if (must_cancel_) [[unlikely]] {
+    if (flag(kMustCancel)) [[unlikely]] {
       if (awaited.cancelled()) {
-        must_cancel_ = false;
+        set_flag(kMustCancel, false);
         return;
       }
       throw_cancel();
     }
   }
   FutureCore* fut_waiter() const noexcept { return fut_waiter_; }
-
-  // ---- inline await ----
+  /// Where the next step resumes: the innermost suspended frame (the
+  /// outermost before the first step).
   std::coroutine_handle<> continuation() const noexcept { return resume_point_; }
-  void mark_awaited();  // throws RuntimeError when awaited twice
-  bool was_awaited() const noexcept { return awaited_; }
 
-  /// At final suspend: for a task, completes it and returns the noop handle; for
-  /// an inline coroutine, returns the awaiting coroutine.
-  std::coroutine_handle<> on_final_suspend() noexcept {
-    if (!is_task_) [[likely]] return resume_point_;
-    finish_task();
-    return std::noop_coroutine();
-  }
-  /// The exception the coroutine's body let out (unhandled_exception).
-  void store_exception(std::exception_ptr e) noexcept { stash_exception(std::move(e)); }
-  bool has_exception() const noexcept { return raw_exception() != nullptr; }
+  /// At the coroutine's final suspend: completes the task with the exception
+  /// the coroutine let out (null: its value, kept in the promise).
+  void finish_task(std::exception_ptr exc) noexcept;
 
   /// At loop close, for a task that never finished: detaches it from the
   /// future it waits on and from the loop, reports "Task was destroyed but it
@@ -531,36 +586,32 @@ class TaskCore : public FutureCore, public DoneCallback {
   TaskCore* prev_task_ = nullptr;
 
  protected:
-  virtual void destroy_frame() noexcept = 0;
+  ~TaskCore() { --t_live_frames; }
+  /// Destroys the coroutine frame, then this task (the last reference went).
+  virtual void destroy_frame_and_task() noexcept = 0;
   /// Drops the stored result (a task that ends cancelled keeps none).
   virtual void discard_result() noexcept = 0;
-  /// Whether the promise's result slot holds a value: a bit here rather than
-  /// std::optional's flag, which would cost the slot 8 bytes (PromiseResult).
-  bool has_result() const noexcept { return has_result_; }
-  void set_has_result(bool v) noexcept { has_result_ = v; }
 
  private:
   void step();
-  void finish_task() noexcept;
   void last_release() noexcept;
   [[noreturn]] void throw_cancel();
 
-  std::coroutine_handle<> resume_point_;  // task: next resume; inline: the continuation
-  FutureCore* fut_waiter_ = nullptr;
-  const char* coro_name_;
-  std::uint64_t id_ = 0;
-  std::uint32_t refs_ = 0;
-  // num_cancels_requested_ and the task's flags share one word (the frame of
-  // every coroutine holds a TaskCore: no byte more than before the flags left
-  // FutureCore). cancelling() saturates at kMaxCancels (2^26 - 1).
+  // sub_bits_ (FutureCore's spare word): num_cancels_requested (cancelling()
+  // saturates at kMaxCancels, 2^26 - 1) and the task's flags.
   static constexpr std::uint32_t kMaxCancels = (1u << 26) - 1;
-  std::uint32_t num_cancels_requested_ : 26 = 0;
-  std::uint32_t started_ : 1 = 0;        // first step ran
-  std::uint32_t must_cancel_ : 1 = 0;    // throw CancelledError at the next resume
-  std::uint32_t is_task_ : 1 = 0;        // a task (else an inline coroutine)
-  std::uint32_t awaited_ : 1 = 0;        // handed to co_await or create_task
-  std::uint32_t cancelled_exc_ : 1 = 0;  // the cancel message is the kept `_cancelled_exc`, for one retrieval
-  std::uint32_t has_result_ : 1 = 0;     // the promise holds a value (its PromiseResult)
+  static constexpr std::uint32_t kCancelsMask = kMaxCancels;
+  static constexpr std::uint32_t kStarted = 1u << 26;       // first step ran
+  static constexpr std::uint32_t kMustCancel = 1u << 27;    // throw CancelledError at the next resume
+  static constexpr std::uint32_t kCancelledExc = 1u << 28;  // the cancel message is the kept `_cancelled_exc`
+  bool flag(std::uint32_t f) const noexcept { return (sub_bits_ & f) != 0; }
+  void set_flag(std::uint32_t f, bool on) noexcept { sub_bits_ = on ? (sub_bits_ | f) : (sub_bits_ & ~f); }
+
+  std::coroutine_handle<> resume_point_;  // the next resume
+  FutureCore* fut_waiter_ = nullptr;
+  CoroPromise* promise_;                  // the outermost frame's
+  std::uint32_t id_ = 0;                  // "Task-N" (wraps after 2^32 tasks)
+  std::uint32_t refs_ = 0;
 };
 
 /// The current task, or throws RuntimeError (awaiting a future outside a task).

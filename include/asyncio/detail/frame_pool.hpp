@@ -53,6 +53,10 @@ std::size_t pool_trim() noexcept;
 /// True when the slabs of this thread grew by 4 MiB since the last trim: a
 /// trim may be worth its pass over the free lists (the loop asks when idle).
 bool pool_trim_due() noexcept;
+/// Blocks on this thread's free list of the size class that serves `size`
+/// bytes (0 when the pool is bypassed). O(blocks); for tests: the class a
+/// coroutine frame went back to tells its size.
+std::size_t pool_free_blocks(std::size_t size) noexcept;
 /// Coroutine frames alive on this thread (for tests: none may outlive the loop).
 inline constinit thread_local std::int64_t t_live_frames = 0;
 
@@ -64,6 +68,14 @@ inline void* pool_allocate(std::size_t size) {
     if (FramePool::FreeBlock* b = pool.free[cls]) [[likely]] {
       pool.free[cls] = b->next;
       return b;
+    }
+    // A fresh block from the current slab, inline: a spike of tasks (a frame
+    // and a task state each) carves two blocks per task.
+    std::size_t bytes = cls * FramePool::kGranule;
+    if (static_cast<std::size_t>(pool.bump_end - pool.bump) >= bytes) {
+      void* p = pool.bump;
+      pool.bump += bytes;
+      return p;
     }
     return pool.refill(cls);
   }
