@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "sanitized.hpp"
+
 using namespace std::chrono_literals;
 using asyncio::ProcessPoolExecutor;
 using asyncio::ThreadPoolExecutor;
@@ -562,13 +564,6 @@ TEST(ProcessPoolExecutor, AnInheritedWorkerVariableAloneDoesNotMakeAWorker) {
 // Issue 8, defect 14: workers were spawned from "/proc/self/exe", which under
 // valgrind is valgrind's own tool, so no pool could start there. Runs the test
 // above in this binary under valgrind (its workers run natively).
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define ASYNCIO_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define ASYNCIO_TEST_SANITIZED 1
-#endif
-#endif
 TEST(ProcessPoolExecutor, StartsUnderValgrind) {
 #ifdef ASYNCIO_TEST_SANITIZED
   GTEST_SKIP() << "valgrind cannot run a sanitized binary";

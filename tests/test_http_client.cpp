@@ -17,6 +17,7 @@
 #include "raw_http_server.hpp"
 #include "watchdog.hpp"
 #include "support.hpp"
+#include "sanitized.hpp"
 
 using namespace std::chrono_literals;
 namespace http = asyncio::http;
@@ -303,13 +304,6 @@ TEST(ClientSession, ConnectionsAreReusedWithinASession) {
   EXPECT_EQ(server.accepted(), 1);
 }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define ASYNCIO_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define ASYNCIO_TEST_SANITIZED 1
-#endif
-#endif
 
 /// Bytes of the heap (`[heap]` in /proc/self/smaps) that the kernel may back
 /// with transparent huge pages (VmFlags `hg`: advised MADV_HUGEPAGE).
