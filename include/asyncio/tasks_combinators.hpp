@@ -620,6 +620,23 @@ concept GatherRange = std::ranges::input_range<R> && !Awaitable<R> &&
 
 }  // namespace detail
 
+namespace detail {
+/// gather(aws...)'s checks, with the messages users see, then gather_args.
+template <bool ReturnExceptions, class... A>
+auto gather_checked(A&&... aws) {
+  static_assert((!is_lvalue_coro_v<A> && ...),
+                "gather(c): a Coro is move-only and gather consumes it; write gather(std::move(c))");
+  static_assert((!is_shared_move_only_v<A> && ...),
+                "gather(task) copies each result (a Task is a shared handle); for a move-only result pass "
+                "the coroutine itself, or await `std::move(task).take()`");
+  if constexpr ((!is_lvalue_coro_v<A> && ...) && (!is_shared_move_only_v<A> && ...)) {
+    return gather_args<ReturnExceptions>(std::forward<A>(aws)...);
+  } else {
+    return GatheringFuture<std::tuple<>>();  // not reached: keeps the error to the static_assert
+  }
+}
+}  // namespace detail
+
 /// `asyncio.gather(*aws)`: runs the awaitables concurrently (coroutines are
 /// wrapped in tasks, scheduled now) and returns a GatheringFuture of their
 /// results, in argument order, as a `std::tuple` (void → `std::monostate`).
@@ -635,32 +652,14 @@ concept GatherRange = std::ranges::input_range<R> && !Awaitable<R> &&
 template <class... A>
   requires(detail::Awaitable<A> && ...)
 auto gather(A&&... aws) {
-  static_assert((!detail::is_lvalue_coro_v<A> && ...),
-                "gather(c): a Coro is move-only and gather consumes it; write gather(std::move(c))");
-  static_assert((!detail::is_shared_move_only_v<A> && ...),
-                "gather(task) copies each result (a Task is a shared handle); for a move-only result pass "
-                "the coroutine itself, or await `std::move(task).take()`");
-  if constexpr ((!detail::is_lvalue_coro_v<A> && ...) && (!detail::is_shared_move_only_v<A> && ...)) {
-    return detail::gather_args<false>(std::forward<A>(aws)...);
-  } else {
-    return GatheringFuture<std::tuple<>>();  // not reached: keeps the error to the static_assert
-  }
+  return detail::gather_checked<false>(std::forward<A>(aws)...);
 }
 /// `asyncio.gather(*aws, return_exceptions=True)`: exceptions are results too;
 /// each element is an Outcome<T> (a value or an exception).
 template <class... A>
   requires(detail::Awaitable<A> && ...)
 auto gather(return_exceptions_t, A&&... aws) {
-  static_assert((!detail::is_lvalue_coro_v<A> && ...),
-                "gather(c): a Coro is move-only and gather consumes it; write gather(std::move(c))");
-  static_assert((!detail::is_shared_move_only_v<A> && ...),
-                "gather(task) copies each result (a Task is a shared handle); for a move-only result pass "
-                "the coroutine itself, or await `std::move(task).take()`");
-  if constexpr ((!detail::is_lvalue_coro_v<A> && ...) && (!detail::is_shared_move_only_v<A> && ...)) {
-    return detail::gather_args<true>(std::forward<A>(aws)...);
-  } else {
-    return GatheringFuture<std::tuple<>>();  // not reached: keeps the error to the static_assert
-  }
+  return detail::gather_checked<true>(std::forward<A>(aws)...);
 }
 /// `asyncio.gather(*aws)` over a range (e.g. a std::vector of coroutines or
 /// tasks, or a lazy view producing coroutines): the results in a std::vector,
