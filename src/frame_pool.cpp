@@ -32,6 +32,7 @@
 #include <mutex>
 #include <vector>
 
+#include "asyncio/detail/big_buffer.hpp"  // map_aligned
 #include "asyncio/detail/frame_pool.hpp"
 
 namespace asyncio::detail {
@@ -128,20 +129,11 @@ class SlabIndex {
 /// frames fault in huge pages after 256 KiB (a whole first region of 4 KiB
 /// pages was 512 faults, 5-10 ms of W3's overhead on the bench machine).
 void map_slabs(std::vector<char*>& spare, bool huge) {
-  const std::size_t region = kSlabSize * kSlabsPerMap;
+  static_assert(kSlabSize * kSlabsPerMap == std::size_t{2} << 20, "a region is one huge page");
   const std::size_t count = huge ? kSlabsPerMap : kFirstSlabs;
-  const std::size_t len = region * 2;
-  void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  auto start = reinterpret_cast<std::uintptr_t>(p);
-  std::uintptr_t aligned = (start + region - 1) & ~(region - 1);
-  // Unmap the unaligned head and the tail beyond `count` slabs.
-  if (aligned > start) ::munmap(p, aligned - start);
-  std::uintptr_t end = aligned + kSlabSize * count;
-  if (start + len > end) ::munmap(reinterpret_cast<void*>(end), start + len - end);
-  if (huge) ::madvise(reinterpret_cast<void*>(aligned), region, MADV_HUGEPAGE);
-  make_room(spare, count);
-  for (std::size_t i = count; i-- > 0;) spare.push_back(reinterpret_cast<char*>(aligned + i * kSlabSize));
+  make_room(spare, count);  // may throw: before anything is mapped
+  char* region = static_cast<char*>(map_aligned(kSlabSize * count, huge));
+  for (std::size_t i = count; i-- > 0;) spare.push_back(region + i * kSlabSize);
 }
 
 /// Gives back the pages of the slabs in [first, last) (madvise
