@@ -45,6 +45,9 @@ class WaitEntry final : public TypedFuture<void> {
 
   bool linked() const noexcept { return list_ != nullptr; }
   bool orphaned() const noexcept { return orphaned_; }
+  /// Passed by its list's wake-up cursor (woken, or skipped as done): no
+  /// longer counted as waiting (WaitList::waiting()).
+  bool woken() const noexcept { return woken_; }
   /// Back to pending, to wait again (Queue's `while` loop).
   using FutureCore::rearm;
   /// Binds the future to `loop` (before anyone may complete it).
@@ -56,6 +59,9 @@ class WaitEntry final : public TypedFuture<void> {
   WaitEntry* next_ = nullptr;
   WaitList* list_ = nullptr;
   bool orphaned_ = false;
+  bool woken_ = false;
+  /// pending → finished, for the list's wake-up (already known pending).
+  void wake() noexcept { finish(); }
 };
 
 /// Prints the primitive `p` points to (a `P`) with its operator<<.
@@ -82,7 +88,12 @@ class WaitList {
   }
 
   bool empty() const noexcept { return head_ == nullptr; }
+  /// Every linked entry, woken or not (a lock's `len(self._waiters)`: its
+  /// waiters leave the deque only when they run).
   std::size_t size() const noexcept { return size_; }
+  /// The entries not yet passed by the wake-up cursor (a queue's
+  /// `len(self._getters)`: `_wakeup_next` pops the waiters it passes).
+  std::size_t waiting() const noexcept { return waiting_; }
   WaitEntry* front() const noexcept { return head_; }
   static WaitEntry* next(const WaitEntry* e) noexcept { return e->next_; }
 
@@ -92,11 +103,14 @@ class WaitList {
     e->next_ = nullptr;
     (tail_ != nullptr ? tail_->next_ : head_) = e;
     tail_ = e;
+    e->woken_ = false;
     if (unwoken_ == nullptr) unwoken_ = e;
     ++size_;
+    ++waiting_;
   }
   void remove(WaitEntry* e) noexcept {
     if (unwoken_ == e) unwoken_ = e->next_;
+    if (!e->woken_) --waiting_;
     (e->prev_ != nullptr ? e->prev_->next_ : head_) = e->next_;
     (e->next_ != nullptr ? e->next_->prev_ : tail_) = e->prev_;
     e->prev_ = e->next_ = nullptr;
@@ -115,6 +129,9 @@ class WaitList {
 
   const char* owner() const noexcept { return owner_; }
   const char* role() const noexcept { return role_; }
+  /// What `e`, linked here, waits for: role(), or "woken" for an entry of a
+  /// list with a role that was woken and has not run yet.
+  const char* role_of(const WaitEntry& e) const noexcept { return role_ != nullptr && e.woken_ ? "woken" : role_; }
   /// Prints the owner's repr, or its name when it gave no printer.
   void print_owner(std::ostream& os) const {
     if (print_ != nullptr) {
@@ -133,8 +150,30 @@ class WaitList {
   /// never goes back to pending while linked (Queue unlinks before rearm()),
   /// so the cursor only moves forward: each entry is passed once.
   WaitEntry* first_not_done() noexcept {
-    while (unwoken_ != nullptr && unwoken_->done()) unwoken_ = unwoken_->next_;
+    while (unwoken_ != nullptr && unwoken_->done()) pass_cursor();
     return unwoken_;
+  }
+
+  /// CPython's queue `_wakeup_next(waiters)`: passes the entries that are
+  /// done (cancelled while waiting), then completes the first one that is
+  /// not and passes it too. Passed entries stay linked here until their task
+  /// runs (so that a list destroyed under them orphans them) but no longer
+  /// count in waiting(), as if popped from CPython's deque. Returns the entry
+  /// woken, or null when none waits.
+  WaitEntry* wake_next() noexcept {
+    while (WaitEntry* e = unwoken_) {
+      pass_cursor();
+      if (!e->done()) {
+        e->wake();
+        return e;
+      }
+    }
+    return nullptr;
+  }
+  /// Passes every entry, completing those not done (a queue's shutdown()).
+  void wake_all() noexcept {
+    while (wake_next() != nullptr) {
+    }
   }
 
   /// True when every entry is cancelled (or there is none): CPython's
@@ -148,10 +187,17 @@ class WaitList {
 
  private:
   void orphan_all() noexcept;
+  /// Moves the cursor past its entry, which stops counting as waiting.
+  void pass_cursor() noexcept {
+    unwoken_->woken_ = true;
+    --waiting_;
+    unwoken_ = unwoken_->next_;
+  }
   WaitEntry* head_ = nullptr;
   WaitEntry* tail_ = nullptr;
-  WaitEntry* unwoken_ = nullptr;  // every entry before it is done (first_not_done)
+  WaitEntry* unwoken_ = nullptr;  // every entry before it is done and woken() (first_not_done, wake_next)
   std::size_t size_ = 0;
+  std::size_t waiting_ = 0;       // entries from unwoken_ on
   const char* owner_;
   const char* role_ = nullptr;
   const void* self_ = nullptr;
