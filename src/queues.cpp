@@ -26,14 +26,19 @@ void QueueWaiter::on_wake(Runnable* r) {
     QueueCore& q = *w->queue;
     bool blocked = w->is_put ? q.full() : q.empty();
     if (blocked && !q.shutdown_) [[unlikely]] {
-      WaitList::unlink(&w->entry());
-      w->entry().rearm();
-      task->wait_on(w->entry(), *w);
-      (w->is_put ? q.putters_ : q.getters_).push_back(&w->entry());
+      w->wait_again();
       return;
     }
   }
   TaskCore::step_entry(task);
+}
+
+void QueueWaiter::wait_again() {
+  QueueCore& q = *queue;
+  WaitList::unlink(&entry());
+  entry().rearm();
+  task->wait_on(entry(), *this);
+  (is_put ? q.putters_ : q.getters_).push_back(&entry());
 }
 
 const RunnableOps QueueWaiter::kOps{&QueueWaiter::on_wake, &drop_nothing};

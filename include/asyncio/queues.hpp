@@ -78,6 +78,10 @@ struct QueueWaiter : EntryAwaiter, DoneCallback {
       : EntryAwaiter(std::move(o)), DoneCallback(kOps), queue(o.queue),
         is_put(o.is_put) {}
   static void on_wake(Runnable* r);
+  /// The queue is still empty (full): wait again at the back of the line,
+  /// without resuming the task. Out of line: on_wake's common path is a jump
+  /// to the task's step.
+  [[gnu::noinline]] void wait_again();
   /// Runs on_wake; dropped, nothing (the node lives in the awaiting coroutine's frame).
   static const RunnableOps kOps;
 };
@@ -359,8 +363,12 @@ class BasicQueue : public QueueCore {
       wait_in(q().putters_, h, this);
     }
     [[gnu::always_inline]] void await_resume() {
-      if (task != nullptr) q().finish_wait(*this);
-      q().put_nowait(std::move(item));
+      if (task != nullptr) {
+        q().finish_wait(*this);  // bound to this loop since the wait: no check_bound
+        q().put_checked(std::move(item));
+      } else {
+        q().put_nowait(std::move(item));
+      }
     }
   };
   PutAwaiter put(T item) { return PutAwaiter(this, std::move(item)); }
@@ -368,9 +376,8 @@ class BasicQueue : public QueueCore {
   /// Puts without waiting: QueueFull when full, QueueShutDown after shutdown();
   /// `item` is moved from only on success.
   void put_nowait(T&& item) {
-    check_put();
-    store_.push(std::move(item));
-    after_put();
+    binding_.check_bound(*this);
+    put_checked(std::move(item));
   }
   void put_nowait(const T& item)
     requires std::is_copy_constructible_v<T>
@@ -393,7 +400,10 @@ class BasicQueue : public QueueCore {
       wait_in(q().getters_, h, this);
     }
     [[gnu::always_inline]] T await_resume() {
-      if (task != nullptr) q().finish_wait(*this);
+      if (task != nullptr) {
+        q().finish_wait(*this);  // bound to this loop since the wait: no check_bound
+        return q().get_checked();
+      }
       return q().get_nowait();
     }
   };
@@ -403,10 +413,7 @@ class BasicQueue : public QueueCore {
   /// (QueueShutDown once shut down).
   T get_nowait() {
     binding_.check_bound(*this);
-    if (size_ == 0) [[unlikely]] throw_empty();
-    T v = store_.pop();
-    after_get();
-    return v;
+    return get_checked();
   }
 
   /// Shuts the queue down (3.13): see the file comment. With `immediate`,
@@ -445,6 +452,19 @@ class BasicQueue : public QueueCore {
   void check_put() const {
     binding_.check_bound(*this);
     if (shutdown_ || full()) [[unlikely]] throw_put_refused();
+  }
+  /// put_nowait once the loop binding is known to be right.
+  void put_checked(T&& item) {
+    if (shutdown_ || full()) [[unlikely]] throw_put_refused();
+    store_.push(std::move(item));
+    after_put();
+  }
+  /// get_nowait once the loop binding is known to be right.
+  T get_checked() {
+    if (size_ == 0) [[unlikely]] throw_empty();
+    T v = store_.pop();
+    after_get();
+    return v;
   }
 
   Store store_;
