@@ -29,6 +29,7 @@ void QueueWaiter::on_wake(Runnable* r) {
       w->wait_again();
       return;
     }
+    w->plain_wakeup = true;
   }
   TaskCore::step_entry(task);
 }

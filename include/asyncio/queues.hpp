@@ -72,6 +72,9 @@ class QueueCore;
 struct QueueWaiter : EntryAwaiter, DoneCallback {
   QueueCore* queue;
   bool is_put;
+  /// Set by on_wake just before it runs the task's step when the entry was
+  /// woken with a result and the task has no cancellation pending.
+  bool plain_wakeup = false;
   QueueWaiter(QueueCore* q, bool put) noexcept
       : DoneCallback(kOps), queue(q), is_put(put) {}
   QueueWaiter(QueueWaiter&& o) noexcept
@@ -147,7 +150,13 @@ class QueueCore {
   }
   /// A put/get waiter resumed: unlink it; on cancellation pass the wake-up on
   /// and rethrow (the `except:` clause of put/get).
+  /// After a plain wake-up (on_wake saw no orphaning and no cancellation, and
+  /// nothing ran since) only the unlink is left.
   void finish_wait(QueueWaiter& w) {
+    if (w.plain_wakeup) [[likely]] {
+      WaitList::unlink_woken(&w.entry());
+      return;
+    }
     if (w.entry().orphaned()) [[unlikely]] w.throw_orphaned();
     WaitList::unlink(&w.entry());
     if (w.task->cancel_pending() || w.entry().cancelled()) [[unlikely]] cancelled_wait(w);

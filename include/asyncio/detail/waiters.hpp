@@ -23,7 +23,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
-#include <optional>
+#include <memory>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -113,13 +113,25 @@ class WaitList {
     if (!e->woken_) --waiting_;
     (e->prev_ != nullptr ? e->prev_->next_ : head_) = e->next_;
     (e->next_ != nullptr ? e->next_->prev_ : tail_) = e->prev_;
-    e->prev_ = e->next_ = nullptr;
-    e->list_ = nullptr;
+    e->list_ = nullptr;  // prev_ and next_ are stale until the next push_back
     --size_;
   }
   /// Unlinks `e` from whichever list holds it, if any.
   static void unlink(WaitEntry* e) noexcept {
     if (e->list_ != nullptr) e->list_->remove(e);
+  }
+  /// Unlinks `e`, linked and passed by its list's cursor (woken): remove()
+  /// without the cursor's and the count's cases.
+  static void unlink_woken(WaitEntry* e) noexcept {
+    WaitList* l = e->list_;
+    if (l == nullptr || !e->woken_ || l->unwoken_ == e) [[unlikely]] {
+      unlink(e);
+      return;
+    }
+    (e->prev_ != nullptr ? e->prev_->next_ : l->head_) = e->next_;
+    (e->next_ != nullptr ? e->next_->prev_ : l->tail_) = e->prev_;
+    e->list_ = nullptr;
+    --l->size_;
   }
   WaitEntry* pop_front() noexcept {
     WaitEntry* e = head_;
@@ -290,17 +302,35 @@ class LoopBinding {
 
 /// Base of the awaiters that wait on a WaitEntry in a primitive's WaitList.
 /// The entry is constructed only when the awaiter suspends: the fast path
-/// (`await_ready()` true) pays for no future. Movable only before it is awaited.
+/// (`await_ready()` true) pays for no future; `task` tells whether it exists.
+/// Movable only before it is awaited.
 struct EntryAwaiter {
   TaskCore* task = nullptr;  // set when suspended; null when await_ready() took the fast path
-  EntryAwaiter() noexcept = default;
+  EntryAwaiter() noexcept {}
   EntryAwaiter(EntryAwaiter&&) noexcept {}  // before co_await: nothing to move
-  WaitEntry& entry() noexcept { return *slot_; }
+  EntryAwaiter& operator=(EntryAwaiter&&) = delete;
+  ~EntryAwaiter() {
+    if (task != nullptr) entry_.~WaitEntry();
+  }
+  /// The entry; exists once suspended (task != null).
+  WaitEntry& entry() noexcept { return entry_; }
   /// Suspends the task on a new entry, then appends the entry to `list`.
+  /// RuntimeError outside a task (no entry is made).
   void wait_in(WaitList& list, std::coroutine_handle<> h, DoneCallback* wakeup = nullptr) {
-    slot_.emplace();
-    task = &suspend_on_entry(*slot_, h, wakeup);
-    list.push_back(&*slot_);
+    LoopCore* loop = t_running_loop;
+    TaskCore* t = loop != nullptr ? loop->current_task() : nullptr;
+    if (t == nullptr) [[unlikely]]
+      t = &current_task_for_await();  // throws the RuntimeError of futures and sleep
+    std::construct_at(&entry_);
+    task = t;
+    entry_.bind(loop);
+    t->set_resume_point(h);
+    if (wakeup != nullptr) {
+      t->wait_on(entry_, *wakeup);
+    } else {
+      t->wait_on(entry_);
+    }
+    list.push_back(&entry_);
   }
   /// Throws what ended the wait when it did not end by a result: the
   /// cancellation (a pending cancel() first, as Task.__step does), or the
@@ -313,7 +343,9 @@ struct EntryAwaiter {
   [[noreturn]] void throw_orphaned();
 
  private:
-  std::optional<WaitEntry> slot_;
+  union {
+    WaitEntry entry_;  // constructed by wait_in
+  };
 };
 
 }  // namespace asyncio::detail
