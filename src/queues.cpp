@@ -44,6 +44,12 @@ void QueueWaiter::wait_again() {
 
 const RunnableOps QueueWaiter::kOps{&QueueWaiter::on_wake, &drop_nothing};
 
+void QueueCore::finish_other_wait(QueueWaiter& w) {
+  if (w.entry().orphaned()) [[unlikely]] w.throw_orphaned();
+  WaitList::unlink(&w.entry());
+  if (w.task->cancel_pending() || w.entry().cancelled()) [[unlikely]] cancelled_wait(w);
+}
+
 void QueueCore::cancelled_wait(QueueWaiter& w) {
   // except: the waiter is already removed (unlinked). If we were woken (our
   // future has a result) but cannot take the item (slot), wake the next in line.

@@ -73,7 +73,9 @@ struct QueueWaiter : EntryAwaiter, DoneCallback {
   QueueCore* queue;
   bool is_put;
   /// Set by on_wake just before it runs the task's step when the entry was
-  /// woken with a result and the task has no cancellation pending.
+  /// woken with a result (so wake_next passed it: it is linked and woken()),
+  /// is not orphaned, and the task has no cancellation pending; nothing runs
+  /// between that and await_resume.
   bool plain_wakeup = false;
   QueueWaiter(QueueCore* q, bool put) noexcept
       : DoneCallback(kOps), queue(q), is_put(put) {}
@@ -155,12 +157,13 @@ class QueueCore {
   void finish_wait(QueueWaiter& w) {
     if (w.plain_wakeup) [[likely]] {
       WaitList::unlink_woken(&w.entry());
-      return;
+    } else {
+      finish_other_wait(w);
     }
-    if (w.entry().orphaned()) [[unlikely]] w.throw_orphaned();
-    WaitList::unlink(&w.entry());
-    if (w.task->cancel_pending() || w.entry().cancelled()) [[unlikely]] cancelled_wait(w);
   }
+  /// finish_wait after any other wake-up: the orphan error, or the
+  /// cancellation (passing the wake-up on), or a plain unlink.
+  [[gnu::noinline]] void finish_other_wait(QueueWaiter& w);
   [[noreturn]] void cancelled_wait(QueueWaiter& w);
   /// shutdown(): the flag; with `immediate`, `dropped` items were removed
   /// and count as done; then every waiter is woken to re-check and raise.

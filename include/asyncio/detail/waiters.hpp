@@ -120,14 +120,10 @@ class WaitList {
   static void unlink(WaitEntry* e) noexcept {
     if (e->list_ != nullptr) e->list_->remove(e);
   }
-  /// Unlinks `e`, linked and passed by its list's cursor (woken): remove()
-  /// without the cursor's and the count's cases.
+  /// Unlinks `e`, which must be linked and woken() (passed by its list's
+  /// cursor): remove() without the cursor's and the count's cases.
   static void unlink_woken(WaitEntry* e) noexcept {
     WaitList* l = e->list_;
-    if (l == nullptr || !e->woken_ || l->unwoken_ == e) [[unlikely]] {
-      unlink(e);
-      return;
-    }
     (e->prev_ != nullptr ? e->prev_->next_ : l->head_) = e->next_;
     (e->next_ != nullptr ? e->next_->prev_ : l->tail_) = e->prev_;
     e->list_ = nullptr;
