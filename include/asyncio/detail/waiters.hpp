@@ -214,24 +214,36 @@ class WaitList {
 
 inline WaitEntry::~WaitEntry() { WaitList::unlink(this); }
 
-/// Suspends the running task on `entry` (bound to the task's loop first), as
-/// suspend_on() does, inline for the hot path. With `wakeup`, that node runs
-/// instead of the task when the entry completes (TaskCore::wait_on).
-/// Throws RuntimeError outside a task.
-inline TaskCore& suspend_on_entry(WaitEntry& entry, std::coroutine_handle<> h,
-                                  DoneCallback* wakeup = nullptr) {
+/// The running task, which is about to wait on an entry. Throws the
+/// RuntimeError of futures and sleep outside a task.
+inline TaskCore& running_task_for_wait() {
   LoopCore* loop = t_running_loop;
   TaskCore* task = loop != nullptr ? loop->current_task() : nullptr;
-  if (task == nullptr) [[unlikely]]
-    return suspend_on(entry, h);  // throws the RuntimeError of futures and sleep
-  entry.bind(loop);
-  task->set_resume_point(h);
-  if (wakeup != nullptr) {
-    task->wait_on(entry, *wakeup);
-  } else {
-    task->wait_on(entry);
-  }
+  if (task == nullptr) [[unlikely]] return current_task_for_await();  // throws
   return *task;
+}
+
+/// Suspends `task`, the running one, on `entry` (bound to the task's loop
+/// first), as suspend_on() does, inline for the hot path. With `wakeup`, that
+/// node runs instead of the task when the entry completes (TaskCore::wait_on).
+inline void suspend_task_on(TaskCore& task, WaitEntry& entry, std::coroutine_handle<> h,
+                            DoneCallback* wakeup = nullptr) {
+  entry.bind(t_running_loop);  // the task's loop: it is running
+  task.set_resume_point(h);
+  if (wakeup != nullptr) {
+    task.wait_on(entry, *wakeup);
+  } else {
+    task.wait_on(entry);
+  }
+}
+
+/// suspend_task_on() for the running task, returned. Throws RuntimeError
+/// outside a task.
+inline TaskCore& suspend_on_entry(WaitEntry& entry, std::coroutine_handle<> h,
+                                  DoneCallback* wakeup = nullptr) {
+  TaskCore& task = running_task_for_wait();
+  suspend_task_on(task, entry, h, wakeup);
+  return task;
 }
 
 /// True while the loop with this serial runs on a thread other than this one.
@@ -313,19 +325,10 @@ struct EntryAwaiter {
   /// Suspends the task on a new entry, then appends the entry to `list`.
   /// RuntimeError outside a task (no entry is made).
   void wait_in(WaitList& list, std::coroutine_handle<> h, DoneCallback* wakeup = nullptr) {
-    LoopCore* loop = t_running_loop;
-    TaskCore* t = loop != nullptr ? loop->current_task() : nullptr;
-    if (t == nullptr) [[unlikely]]
-      t = &current_task_for_await();  // throws the RuntimeError of futures and sleep
+    TaskCore& t = running_task_for_wait();
     std::construct_at(&entry_);
-    task = t;
-    entry_.bind(loop);
-    t->set_resume_point(h);
-    if (wakeup != nullptr) {
-      t->wait_on(entry_, *wakeup);
-    } else {
-      t->wait_on(entry_);
-    }
+    task = &t;
+    suspend_task_on(t, entry_, h, wakeup);
     list.push_back(&entry_);
   }
   /// Throws what ended the wait when it did not end by a result: the
