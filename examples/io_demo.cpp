@@ -220,8 +220,9 @@ int main(int argc, char** argv) {
     if (ways[0] == "scale") {
       if (ways.size() > 2) usage_error("scale takes LIMIT at most");
       int limit = ways.size() > 1 ? integer(ways[1], "LIMIT", 1, 1'000'000) : 2000;
+      std::vector<std::string> urls = page_urls(port, n);  // before the clock starts, as in the twin
       auto t = std::chrono::steady_clock::now();
-      auto res = asyncio::run(scale(page_urls(port, n), limit));
+      auto res = asyncio::run(scale(std::move(urls), limit));
       std::chrono::duration<double> d = std::chrono::steady_clock::now() - t;
       if (res != std::vector<int>(static_cast<std::size_t>(n), 200))
         throw std::runtime_error("a download failed");

@@ -36,17 +36,20 @@ void* big_allocate(std::size_t bytes) {
     if (p == nullptr) throw std::bad_alloc();
     return p;
   }
+  return map_aligned(mapped_size(bytes), true);
+}
+
+void* map_aligned(std::size_t bytes, bool huge) {
   // Map one huge page more than needed and cut the unaligned head and the tail.
-  const std::size_t size = mapped_size(bytes);
-  const std::size_t len = size + kHugePage;
+  const std::size_t len = bytes + kHugePage;
   void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   auto start = reinterpret_cast<std::uintptr_t>(p);
   std::uintptr_t aligned = (start + kHugePage - 1) & ~(kHugePage - 1);
   if (aligned > start) ::munmap(p, aligned - start);
-  std::uintptr_t end = aligned + size;
+  std::uintptr_t end = aligned + bytes;
   if (start + len > end) ::munmap(reinterpret_cast<void*>(end), start + len - end);
-  ::madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);  // a no-op where THP is "never"
+  if (huge) ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // a no-op where THP is "never"
   return reinterpret_cast<void*>(aligned);
 }
 

@@ -11,6 +11,7 @@
 #include "asyncio/protocols.hpp"
 #include "asyncio/tasks.hpp"
 #include "server_state.hpp"
+#include "sockaddr.hpp"
 
 namespace asyncio {
 namespace detail {
@@ -77,7 +78,9 @@ void ServerState::accept_pending(std::size_t listener) {
   auto keep = self;  // a protocol factory may close the server
   // CPython accepts up to `backlog` connections per readable event.
   for (int n = 0; n < options.backlog && !closed; ++n) {
-    int fd = ::accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer;
+    socklen_t peer_len = sizeof peer;
+    int fd = ::accept4(lfd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       int err = errno;
       if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) return;
@@ -115,9 +118,25 @@ void ServerState::accept_pending(std::size_t listener) {
                                                  std::current_exception(), {}, {}});
       continue;  // h closes the connection
     }
-    auto t = StreamTransport::start(lp, std::move(h), kind, std::move(protocol), {});
+    auto t = StreamTransport::start(lp, std::move(h), kind, std::move(protocol), {}, {},
+                                    known_addresses(listener, reinterpret_cast<const sockaddr*>(&peer), peer_len));
     attach(t);
   }
+}
+
+StreamTransport::KnownAddresses ServerState::known_addresses(std::size_t listener, const sockaddr* peer,
+                                                             socklen_t peer_len) const {
+  StreamTransport::KnownAddresses known;
+  if (kind != StreamTransport::Kind::tcp) return known;  // a Unix peer is asked (its name is seldom set)
+  if (peer_len > 0 && (peer->sa_family == AF_INET || peer->sa_family == AF_INET6))
+    known.peername = to_address(peer, peer_len);
+  // An accepted connection's local address is the listener's, unless that is
+  // a wildcard (0.0.0.0, ::): then it depends on where the client connected.
+  if (listener < addresses.size()) {
+    const SocketAddress& bound = addresses[listener];
+    if (bound.host != "0.0.0.0" && bound.host != "::") known.sockname = bound;
+  }
+  return known;
 }
 
 void ServerState::pause_accepting() {

@@ -2,6 +2,8 @@
 // Server's state (private): the listening handles, the accepted transports,
 // and what close()/wait_closed() need. tcp.cpp and unix_stream.cpp bind the
 // listeners; server.cpp accepts and runs the lifecycle (CPython base_events.Server).
+#include <sys/socket.h>
+
 #include <memory>
 #include <optional>
 #include <unordered_set>
@@ -39,6 +41,11 @@ struct ServerState {
   void wakeup();
   /// Accepts what is pending on `listener` (selector_events._accept_connection).
   void accept_pending(std::size_t listener);
+  /// What `accept_pending` knows of a connection accepted on `listener` from
+  /// `peer` (accept()'s address), so that its transport asks the socket for
+  /// no more than the rest.
+  StreamTransport::KnownAddresses known_addresses(std::size_t listener, const sockaddr* peer,
+                                                  socklen_t peer_len) const;
   /// Stops watching the listeners for ACCEPT_RETRY_DELAY (1 s), as CPython when
   /// accept() runs out of descriptors or memory: the connections stay queued.
   void pause_accepting();

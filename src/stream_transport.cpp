@@ -47,24 +47,30 @@ struct StreamTransport::WriteReq {
 
 std::shared_ptr<StreamTransport> StreamTransport::start(EventLoop& loop, UvHandle handle, Kind kind,
                                                         std::shared_ptr<Protocol> protocol, Options options,
-                                                        Future<void> waiter) {
+                                                        Future<void> waiter, KnownAddresses known) {
   ignore_sigpipe_once();
-  auto t = std::make_shared<StreamTransport>(loop, std::move(handle), kind, std::move(protocol), options);
+  auto t = std::make_shared<StreamTransport>(loop, std::move(handle), kind, std::move(protocol), options,
+                                             std::move(known));
   t->self_ = t;
   t->begin(std::move(waiter));
   return t;
 }
 
 StreamTransport::StreamTransport(EventLoop& loop, UvHandle handle, Kind kind, std::shared_ptr<Protocol> protocol,
-                                 Options options)
-    : loop_(&loop), handle_(std::move(handle)), kind_(kind), options_(options) {
+                                 Options options, KnownAddresses known)
+    : loop_(&loop),
+      handle_(std::move(handle)),
+      kind_(kind),
+      options_(options),
+      sockname_(std::move(known.sockname)),
+      peername_(std::move(known.peername)) {
   handle_.initialized(this, &StreamTransport::on_leftover);
   set_protocol(std::move(protocol));
   uv_os_fd_t fd;
   if (uv_fileno(handle_.handle(), &fd) == 0) fd_ = fd;
   if (kind_ == Kind::tcp) {
-    sockname_ = tcp_address(handle_.tcp(), false);
-    peername_ = tcp_address(handle_.tcp(), true);
+    if (!sockname_) sockname_ = tcp_address(handle_.tcp(), false);
+    if (!peername_) peername_ = tcp_address(handle_.tcp(), true);
   } else if (kind_ == Kind::unix_socket) {
     sockname_ = pipe_address(handle_.pipe(), false);
     peername_ = pipe_address(handle_.pipe(), true);

@@ -58,6 +58,13 @@ class StreamTransport final : public Transport {
     bool close_on_eof = false;  ///< close at EOF whatever eof_received() returns
     bool can_write_eof = true;  ///< write_eof() supported (sockets: yes)
   };
+  /// A TCP connection's addresses when the caller already has them (a server:
+  /// accept() gives the peer's, and a listener bound to one address gives the
+  /// local one), so that the transport asks the socket only for the others
+  /// (getsockname/getpeername: two system calls per connection otherwise).
+  struct KnownAddresses {
+    std::optional<SocketAddress> sockname, peername;
+  };
 
   /// Takes an initialised stream handle (uv_tcp_init / uv_pipe_init + uv_pipe_open
   /// done; calling `handle.initialized(nullptr)` right after the init is right, so
@@ -69,10 +76,10 @@ class StreamTransport final : public Transport {
   /// connection_made (CPython's `waiter` argument of _make_socket_transport).
   static std::shared_ptr<StreamTransport> start(EventLoop& loop, UvHandle handle, Kind kind,
                                                 std::shared_ptr<Protocol> protocol, Options options,
-                                                Future<void> waiter = {});
+                                                Future<void> waiter = {}, KnownAddresses known = {});
 
   StreamTransport(EventLoop& loop, UvHandle handle, Kind kind, std::shared_ptr<Protocol> protocol,
-                  Options options);
+                  Options options, KnownAddresses known = {});
   ~StreamTransport() override;
 
   // ---- BaseTransport ----

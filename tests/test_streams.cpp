@@ -271,6 +271,45 @@ Coro<void> handle_echo(StreamReader reader, StreamWriter writer) {
   co_await writer.wait_closed();
 }
 
+// The server's side of a connection reports the same addresses as the
+// client's, crossed: its sockname is the client's peername and its peername
+// the client's sockname. A server takes them from accept() and from its
+// listener where it can (no getsockname/getpeername); on a wildcard listener
+// (0.0.0.0) the local address is where the client connected, not 0.0.0.0.
+// Python: in the handler, writer.get_extra_info("sockname") ==
+// ("127.0.0.1", port) and get_extra_info("peername") == the client's sockname.
+TEST(Streams, AnAcceptedConnectionReportsTheAddressesTheClientSeesCrossed) {
+  for (const char* host : {"127.0.0.1", "0.0.0.0"}) {
+    SCOPED_TRACE(host);
+    auto main = [](std::string listen_on) -> Coro<void> {
+      std::optional<asyncio::SocketAddress> server_sockname, server_peername;
+      auto on_client = [&](StreamReader reader, StreamWriter writer) -> Coro<void> {
+        server_sockname = writer.get_extra_info("sockname").address();
+        server_peername = writer.get_extra_info("peername").address();
+        co_await reader.read();  // until the client's EOF
+        writer.close();
+        co_await writer.wait_closed();
+      };
+      auto server = co_await asyncio::start_server(on_client, listen_on, 0);
+      int port = server->sockets().at(0).port;
+      auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port);
+      writer.write_eof();
+      EXPECT_EQ(co_await reader.read(), "");
+      asyncio::SocketAddress client_sockname = writer.get_extra_info("sockname").address();
+      asyncio::SocketAddress client_peername = writer.get_extra_info("peername").address();
+      writer.close();
+      co_await writer.wait_closed();
+      server->close();
+      co_await server->wait_closed();
+      EXPECT_EQ(client_peername.host, "127.0.0.1");
+      EXPECT_EQ(client_peername.port, port);
+      EXPECT_EQ(server_sockname, std::optional(client_peername));
+      EXPECT_EQ(server_peername, std::optional(client_sockname));
+    };
+    net::run(main(host));
+  }
+}
+
 TEST(Streams, EchoServerAndClientExchangeMessagesOverTcp) {
   auto main = []() -> Coro<void> {
     auto server = co_await asyncio::start_server(handle_echo, "127.0.0.1", 0);

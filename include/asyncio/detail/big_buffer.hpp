@@ -22,5 +22,10 @@ std::size_t big_capacity(std::size_t bytes) noexcept;
 void* big_allocate(std::size_t bytes);
 /// Frees what big_allocate(bytes) returned (the same `bytes`); null is ignored.
 void big_deallocate(void* p, std::size_t bytes) noexcept;
+/// `bytes` fresh bytes (not resident until touched) mapped on their own at a
+/// 2 MiB boundary, advised MADV_HUGEPAGE when `huge` (then whole huge pages
+/// back them once touched); std::bad_alloc when the system has none. What
+/// big_allocate and the frame pool's regions are made of; munmap frees it.
+void* map_aligned(std::size_t bytes, bool huge);
 
 }  // namespace asyncio::detail
