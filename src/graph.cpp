@@ -66,7 +66,7 @@ WaitInfo describe_wait(const TaskCore& task) {
       std::ostringstream os;
       list->print_owner(os);
       std::string on = list->owner();
-      if (list->role() != nullptr) on += std::string(" ") + list->role();
+      if (const char* role = list->role_of(*entry)) on += std::string(" ") + role;
       return {on, os.str()};
     }
     return {"primitive", "a synchronisation primitive (woken, about to run)"};

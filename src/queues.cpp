@@ -6,7 +6,8 @@
 
 namespace asyncio::detail {
 
-QueueCore::QueueCore(std::ptrdiff_t maxsize) : maxsize_(static_cast<std::size_t>(maxsize)) {
+QueueCore::QueueCore(std::ptrdiff_t maxsize)
+    : limit_(maxsize == 0 ? kUnbounded : static_cast<std::size_t>(maxsize)) {
   if (maxsize < 0)
     throw ValueError("Queue maxsize must be >= 0 (0 means unbounded), got " + std::to_string(maxsize));
   finished_.set();
@@ -25,17 +26,29 @@ void QueueWaiter::on_wake(Runnable* r) {
     QueueCore& q = *w->queue;
     bool blocked = w->is_put ? q.full() : q.empty();
     if (blocked && !q.shutdown_) [[unlikely]] {
-      WaitList::unlink(&w->entry());
-      w->entry().rearm();
-      task->wait_on(w->entry(), *w);
-      (w->is_put ? q.putters_ : q.getters_).push_back(&w->entry());
+      w->wait_again();
       return;
     }
+    w->plain_wakeup = true;
   }
   TaskCore::step_entry(task);
 }
 
+void QueueWaiter::wait_again() {
+  QueueCore& q = *queue;
+  WaitList::unlink(&entry());
+  entry().rearm();
+  task->wait_on(entry(), *this);
+  (is_put ? q.putters_ : q.getters_).push_back(&entry());
+}
+
 const RunnableOps QueueWaiter::kOps{&QueueWaiter::on_wake, &drop_nothing};
+
+void QueueCore::finish_other_wait(QueueWaiter& w) {
+  if (w.entry().orphaned()) [[unlikely]] w.throw_orphaned();
+  WaitList::unlink(&w.entry());
+  if (w.task->cancel_pending() || w.entry().cancelled()) [[unlikely]] cancelled_wait(w);
+}
 
 void QueueCore::cancelled_wait(QueueWaiter& w) {
   // except: the waiter is already removed (unlinked). If we were woken (our
@@ -54,30 +67,34 @@ void QueueCore::shutdown_core(bool immediate, std::size_t dropped) noexcept {
     if (unfinished_ == 0) finished_.set();
   }
   // All getters (putters) need to re-check the queue to raise QueueShutDown.
-  while (WaitEntry* e = getters_.pop_front()) {
-    transit_.push_back(e);
-    if (!e->done()) e->set_result();
-  }
-  while (WaitEntry* e = putters_.pop_front()) {
-    transit_.push_back(e);
-    if (!e->done()) e->set_result();
-  }
+  getters_.wake_all();
+  putters_.wake_all();
 }
 
 void QueueCore::print_core(std::ostream& os) const {
-  if (!getters_.empty()) os << " _getters[" << getters_.size() << ']';
-  if (!putters_.empty()) os << " _putters[" << putters_.size() << ']';
+  if (getters_.waiting() > 0) os << " _getters[" << getters_.waiting() << ']';
+  if (putters_.waiting() > 0) os << " _putters[" << putters_.waiting() << ']';
   if (unfinished_ > 0) os << " tasks=" << unfinished_;
   if (shutdown_) os << " shutdown";
 }
 
 void QueueCore::print_owner(std::ostream& os, const void* self) {
   const auto& q = *static_cast<const QueueCore*>(self);
-  os << "<Queue maxsize=" << q.maxsize_ << " qsize=" << q.size_;
+  os << "<Queue maxsize=" << q.maxsize() << " qsize=" << q.size_;
   q.print_core(os);
   os << '>';
 }
 
 void QueueCore::throw_task_done() { throw ValueError("task_done() called too many times"); }
+
+void QueueCore::throw_put_refused() const {
+  if (shutdown_) throw QueueShutDown();
+  throw QueueFull();
+}
+
+void QueueCore::throw_empty() const {
+  if (shutdown_) throw QueueShutDown();
+  throw QueueEmpty();
+}
 
 }  // namespace asyncio::detail

@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <deque>
+#include <stdexcept>
 #include <functional>
 #include <memory>
 #include <string>
@@ -370,6 +372,157 @@ TEST(Queues, FifoLifoAndPriorityOrderAndPrintAsPython) {
   EXPECT_EQ(scenario::run(kinds()), scenario::expected("test_queues/kinds"));
 }
 
+
+asyncio::Coro<void> waiters_leave_the_line_when_woken() {
+  Ticker tk;
+  asyncio::Queue<int> q;
+  Tasks ts;
+  for (auto n : {"A", "B", "C", "D"}) ts.push_back(asyncio::create_task(getter(tk, q, n)));
+  co_await asyncio::sleep(0);
+  say(tk, r(q));
+  q.put_nowait(1);  // wakes A: A leaves the line now
+  say(tk, r(q));
+  ts[1].cancel();  // B stays in the line until it runs
+  say(tk, r(q));
+  q.put_nowait(2);  // passes B (cancelled), wakes C
+  say(tk, r(q));
+  co_await asyncio::sleep(0);
+  say(tk, r(q));  // A, B and C ran: D waits alone
+  EXPECT_EQ(q.getters(), 1u);
+  q.put_nowait(3);
+  co_await scenario::wait_all(ts);
+  asyncio::Queue<int> full(1);
+  full.put_nowait(0);
+  Tasks ps;
+  ps.push_back(asyncio::create_task(putter(tk, full, "P", 1)));
+  ps.push_back(asyncio::create_task(putter(tk, full, "Q", 2)));
+  co_await asyncio::sleep(0);
+  say(tk, r(full));
+  say(tk, "got " + str(full.get_nowait()));  // wakes P
+  say(tk, r(full));
+  EXPECT_EQ(full.putters(), 1u);
+  Tasks first{ps[0]};
+  co_await scenario::wait_all(std::move(first));
+  say(tk, r(full));
+  say(tk, "got " + str(full.get_nowait()));  // wakes Q
+  co_await scenario::wait_all(ps);
+  say(tk, r(full));
+  tk.stop();
+}
+
+TEST(Queue, WokenWaitersLeaveTheLineAtOnceCancelledOnesWhenPassedOrRun) {
+  EXPECT_EQ(scenario::run(waiters_leave_the_line_when_woken()),
+            scenario::expected("test_queues/waiters_leave_the_line_when_woken"));
+}
+
+// ---- the FIFO store: a ring that grows from any start ------------------------------
+
+/// Counts the live objects, to see that the ring neither leaks nor destroys twice.
+struct Counted {
+  static inline int live = 0;
+  int v;
+  explicit Counted(int x) : v(x) { ++live; }
+  Counted(Counted&& o) noexcept : v(o.v) { ++live; }
+  Counted(const Counted&) = delete;
+  ~Counted() { --live; }
+};
+
+// For every start slot of a 4-slot ring and then of an 8-slot one, growth
+// happens with the oldest item at that slot (the items wrapped or not): FIFO
+// order must hold across it, compared with std::deque.
+TEST(FifoStore, GrowsFromAnyStartSlotKeepingFifoOrder) {
+  for (int start = 0; start < 8; ++start) {
+    {
+      asyncio::detail::FifoStore<Counted> ring;
+      std::deque<int> model;
+      int next = 0;
+      // Move the head to `start` within the capacity reached so far.
+      ring.push(Counted(next++));
+      ring.push(Counted(next++));
+      ring.push(Counted(next++));
+      ring.push(Counted(next++));
+      ring.push(Counted(next++));  // capacity 8
+      for (int k = 0; k < 5; ++k) EXPECT_EQ(ring.pop().v, k);
+      for (int k = 0; k < start; ++k) {
+        ring.push(Counted(next++));
+        EXPECT_EQ(ring.pop().v, next - 1);
+      }
+      // Fill past the capacity: the ring grows with its head at (5 + start) % 8.
+      for (int k = 0; k < 20; ++k) {
+        ring.push(Counted(next));
+        model.push_back(next++);
+        if (k % 3 == 2) {
+          EXPECT_EQ(ring.pop().v, model.front());
+          model.pop_front();
+        }
+        EXPECT_EQ(ring.size(), model.size());
+      }
+      EXPECT_EQ(ring.capacity(), 16u);
+      std::vector<int> seen;
+      ring.for_each([&](const Counted& c) { seen.push_back(c.v); });
+      EXPECT_EQ(seen, std::vector<int>(model.begin(), model.end())) << "start " << start;
+      while (!model.empty()) {
+        EXPECT_EQ(ring.pop().v, model.front());
+        model.pop_front();
+      }
+      EXPECT_EQ(Counted::live, 0);
+      ring.push(Counted(1));
+      ring.push(Counted(2));
+      EXPECT_EQ(Counted::live, 2);
+    }  // the destructor destroys what is left
+    EXPECT_EQ(Counted::live, 0);
+  }
+}
+
+/// Copyable, with a move that may throw: the ring copies it when it grows,
+/// and a copy can be made to fail.
+struct Fragile {
+  static inline int copies_left = 1000;
+  std::string v;
+  explicit Fragile(std::string s) : v(std::move(s)) {}
+  Fragile(const Fragile& o) : v(o.v) {
+    if (--copies_left < 0) throw std::runtime_error("copy failed");
+  }
+  Fragile(Fragile&& o) noexcept(false) : v(std::move(o.v)) {}
+};
+
+TEST(FifoStore, AGrowthThatThrowsLeavesTheItemsAsTheyWere) {
+  asyncio::detail::FifoStore<Fragile> ring;
+  for (const char* s : {"a", "b", "c", "d", "e"}) ring.push(Fragile(s));  // grew from 4 to 8 by copies
+  EXPECT_EQ(ring.pop().v, "a");
+  for (const char* s : {"f", "g", "h", "i"}) ring.push(Fragile(s));  // full, wrapped: b..h at slots 1-7, i at 0
+  EXPECT_EQ(ring.size(), 8u);
+  Fragile::copies_left = 3;  // the fourth copy of the growth fails
+  EXPECT_THROW(ring.push(Fragile("j")), std::runtime_error);
+  Fragile::copies_left = 1000;
+  EXPECT_EQ(ring.size(), 8u);
+  EXPECT_EQ(ring.capacity(), 8u);
+  std::string order;
+  ring.for_each([&](const Fragile& f) { order += f.v; });
+  EXPECT_EQ(order, "bcdefghi");
+  ring.push(Fragile("j"));
+  EXPECT_EQ(ring.capacity(), 16u);
+  order.clear();
+  while (ring.size() > 0) order += ring.pop().v;
+  EXPECT_EQ(order, "bcdefghij");
+}
+
+// The same through Queue: an unbounded queue whose items wrap, grown, printed
+// and drained in order.
+TEST(Queue, UnboundedQueueKeepsFifoOrderAcrossGrowthAndPrintsItOldestFirst) {
+  asyncio::Queue<std::string> q;
+  for (int i = 0; i < 3; ++i) q.put_nowait("x" + std::to_string(i));
+  EXPECT_EQ(q.get_nowait(), "x0");
+  EXPECT_EQ(q.get_nowait(), "x1");
+  for (int i = 3; i < 6; ++i) q.put_nowait("x" + std::to_string(i));  // wraps in the 4-slot ring
+  EXPECT_EQ(r(q), "<Queue maxsize=0 _queue=['x2', 'x3', 'x4', 'x5'] tasks=6>");
+  q.put_nowait("x6");  // grows
+  EXPECT_EQ(q.qsize(), 5u);
+  EXPECT_EQ(r(q), "<Queue maxsize=0 _queue=['x2', 'x3', 'x4', 'x5', 'x6'] tasks=7>");
+  for (int i = 2; i <= 6; ++i) EXPECT_EQ(q.get_nowait(), "x" + std::to_string(i));
+  EXPECT_TRUE(q.empty());
+  EXPECT_THROW(q.get_nowait(), asyncio::QueueEmpty);
+}
 
 // ---- move-only items, comparators, misuse, properties ------------------------------
 

@@ -48,8 +48,8 @@
 /// its first waiting task. A queue must outlive the tasks waiting on it; if it
 /// does not, they get RuntimeError at their `co_await`.
 #include <cstddef>
-#include <deque>
 #include <functional>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -72,12 +72,21 @@ class QueueCore;
 struct QueueWaiter : EntryAwaiter, DoneCallback {
   QueueCore* queue;
   bool is_put;
+  /// Set by on_wake just before it runs the task's step when the entry was
+  /// woken with a result (so wake_next passed it: it is linked and woken()),
+  /// is not orphaned, and the task has no cancellation pending; nothing runs
+  /// between that and await_resume.
+  bool plain_wakeup = false;
   QueueWaiter(QueueCore* q, bool put) noexcept
       : DoneCallback(kOps), queue(q), is_put(put) {}
   QueueWaiter(QueueWaiter&& o) noexcept
       : EntryAwaiter(std::move(o)), DoneCallback(kOps), queue(o.queue),
         is_put(o.is_put) {}
   static void on_wake(Runnable* r);
+  /// The queue is still empty (full): wait again at the back of the line,
+  /// without resuming the task. Out of line: on_wake's common path is a jump
+  /// to the task's step.
+  [[gnu::noinline]] void wait_again();
   /// Runs on_wake; dropped, nothing (the node lives in the awaiting coroutine's frame).
   static const RunnableOps kOps;
 };
@@ -85,10 +94,11 @@ struct QueueWaiter : EntryAwaiter, DoneCallback {
 /// The untyped part of a queue: sizes, waiters, unfinished tasks, shutdown.
 ///
 /// Invariants: `size_` is the number of items stored; `getters_`/`putters_`
-/// hold the waiters not yet woken, in arrival order (CPython's `_getters` and
-/// `_putters`: a woken waiter is popped from them); `transit_` holds the woken
-/// waiters until they run (so that a queue destroyed under them can orphan
-/// them); `finished_` is set exactly when `unfinished_` is 0.
+/// hold the waiters in arrival order; those before the list's wake-up cursor
+/// were woken (or skipped, being cancelled) and stay linked until their task
+/// runs, so that a queue destroyed under them can orphan them; those from the
+/// cursor on are CPython's `_getters` and `_putters` (a woken waiter is popped
+/// from them). `finished_` is set exactly when `unfinished_` is 0.
 class QueueCore {
  public:
   QueueCore(const QueueCore&) = delete;
@@ -97,10 +107,10 @@ class QueueCore {
   /// Number of items in the queue.
   std::size_t qsize() const noexcept { return size_; }
   /// Number of items allowed in the queue (0: unbounded).
-  std::size_t maxsize() const noexcept { return maxsize_; }
+  std::size_t maxsize() const noexcept { return limit_ == kUnbounded ? 0 : limit_; }
   bool empty() const noexcept { return size_ == 0; }
   /// True when there are maxsize items (never for an unbounded queue).
-  bool full() const noexcept { return maxsize_ > 0 && size_ >= maxsize_; }
+  bool full() const noexcept { return size_ >= limit_; }
   /// True once shutdown() was called.
   bool is_shutdown() const noexcept { return shutdown_; }
 
@@ -116,8 +126,8 @@ class QueueCore {
   std::size_t unfinished_tasks() const noexcept { return unfinished_; }
 
   /// Waiting getters and putters (not counting those woken and about to run).
-  std::size_t getters() const noexcept { return getters_.size(); }
-  std::size_t putters() const noexcept { return putters_.size(); }
+  std::size_t getters() const noexcept { return getters_.waiting(); }
+  std::size_t putters() const noexcept { return putters_.waiting(); }
 
  protected:
   explicit QueueCore(std::ptrdiff_t maxsize);
@@ -125,16 +135,9 @@ class QueueCore {
 
   friend struct QueueWaiter;
 
-  /// Wakes the first waiter of `waiters` that is not done (`_wakeup_next`).
-  void wakeup_next(WaitList& waiters) noexcept {
-    while (WaitEntry* e = waiters.pop_front()) {
-      transit_.push_back(e);  // until its task runs (a cancelled one too)
-      if (!e->done()) {
-        e->set_result();
-        break;
-      }
-    }
-  }
+  /// Wakes the first waiter of `waiters` that is not done (`_wakeup_next`);
+  /// it stays linked until its task runs (a cancelled one too).
+  static void wakeup_next(WaitList& waiters) noexcept { waiters.wake_next(); }
   /// After `put_nowait`: count the item and wake a getter.
   void after_put() noexcept {
     ++size_;
@@ -149,20 +152,33 @@ class QueueCore {
   }
   /// A put/get waiter resumed: unlink it; on cancellation pass the wake-up on
   /// and rethrow (the `except:` clause of put/get).
+  /// After a plain wake-up (on_wake saw no orphaning and no cancellation, and
+  /// nothing ran since) only the unlink is left.
   void finish_wait(QueueWaiter& w) {
-    if (w.entry().orphaned()) [[unlikely]] w.throw_orphaned();
-    WaitList::unlink(&w.entry());
-    if (w.task->cancel_pending() || w.entry().cancelled()) [[unlikely]] cancelled_wait(w);
+    if (w.plain_wakeup) [[likely]] {
+      WaitList::unlink_woken(&w.entry());
+    } else {
+      finish_other_wait(w);
+    }
   }
+  /// finish_wait after any other wake-up: the orphan error, or the
+  /// cancellation (passing the wake-up on), or a plain unlink.
+  [[gnu::noinline]] void finish_other_wait(QueueWaiter& w);
   [[noreturn]] void cancelled_wait(QueueWaiter& w);
   /// shutdown(): the flag; with `immediate`, `dropped` items were removed
   /// and count as done; then every waiter is woken to re-check and raise.
   void shutdown_core(bool immediate, std::size_t dropped) noexcept;
   void print_core(std::ostream& os) const;
   [[noreturn]] static void throw_task_done();
+  /// put_nowait on a queue shut down (QueueShutDown) or full (QueueFull).
+  [[noreturn]] void throw_put_refused() const;
+  /// get_nowait on an empty queue: QueueEmpty (QueueShutDown once shut down).
+  [[noreturn]] void throw_empty() const;
 
+  /// `limit_` for maxsize 0: full() is one comparison.
+  static constexpr std::size_t kUnbounded = static_cast<std::size_t>(-1);
   std::size_t size_ = 0;
-  std::size_t maxsize_;
+  std::size_t limit_;  // maxsize, or kUnbounded
   std::size_t unfinished_ = 0;
   bool shutdown_ = false;
   Event finished_;
@@ -170,28 +186,92 @@ class QueueCore {
   static void print_owner(std::ostream& os, const void* self);
   WaitList getters_{"asyncio::Queue", "get", this, &QueueCore::print_owner};
   WaitList putters_{"asyncio::Queue", "put", this, &QueueCore::print_owner};
-  WaitList transit_{"asyncio::Queue", "woken", this, &QueueCore::print_owner};
   LoopBinding binding_;
 };
 
 
 /// Storage policies (CPython's overridable `_init`, `_put`, `_get`).
+///
+/// FifoStore is CPython's `collections.deque` for `Queue`: a power-of-two ring
+/// of `T` that grows (doubling, the items moved in order to the front of the
+/// new buffer) and never shrinks, so a queue in a steady state puts and gets
+/// without allocating, and a get is an index increment.
 template <class T>
 struct FifoStore {
   static constexpr const char* name = "Queue";
   static constexpr const char* qualified_name = "asyncio::Queue";
-  std::deque<T> items;
-  void push(T&& v) { items.push_back(std::move(v)); }
+
+  FifoStore() noexcept = default;
+  FifoStore(FifoStore&& o) noexcept
+      : buf_(std::exchange(o.buf_, nullptr)), capacity_(std::exchange(o.capacity_, 0)),
+        head_(std::exchange(o.head_, 0)), count_(std::exchange(o.count_, 0)) {}
+  FifoStore& operator=(FifoStore&&) = delete;
+  ~FifoStore() {
+    clear();
+    if (buf_ != nullptr) std::allocator<T>().deallocate(buf_, capacity_);
+  }
+
+  std::size_t size() const noexcept { return count_; }
+  /// Slots allocated (0 until the first push; then a power of two).
+  std::size_t capacity() const noexcept { return capacity_; }
+  /// `_put`: appends `v`; unchanged if moving it in throws.
+  void push(T&& v) {
+    if (count_ == capacity_) [[unlikely]] grow();
+    std::construct_at(buf_ + ((head_ + count_) & (capacity_ - 1)), std::move(v));
+    ++count_;
+  }
+  /// `_get`: removes and returns the oldest item (the store is not empty).
   T pop() {
-    T v = std::move(items.front());
-    items.pop_front();
+    T* slot = buf_ + head_;
+    T v = std::move(*slot);
+    std::destroy_at(slot);
+    head_ = (head_ + 1) & (capacity_ - 1);
+    --count_;
     return v;
   }
-  void clear() noexcept { items.clear(); }
+  void clear() noexcept {
+    for (; count_ > 0; --count_) {
+      std::destroy_at(buf_ + head_);
+      head_ = (head_ + 1) & (capacity_ - 1);
+    }
+    head_ = 0;
+  }
+  /// Calls `f(item)` oldest first (the printed `_queue`).
   template <class F>
   void for_each(F&& f) const {
-    for (const T& v : items) f(v);
+    for (std::size_t i = 0; i < count_; ++i) f(std::as_const(buf_[(head_ + i) & (capacity_ - 1)]));
   }
+
+ private:
+  /// Twice the slots (4 at first); the items move, oldest first, to slot 0.
+  /// If moving (or copying, for a T whose move may throw) an item throws, the
+  /// store is unchanged. Out of line: the hot push stays small.
+  [[gnu::noinline]] void grow() {
+    std::size_t capacity = capacity_ == 0 ? 4 : 2 * capacity_;
+    std::allocator<T> alloc;
+    T* buf = alloc.allocate(capacity);
+    std::size_t moved = 0;
+    try {
+      for (; moved < count_; ++moved)
+        std::construct_at(buf + moved, std::move_if_noexcept(buf_[(head_ + moved) & (capacity_ - 1)]));
+    } catch (...) {
+      std::destroy(buf, buf + moved);
+      alloc.deallocate(buf, capacity);
+      throw;
+    }
+    std::size_t count = count_;
+    clear();
+    if (buf_ != nullptr) alloc.deallocate(buf_, capacity_);
+    buf_ = buf;
+    capacity_ = capacity;
+    head_ = 0;
+    count_ = count;
+  }
+
+  T* buf_ = nullptr;
+  std::size_t capacity_ = 0;  // 0 or a power of two
+  std::size_t head_ = 0;      // the oldest item's slot
+  std::size_t count_ = 0;
 };
 
 template <class T>
@@ -295,8 +375,12 @@ class BasicQueue : public QueueCore {
       wait_in(q().putters_, h, this);
     }
     [[gnu::always_inline]] void await_resume() {
-      if (task != nullptr) q().finish_wait(*this);
-      q().put_nowait(std::move(item));
+      if (task != nullptr) {
+        q().finish_wait(*this);  // bound to this loop since the wait: no check_bound
+        q().put_checked(std::move(item));
+      } else {
+        q().put_nowait(std::move(item));
+      }
     }
   };
   PutAwaiter put(T item) { return PutAwaiter(this, std::move(item)); }
@@ -304,9 +388,8 @@ class BasicQueue : public QueueCore {
   /// Puts without waiting: QueueFull when full, QueueShutDown after shutdown();
   /// `item` is moved from only on success.
   void put_nowait(T&& item) {
-    check_put();
-    store_.push(std::move(item));
-    after_put();
+    binding_.check_bound(*this);
+    put_checked(std::move(item));
   }
   void put_nowait(const T& item)
     requires std::is_copy_constructible_v<T>
@@ -329,7 +412,10 @@ class BasicQueue : public QueueCore {
       wait_in(q().getters_, h, this);
     }
     [[gnu::always_inline]] T await_resume() {
-      if (task != nullptr) q().finish_wait(*this);
+      if (task != nullptr) {
+        q().finish_wait(*this);  // bound to this loop since the wait: no check_bound
+        return q().get_checked();
+      }
       return q().get_nowait();
     }
   };
@@ -339,10 +425,7 @@ class BasicQueue : public QueueCore {
   /// (QueueShutDown once shut down).
   T get_nowait() {
     binding_.check_bound(*this);
-    if (size_ == 0) [[unlikely]] throw_empty();
-    T v = store_.pop();
-    after_get();
-    return v;
+    return get_checked();
   }
 
   /// Shuts the queue down (3.13): see the file comment. With `immediate`,
@@ -362,7 +445,7 @@ class BasicQueue : public QueueCore {
 
   /// Python's `str(q)`: `<Queue maxsize=1 _queue=[1] _getters[1] tasks=1>`.
   friend std::ostream& operator<<(std::ostream& os, const BasicQueue& q) {
-    os << '<' << Store::name << " maxsize=" << q.maxsize_;
+    os << '<' << Store::name << " maxsize=" << q.maxsize();
     if (q.size_ > 0) {
       os << " _queue=[";
       bool first = true;
@@ -380,12 +463,20 @@ class BasicQueue : public QueueCore {
  private:
   void check_put() const {
     binding_.check_bound(*this);
-    if (shutdown_) [[unlikely]] throw QueueShutDown();
-    if (full()) [[unlikely]] throw QueueFull();
+    if (shutdown_ || full()) [[unlikely]] throw_put_refused();
   }
-  [[noreturn]] void throw_empty() const {
-    if (shutdown_) throw QueueShutDown();
-    throw QueueEmpty();
+  /// put_nowait once the loop binding is known to be right.
+  void put_checked(T&& item) {
+    if (shutdown_ || full()) [[unlikely]] throw_put_refused();
+    store_.push(std::move(item));
+    after_put();
+  }
+  /// get_nowait once the loop binding is known to be right.
+  T get_checked() {
+    if (size_ == 0) [[unlikely]] throw_empty();
+    T v = store_.pop();
+    after_get();
+    return v;
   }
 
   Store store_;

@@ -23,7 +23,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
-#include <optional>
+#include <memory>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -45,6 +45,9 @@ class WaitEntry final : public TypedFuture<void> {
 
   bool linked() const noexcept { return list_ != nullptr; }
   bool orphaned() const noexcept { return orphaned_; }
+  /// Passed by its list's wake-up cursor (woken, or skipped as done): no
+  /// longer counted as waiting (WaitList::waiting()).
+  bool woken() const noexcept { return woken_; }
   /// Back to pending, to wait again (Queue's `while` loop).
   using FutureCore::rearm;
   /// Binds the future to `loop` (before anyone may complete it).
@@ -56,6 +59,9 @@ class WaitEntry final : public TypedFuture<void> {
   WaitEntry* next_ = nullptr;
   WaitList* list_ = nullptr;
   bool orphaned_ = false;
+  bool woken_ = false;
+  /// pending → finished, for the list's wake-up (already known pending).
+  void wake() noexcept { finish(); }
 };
 
 /// Prints the primitive `p` points to (a `P`) with its operator<<.
@@ -82,7 +88,12 @@ class WaitList {
   }
 
   bool empty() const noexcept { return head_ == nullptr; }
+  /// Every linked entry, woken or not (a lock's `len(self._waiters)`: its
+  /// waiters leave the deque only when they run).
   std::size_t size() const noexcept { return size_; }
+  /// The entries not yet passed by the wake-up cursor (a queue's
+  /// `len(self._getters)`: `_wakeup_next` pops the waiters it passes).
+  std::size_t waiting() const noexcept { return waiting_; }
   WaitEntry* front() const noexcept { return head_; }
   static WaitEntry* next(const WaitEntry* e) noexcept { return e->next_; }
 
@@ -92,20 +103,31 @@ class WaitList {
     e->next_ = nullptr;
     (tail_ != nullptr ? tail_->next_ : head_) = e;
     tail_ = e;
+    e->woken_ = false;
     if (unwoken_ == nullptr) unwoken_ = e;
     ++size_;
+    ++waiting_;
   }
   void remove(WaitEntry* e) noexcept {
     if (unwoken_ == e) unwoken_ = e->next_;
+    if (!e->woken_) --waiting_;
     (e->prev_ != nullptr ? e->prev_->next_ : head_) = e->next_;
     (e->next_ != nullptr ? e->next_->prev_ : tail_) = e->prev_;
-    e->prev_ = e->next_ = nullptr;
-    e->list_ = nullptr;
+    e->list_ = nullptr;  // prev_ and next_ are stale until the next push_back
     --size_;
   }
   /// Unlinks `e` from whichever list holds it, if any.
   static void unlink(WaitEntry* e) noexcept {
     if (e->list_ != nullptr) e->list_->remove(e);
+  }
+  /// Unlinks `e`, which must be linked and woken() (passed by its list's
+  /// cursor): remove() without the cursor's and the count's cases.
+  static void unlink_woken(WaitEntry* e) noexcept {
+    WaitList* l = e->list_;
+    (e->prev_ != nullptr ? e->prev_->next_ : l->head_) = e->next_;
+    (e->next_ != nullptr ? e->next_->prev_ : l->tail_) = e->prev_;
+    e->list_ = nullptr;
+    --l->size_;
   }
   WaitEntry* pop_front() noexcept {
     WaitEntry* e = head_;
@@ -115,6 +137,9 @@ class WaitList {
 
   const char* owner() const noexcept { return owner_; }
   const char* role() const noexcept { return role_; }
+  /// What `e`, linked here, waits for: role(), or "woken" for an entry of a
+  /// list with a role that was woken and has not run yet.
+  const char* role_of(const WaitEntry& e) const noexcept { return role_ != nullptr && e.woken_ ? "woken" : role_; }
   /// Prints the owner's repr, or its name when it gave no printer.
   void print_owner(std::ostream& os) const {
     if (print_ != nullptr) {
@@ -133,8 +158,30 @@ class WaitList {
   /// never goes back to pending while linked (Queue unlinks before rearm()),
   /// so the cursor only moves forward: each entry is passed once.
   WaitEntry* first_not_done() noexcept {
-    while (unwoken_ != nullptr && unwoken_->done()) unwoken_ = unwoken_->next_;
+    while (unwoken_ != nullptr && unwoken_->done()) pass_cursor();
     return unwoken_;
+  }
+
+  /// CPython's queue `_wakeup_next(waiters)`: passes the entries that are
+  /// done (cancelled while waiting), then completes the first one that is
+  /// not and passes it too. Passed entries stay linked here until their task
+  /// runs (so that a list destroyed under them orphans them) but no longer
+  /// count in waiting(), as if popped from CPython's deque. Returns the entry
+  /// woken, or null when none waits.
+  WaitEntry* wake_next() noexcept {
+    while (WaitEntry* e = unwoken_) {
+      pass_cursor();
+      if (!e->done()) {
+        e->wake();
+        return e;
+      }
+    }
+    return nullptr;
+  }
+  /// Passes every entry, completing those not done (a queue's shutdown()).
+  void wake_all() noexcept {
+    while (wake_next() != nullptr) {
+    }
   }
 
   /// True when every entry is cancelled (or there is none): CPython's
@@ -148,10 +195,17 @@ class WaitList {
 
  private:
   void orphan_all() noexcept;
+  /// Moves the cursor past its entry, which stops counting as waiting.
+  void pass_cursor() noexcept {
+    unwoken_->woken_ = true;
+    --waiting_;
+    unwoken_ = unwoken_->next_;
+  }
   WaitEntry* head_ = nullptr;
   WaitEntry* tail_ = nullptr;
-  WaitEntry* unwoken_ = nullptr;  // every entry before it is done (first_not_done)
+  WaitEntry* unwoken_ = nullptr;  // every entry before it is done and woken() (first_not_done, wake_next)
   std::size_t size_ = 0;
+  std::size_t waiting_ = 0;       // entries from unwoken_ on
   const char* owner_;
   const char* role_ = nullptr;
   const void* self_ = nullptr;
@@ -160,24 +214,36 @@ class WaitList {
 
 inline WaitEntry::~WaitEntry() { WaitList::unlink(this); }
 
-/// Suspends the running task on `entry` (bound to the task's loop first), as
-/// suspend_on() does, inline for the hot path. With `wakeup`, that node runs
-/// instead of the task when the entry completes (TaskCore::wait_on).
-/// Throws RuntimeError outside a task.
-inline TaskCore& suspend_on_entry(WaitEntry& entry, std::coroutine_handle<> h,
-                                  DoneCallback* wakeup = nullptr) {
+/// The running task, which is about to wait on an entry. Throws the
+/// RuntimeError of futures and sleep outside a task.
+inline TaskCore& running_task_for_wait() {
   LoopCore* loop = t_running_loop;
   TaskCore* task = loop != nullptr ? loop->current_task() : nullptr;
-  if (task == nullptr) [[unlikely]]
-    return suspend_on(entry, h);  // throws the RuntimeError of futures and sleep
-  entry.bind(loop);
-  task->set_resume_point(h);
-  if (wakeup != nullptr) {
-    task->wait_on(entry, *wakeup);
-  } else {
-    task->wait_on(entry);
-  }
+  if (task == nullptr) [[unlikely]] return current_task_for_await();  // throws
   return *task;
+}
+
+/// Suspends `task`, the running one, on `entry` (bound to the task's loop
+/// first), as suspend_on() does, inline for the hot path. With `wakeup`, that
+/// node runs instead of the task when the entry completes (TaskCore::wait_on).
+inline void suspend_task_on(TaskCore& task, WaitEntry& entry, std::coroutine_handle<> h,
+                            DoneCallback* wakeup = nullptr) {
+  entry.bind(t_running_loop);  // the task's loop: it is running
+  task.set_resume_point(h);
+  if (wakeup != nullptr) {
+    task.wait_on(entry, *wakeup);
+  } else {
+    task.wait_on(entry);
+  }
+}
+
+/// suspend_task_on() for the running task, returned. Throws RuntimeError
+/// outside a task.
+inline TaskCore& suspend_on_entry(WaitEntry& entry, std::coroutine_handle<> h,
+                                  DoneCallback* wakeup = nullptr) {
+  TaskCore& task = running_task_for_wait();
+  suspend_task_on(task, entry, h, wakeup);
+  return task;
 }
 
 /// True while the loop with this serial runs on a thread other than this one.
@@ -244,17 +310,26 @@ class LoopBinding {
 
 /// Base of the awaiters that wait on a WaitEntry in a primitive's WaitList.
 /// The entry is constructed only when the awaiter suspends: the fast path
-/// (`await_ready()` true) pays for no future. Movable only before it is awaited.
+/// (`await_ready()` true) pays for no future; `task` tells whether it exists.
+/// Movable only before it is awaited.
 struct EntryAwaiter {
   TaskCore* task = nullptr;  // set when suspended; null when await_ready() took the fast path
-  EntryAwaiter() noexcept = default;
+  EntryAwaiter() noexcept {}
   EntryAwaiter(EntryAwaiter&&) noexcept {}  // before co_await: nothing to move
-  WaitEntry& entry() noexcept { return *slot_; }
+  EntryAwaiter& operator=(EntryAwaiter&&) = delete;
+  ~EntryAwaiter() {
+    if (task != nullptr) entry_.~WaitEntry();
+  }
+  /// The entry; exists once suspended (task != null).
+  WaitEntry& entry() noexcept { return entry_; }
   /// Suspends the task on a new entry, then appends the entry to `list`.
+  /// RuntimeError outside a task (no entry is made).
   void wait_in(WaitList& list, std::coroutine_handle<> h, DoneCallback* wakeup = nullptr) {
-    slot_.emplace();
-    task = &suspend_on_entry(*slot_, h, wakeup);
-    list.push_back(&*slot_);
+    TaskCore& t = running_task_for_wait();
+    std::construct_at(&entry_);
+    task = &t;
+    suspend_task_on(t, entry_, h, wakeup);
+    list.push_back(&entry_);
   }
   /// Throws what ended the wait when it did not end by a result: the
   /// cancellation (a pending cancel() first, as Task.__step does), or the
@@ -267,7 +342,9 @@ struct EntryAwaiter {
   [[noreturn]] void throw_orphaned();
 
  private:
-  std::optional<WaitEntry> slot_;
+  union {
+    WaitEntry entry_;  // constructed by wait_in
+  };
 };
 
 }  // namespace asyncio::detail
