@@ -521,6 +521,11 @@ class TaskCore : public FutureCore, public DoneCallback {
   void start_task(LoopCore& loop, std::string_view name);
   /// The step: resume the coroutine where it suspended [Task.__step].
   static void step_entry(Runnable* r);
+  /// The same, called directly (a queue's wake-up node runs its task's step).
+  /// The common path (started or starting, not cancelled before its first
+  /// step, untraced, still pending after the resume) is straight-line; the
+  /// rest is out of line (step_unusual, step_done).
+  void step();
   /// The task's entry: runs step_entry; dropped, nothing (a pending task is
   /// abandoned through the loop's task list when the loop closes).
   static const RunnableOps kStepOps;
@@ -534,7 +539,7 @@ class TaskCore : public FutureCore, public DoneCallback {
   }
   /// As wait_on(fut), but `wakeup` is registered on `fut` instead of the task
   /// itself: when fut completes, `wakeup` runs in the slot where the task's step
-  /// would have run, and decides whether to run the step (`step_entry(task)`) or
+  /// would have run, and decides whether to run the step (`task.step()`) or
   /// to wait again. Queue.get/put use it to re-check their `while` condition
   /// without resuming the coroutine (CPython's `while self.empty(): await getter`).
   void wait_on(FutureCore& fut, DoneCallback& wakeup) {
@@ -593,7 +598,12 @@ class TaskCore : public FutureCore, public DoneCallback {
   virtual void discard_result() noexcept = 0;
 
  private:
-  void step();
+  /// The step of a task that is done (a stale wake-up: cannot happen; be
+  /// safe) or cancelled before its first step.
+  [[gnu::noinline]] void step_unusual();
+  /// After the step that completed the task: the tracer's record, then the
+  /// loop lets go of the task.
+  [[gnu::noinline]] void step_done();
   void last_release() noexcept;
   [[noreturn]] void throw_cancel();
 
