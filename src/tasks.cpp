@@ -100,6 +100,10 @@ void TaskCore::step_done() {
   release();  // the loop's reference; may destroy the frame
 }
 
+void TaskCore::pass_cancel(FutureCore& fut) {
+  if (fut.cancel(cancel_message())) set_flag(kMustCancel, false);
+}
+
 void TaskCore::step_entry(Runnable* r) {
   if (r == nullptr) __builtin_unreachable();  // a queued entry: no null check for the cast
   static_cast<TaskCore*>(static_cast<DoneCallback*>(r))->step();

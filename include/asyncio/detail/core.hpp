@@ -242,6 +242,10 @@ class FutureCore {
   /// True when the exception has not been retrieved (reported when the future
   /// goes away, as asyncio's `_log_traceback`).
   bool exception_unretrieved() const noexcept { return log_traceback_; }
+  /// Nothing for the destructor to release: no callback registered, no
+  /// exception, no cancel message or name (a waiter forgotten after a plain
+  /// wake-up, detail/waiters.hpp).
+  bool holds_nothing() const noexcept { return cb_tail_ == nullptr && !exc_ && !rare_; }
   std::exception_ptr raw_exception() const noexcept { return exc_; }
 
   /// `<Future pending>`-style description (result printing is the typed part's).
@@ -535,7 +539,7 @@ class TaskCore : public FutureCore, public DoneCallback {
   void wait_on(FutureCore& fut) {
     fut_waiter_ = &fut;
     fut.add_callback(this);
-    if (flag(kMustCancel) && fut.cancel(cancel_message())) set_flag(kMustCancel, false);
+    if (flag(kMustCancel)) [[unlikely]] pass_cancel(fut);
   }
   /// As wait_on(fut), but `wakeup` is registered on `fut` instead of the task
   /// itself: when fut completes, `wakeup` runs in the slot where the task's step
@@ -545,7 +549,7 @@ class TaskCore : public FutureCore, public DoneCallback {
   void wait_on(FutureCore& fut, DoneCallback& wakeup) {
     fut_waiter_ = &fut;
     fut.add_callback(&wakeup);
-    if (flag(kMustCancel) && fut.cancel(cancel_message())) set_flag(kMustCancel, false);
+    if (flag(kMustCancel)) [[unlikely]] pass_cancel(fut);
   }
   /// True when a cancel() could not be passed to the awaited future (it was
   /// already done) and will be thrown at the next resume [Task._must_cancel].
@@ -604,6 +608,10 @@ class TaskCore : public FutureCore, public DoneCallback {
   /// After the step that completed the task: the tracer's record, then the
   /// loop lets go of the task.
   [[gnu::noinline]] void step_done();
+  /// wait_on's rare case: a cancel() that could not be passed on earlier goes
+  /// to `fut` now [Task.__step: `if self._must_cancel: if
+  /// self._fut_waiter.cancel(msg): self._must_cancel = False`].
+  [[gnu::noinline]] void pass_cancel(FutureCore& fut);
   void last_release() noexcept;
   [[noreturn]] void throw_cancel();
 
