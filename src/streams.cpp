@@ -188,17 +188,11 @@ Coro<std::string> readline_impl(std::shared_ptr<ReaderState> s) {
 // self._wait_for_data('read')`, then the first n bytes. StreamWait's steps,
 // with the future in this awaiter (in the reading coroutine's frame).
 
-bool StreamReadAwaiter::await_ready() {
-  if (!state_) throw RuntimeError("cannot await an empty or moved-from coroutine");
-  if (used_) throw RuntimeError("cannot reuse already awaited coroutine");
-  used_ = true;
-  ReaderState& s = *state_;
-  if (n_ < 0) {
-    slow_.start(read_impl(state_, n_));
-    return false;
-  }
-  if (s.exception) rethrow(s.exception);
-  if (n_ == 0 || !s.buffer.empty() || s.eof) return true;
+namespace {
+
+/// await_ready's rare cases before a wait: another read waits already, or
+/// feed_data paused the transport.
+void prepare_to_wait(ReaderState& s) {
   if (s.waiter != nullptr) {
     throw RuntimeError("read() called while another coroutine is already waiting for incoming data");
   }
@@ -206,6 +200,24 @@ bool StreamReadAwaiter::await_ready() {
     s.paused = false;
     s.transport->resume_reading();
   }
+}
+
+}  // namespace
+
+bool StreamReadAwaiter::await_ready() {
+  ReaderState* sp = state_.get();
+  if (sp == nullptr || used_ || n_ < 0 || sp->exception) [[unlikely]] {
+    if (!state_) throw RuntimeError("cannot await an empty or moved-from coroutine");
+    if (used_) throw RuntimeError("cannot reuse already awaited coroutine");
+    used_ = true;
+    if (n_ >= 0) rethrow(state_->exception);
+    slow_.start(read_impl(state_, n_));
+    return false;
+  }
+  used_ = true;
+  ReaderState& s = *sp;
+  if (n_ == 0 || !s.buffer.empty() || s.eof) return true;
+  if (s.waiter != nullptr || s.paused) [[unlikely]] prepare_to_wait(s);
   return false;
 }
 
@@ -252,7 +264,7 @@ detail::ReaderState& StreamReader::state() const {
 }
 
 detail::StreamReadAwaiter StreamReader::read(std::ptrdiff_t n) const {
-  state();
+  if (!state_) [[unlikely]] state();  // throws
   return detail::StreamReadAwaiter(state_, n);
 }
 Coro<std::string> StreamReader::readline() const {
@@ -277,13 +289,16 @@ Coro<std::string> StreamReader::readuntil(std::vector<std::string> separators) c
 bool StreamReader::at_eof() const { return state().eof && state().buffer.empty(); }
 
 void StreamReader::feed_data(std::string_view data) const {
-  auto& s = state();
-  if (s.eof) throw RuntimeError("feed_data after feed_eof");
+  detail::ReaderState* sp = state_.get();
+  if (sp == nullptr || sp->eof) [[unlikely]] {
+    if (state().eof) throw RuntimeError("feed_data after feed_eof");  // (state() throws for an empty handle)
+  }
+  auto& s = *sp;
   if (data.empty()) return;
   detail::take_spare_bytes(s.buffer);
   s.buffer.append(data);
   s.wakeup_waiter();
-  if (s.transport && !s.paused && s.buffer.size() > 2 * s.limit) {
+  if (s.buffer.size() > 2 * s.limit && s.transport && !s.paused) [[unlikely]] {
     s.transport->pause_reading();
     s.paused = true;
   }
