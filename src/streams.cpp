@@ -20,7 +20,13 @@ struct ReaderState {
   bool paused = false;  // we paused the transport (flow control)
   std::exception_ptr exception;
   std::shared_ptr<ReadTransport> transport;
-  TypedFuture<void>* waiter = nullptr;  // the waiting read's future, in its frame
+  TypedFuture<void>* waiter = nullptr;  // the waiting read's future
+  // read(n)'s future, kept from one wait to the next (rearmed: no future made
+  // and destroyed per wait). Busy from a read's suspension to its resumption;
+  // a read that must wait meanwhile (another task's, once this one was woken)
+  // uses the future in its own awaiter.
+  std::optional<WaitEntry> read_entry;
+  bool read_entry_busy = false;
 
   void wakeup_waiter() {
     if (TypedFuture<void>* w = std::exchange(waiter, nullptr); w != nullptr && !w->cancelled()) w->set_result();
@@ -223,29 +229,52 @@ bool StreamReadAwaiter::await_ready() {
 
 std::coroutine_handle<> StreamReadAwaiter::await_suspend(std::coroutine_handle<> h) {
   if (slow_) return slow_.await_suspend(h);
-  entry_.emplace();
-  task_ = &suspend_on_entry(*entry_, h);
-  state_->waiter = &*entry_;
-  trace_await_label(*task_->loop(), *entry_, "stream read");  // what traces and timelines show
+  TaskCore& task = running_task_for_wait();  // (throws outside a task)
+  ReaderState& s = *state_;
+  WaitEntry* entry;
+  if (!s.read_entry_busy) [[likely]] {
+    if (s.read_entry) {
+      s.read_entry->rearm();
+    } else {
+      s.read_entry.emplace();
+    }
+    s.read_entry_busy = true;
+    entry = &*s.read_entry;
+  } else {
+    entry = &entry_.emplace();
+  }
+  suspend_task_on(task, *entry, h);
+  task_ = &task;
+  s.waiter = entry;
+  trace_await_label(*task.loop(), *entry, "stream read");  // what traces and timelines show
   return std::noop_coroutine();
 }
 
 std::string StreamReadAwaiter::await_resume() {
   if (slow_) return slow_.await_resume();
-  if (task_ != nullptr) {
-    trace_forget_label(*task_->loop(), *entry_);
-    if (state_->waiter == &*entry_) state_->waiter = nullptr;
-    task_->throw_if_cancel_requested();
-    entry_->result();
+  if (TaskCore* task = std::exchange(task_, nullptr)) {
+    ReaderState& s = *state_;
+    WaitEntry& entry = entry_ ? *entry_ : *s.read_entry;
+    if (!entry_) s.read_entry_busy = false;  // (nothing else runs before entry.result() below)
+    trace_forget_label(*task->loop(), entry);
+    if (s.waiter == &entry) s.waiter = nullptr;
+    task->throw_if_cancel_requested();
+    entry.result();
   }
   if (n_ == 0) return std::string();
   return state_->take(static_cast<std::size_t>(n_));
 }
 
 StreamReadAwaiter::~StreamReadAwaiter() {
-  if (entry_ && state_ && state_->waiter == &*entry_) {  // the frame was destroyed while waiting
-    state_->waiter = nullptr;
-    if (task_->loop() != nullptr) trace_forget_label(*task_->loop(), *entry_);
+  if (task_ != nullptr && state_) [[unlikely]] {  // the frame was destroyed while suspended here
+    ReaderState& s = *state_;
+    WaitEntry& entry = entry_ ? *entry_ : *s.read_entry;
+    if (s.waiter == &entry) s.waiter = nullptr;
+    if (task_->loop() != nullptr) trace_forget_label(*task_->loop(), entry);
+    if (!entry_) {  // drop the kept future, and the task's callback on it
+      s.read_entry_busy = false;
+      s.read_entry.reset();
+    }
   }
 }
 
