@@ -232,7 +232,7 @@ void StreamTransport::on_eof() {
 
 // ---- writing ----------------------------------------------------------------
 
-ssize_t StreamTransport::send_once(std::string_view data) noexcept {
+inline ssize_t StreamTransport::send_once(std::string_view data) noexcept {
   // Nothing is queued here nor in libuv: write to the descriptor directly, as
   // uv_try_write would (CPython's write() tries sock.send() first the same
   // way). A socket gets send(MSG_NOSIGNAL): a reset peer is EPIPE

@@ -130,7 +130,7 @@ class StreamTransport final : public Transport {
   // Writing: write() sends at once when nothing is queued (one send() on the
   // common path); what the socket did not take, and every unusual case (after
   // write_eof, after the connection was lost, a queue), goes out of line.
-  ssize_t send_once(std::string_view data) noexcept;
+  [[gnu::always_inline]] inline ssize_t send_once(std::string_view data) noexcept;
   bool after_send(std::string_view& data, ssize_t n);
   bool try_write_now(std::string_view& data);
   void write_slowly(std::string_view data);

@@ -31,6 +31,14 @@ struct ReaderState {
   void wakeup_waiter() {
     if (TypedFuture<void>* w = std::exchange(waiter, nullptr); w != nullptr && !w->cancelled()) w->set_result();
   }
+  /// The whole buffer, moved out: the allocation goes with the bytes
+  /// (spare_bytes.hpp brings one back). Flattened: the string's move inline.
+  [[gnu::flatten]] std::string take_all() {
+    std::string all(std::move(buffer));
+    buffer.clear();
+    maybe_resume_transport();
+    return all;
+  }
   void maybe_resume_transport() {
     if (paused && buffer.size() <= limit) {
       paused = false;
@@ -38,12 +46,7 @@ struct ReaderState {
     }
   }
   std::string take(std::size_t n) {
-    if (n >= buffer.size()) {
-      std::string all(std::move(buffer));  // the allocation goes with the bytes (spare_bytes.hpp brings one back)
-      buffer.clear();
-      maybe_resume_transport();
-      return all;
-    }
+    if (n >= buffer.size()) return take_all();
     std::string out(buffer, 0, n);
     buffer.erase(0, n);
     maybe_resume_transport();
