@@ -40,7 +40,7 @@ inline constinit thread_local SpareBytes t_spare_bytes{};
 void register_spare_bytes_cleanup() noexcept;
 
 /// Keeps `s`'s allocation (its content is dropped) when there is room.
-inline void keep_spare_bytes(std::string& s) noexcept {
+[[gnu::flatten]] inline void keep_spare_bytes(std::string& s) noexcept {
   std::size_t cap = s.capacity();
   SpareBytes& spare = t_spare_bytes;
   if (cap <= std::string().capacity() || cap > kMaxSpareBytes || spare.count == kSpareSlots ||
@@ -54,7 +54,7 @@ inline void keep_spare_bytes(std::string& s) noexcept {
 }
 
 /// Gives `buffer` a kept allocation when it is empty and has none.
-inline void take_spare_bytes(std::string& buffer) noexcept {
+[[gnu::flatten]] inline void take_spare_bytes(std::string& buffer) noexcept {
   SpareBytes& spare = t_spare_bytes;
   if (spare.count == 0 || !buffer.empty() || buffer.capacity() > std::string().capacity()) return;
   std::string* kept = spare.slot(--spare.count);

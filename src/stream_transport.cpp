@@ -107,7 +107,13 @@ void StreamTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
   auto p = std::dynamic_pointer_cast<Protocol>(protocol);
   if (protocol && !p) throw TypeError("a stream transport needs a Protocol or BufferedProtocol");
   protocol_ = std::move(p);
-  buffered_ = dynamic_cast<BufferedProtocol*>(protocol_.get());
+  BufferedProtocol* buffered = dynamic_cast<BufferedProtocol*>(protocol_.get());
+  bool switch_alloc = reading_ && (buffered == nullptr) != (buffered_ == nullptr);
+  buffered_ = buffered;
+  if (switch_alloc) {  // reading into the other kind of buffer: restart with its on_alloc
+    stop_reading();
+    start_reading();
+  }
 }
 
 void StreamTransport::begin(Future<void> waiter) {
@@ -131,7 +137,8 @@ void StreamTransport::begin(Future<void> waiter) {
 
 void StreamTransport::start_reading() {
   if (reading_ || !handle_) return;
-  if (int rc = uv_read_start(handle_.stream(), &on_alloc, &on_read); rc != 0) {
+  if (int rc = uv_read_start(handle_.stream(), buffered_ != nullptr ? &on_alloc_buffered : &on_alloc, &on_read);
+      rc != 0) {
     fatal_error(uv_error(rc), "Fatal read error on socket transport");
     return;
   }
@@ -156,42 +163,57 @@ void StreamTransport::resume_reading() {
   if (started_ && options_.read) start_reading();
 }
 
-void StreamTransport::on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf) {
-  auto* t = UvHandle::user_of<StreamTransport>(h);
-  if (t != nullptr && t->buffered_ != nullptr) {
-    try {
-      std::span<char> b = t->buffered_->get_buffer(suggested);
-      if (b.empty()) throw RuntimeError("get_buffer() returned an empty buffer");
-      *buf = uv_buf_init(b.data(), static_cast<unsigned>(b.size()));
-    } catch (...) {
-      *buf = uv_buf_init(nullptr, 0);  // libuv then reports UV_ENOBUFS to on_read
-      t->fatal_error(std::current_exception(), "Fatal error: protocol.get_buffer() call failed.");
-    }
-    return;
-  }
+void StreamTransport::on_alloc(uv_handle_t*, std::size_t, uv_buf_t* buf) {
   buf->base = t_read_buffer;
   buf->len = kReadBufferSize;
+}
+
+void StreamTransport::on_alloc_buffered(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf) {
+  auto* t = UvHandle::user_of<StreamTransport>(h);
+  if (t == nullptr || t->buffered_ == nullptr) {  // closed, or the protocol was replaced: read and drop
+    on_alloc(h, suggested, buf);
+    return;
+  }
+  try {
+    std::span<char> b = t->buffered_->get_buffer(suggested);
+    if (b.empty()) throw RuntimeError("get_buffer() returned an empty buffer");
+    *buf = uv_buf_init(b.data(), static_cast<unsigned>(b.size()));
+  } catch (...) {
+    *buf = uv_buf_init(nullptr, 0);  // libuv then reports UV_ENOBUFS to on_read
+    t->fatal_error(std::current_exception(), "Fatal error: protocol.get_buffer() call failed.");
+  }
 }
 
 void StreamTransport::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   auto* t = UvHandle::user_of<StreamTransport>(s);
   if (t == nullptr || t->conn_lost_ > 0) return;
-  if (nread > 0) {
+  if (nread > 0 && t->buffered_ == nullptr) [[likely]] {
     try {
-      if (t->buffered_ != nullptr) {
-        t->buffered_->buffer_updated(static_cast<std::size_t>(nread));
-      } else {
-        t->protocol_->data_received(std::string_view(buf->base, static_cast<std::size_t>(nread)));
-      }
+      t->protocol_->data_received(std::string_view(buf->base, static_cast<std::size_t>(nread)));
     } catch (...) {
-      t->fatal_error(std::current_exception(), t->buffered_ != nullptr
-                                                   ? "Fatal error: protocol.buffer_updated() call failed."
-                                                   : "Fatal error: protocol.data_received() call failed.");
+      t->data_received_failed(std::current_exception());
+    }
+    return;
+  }
+  t->on_read_other(nread);
+}
+
+void StreamTransport::data_received_failed(std::exception_ptr exc) {
+  fatal_error(std::move(exc), "Fatal error: protocol.data_received() call failed.");
+}
+
+void StreamTransport::on_read_other(ssize_t nread) {
+  if (nread > 0) {  // into the BufferedProtocol's buffer
+    if (buffered_ == nullptr) return;  // (cannot happen: on_read delivers these)
+    try {
+      buffered_->buffer_updated(static_cast<std::size_t>(nread));
+    } catch (...) {
+      fatal_error(std::current_exception(), "Fatal error: protocol.buffer_updated() call failed.");
     }
   } else if (nread == UV_EOF) {
-    t->on_eof();
+    on_eof();
   } else if (nread < 0 && nread != UV_ENOBUFS) {
-    t->fatal_error(uv_error(static_cast<int>(nread)), "Fatal read error on socket transport");
+    fatal_error(uv_error(static_cast<int>(nread)), "Fatal read error on socket transport");
   }
 }
 
@@ -210,28 +232,76 @@ void StreamTransport::on_eof() {
 
 // ---- writing ----------------------------------------------------------------
 
-bool StreamTransport::try_write_now(std::string_view& data) {
-  if (write_size_ != 0) return false;  // keep the order: queue behind what is pending
+inline ssize_t StreamTransport::send_once(std::string_view data) noexcept {
   // Nothing is queued here nor in libuv: write to the descriptor directly, as
   // uv_try_write would (CPython's write() tries sock.send() first the same
   // way). A socket gets send(MSG_NOSIGNAL): a reset peer is EPIPE
   // (BrokenPipeError), never SIGPIPE.
-  ssize_t n;
-  do {
-    n = kind_ == Kind::pipe ? ::write(fd_, data.data(), data.size())
-                            : ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
+  return kind_ == Kind::pipe ? ::write(fd_, data.data(), data.size())
+                             : ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+}
+
+bool StreamTransport::after_send(std::string_view& data, ssize_t n) {
+  // What a send() of `data` that returned `n` leaves to do: true when nothing
+  // (all sent, or a fatal error closed the transport), false with `data` the
+  // rest to queue.
   if (n == static_cast<ssize_t>(data.size())) return true;
   if (n >= 0) {
     data.remove_prefix(static_cast<std::size_t>(n));
-  } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+    return false;
+  }
+  if (errno == EINTR) return after_send(data, send_once(data));
+  if (errno != EAGAIN && errno != EWOULDBLOCK) {
     fatal_error(uv_error(-errno), "Fatal write error on socket transport");
     return true;
   }
   return false;
 }
 
+bool StreamTransport::try_write_now(std::string_view& data) {
+  if (write_size_ != 0) return false;  // keep the order: queue behind what is pending
+  return after_send(data, send_once(data));
+}
+
 void StreamTransport::write(std::string_view data) {
+  if (can_send_now(data.size())) [[likely]] {
+    ssize_t n = send_once(data);
+    if (n == static_cast<ssize_t>(data.size())) [[likely]] return;
+    write_rest(data, n);
+    return;
+  }
+  write_slowly(data);
+}
+
+void StreamTransport::write(std::string&& data) {
+  if (can_send_now(data.size())) [[likely]] {
+    ssize_t n = send_once(data);
+    if (n == static_cast<ssize_t>(data.size())) [[likely]] {
+      keep_spare_bytes(data);  // the next feed_data() may reuse the allocation
+      return;
+    }
+    write_rest(std::move(data), n);
+    return;
+  }
+  write_slowly(std::move(data));
+}
+
+void StreamTransport::write_rest(std::string_view data, ssize_t sent) {
+  if (after_send(data, sent)) return;
+  queue_write(std::string(data), 0);
+}
+
+void StreamTransport::write_rest(std::string&& data, ssize_t sent) {
+  std::string_view view(data);
+  if (after_send(view, sent)) {
+    keep_spare_bytes(data);
+    return;
+  }
+  std::size_t offset = data.size() - view.size();
+  queue_write(std::move(data), offset);
+}
+
+void StreamTransport::write_slowly(std::string_view data) {
   if (eof_) throw RuntimeError("Cannot call write() after write_eof()");
   if (data.empty()) return;
   if (conn_lost_ > 0 || !handle_) {
@@ -245,16 +315,14 @@ void StreamTransport::write(std::string_view data) {
   queue_write(std::string(data), 0);
 }
 
-void StreamTransport::write(std::string&& data) {
-  if (eof_) throw RuntimeError("Cannot call write() after write_eof()");
-  if (data.empty()) return;
-  if (conn_lost_ > 0 || !handle_) {
-    write(std::string_view(data));
+void StreamTransport::write_slowly(std::string&& data) {
+  if (eof_ || data.empty() || conn_lost_ > 0 || !handle_) {
+    write_slowly(std::string_view(data));
     return;
   }
   std::string_view view(data);
   if (try_write_now(view)) {
-    keep_spare_bytes(data);  // the next feed_data() may reuse the allocation
+    keep_spare_bytes(data);
     return;
   }
   std::size_t offset = data.size() - view.size();

@@ -111,8 +111,15 @@ class StreamTransport final : public Transport {
 
  private:
   struct WriteReq;
+  // Reading: on_alloc hands out the thread's read buffer (a plain Protocol),
+  // on_alloc_buffered asks the BufferedProtocol (start_reading picks one).
+  // on_read's common case (bytes for a plain Protocol) stays inline; the rest
+  // (a BufferedProtocol, EOF, errors) goes to on_read_other.
   static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
+  static void on_alloc_buffered(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  void on_read_other(ssize_t nread);
+  void data_received_failed(std::exception_ptr exc);
   static void on_write(uv_write_t* req, int status);
   static void on_leftover(void* self);
   void begin(Future<void> waiter);
@@ -120,7 +127,21 @@ class StreamTransport final : public Transport {
   void stop_reading();
   void on_eof();
   void queue_write(std::string data, std::size_t offset);
+  // Writing: write() sends at once when nothing is queued (one send() on the
+  // common path); what the socket did not take, and every unusual case (after
+  // write_eof, after the connection was lost, a queue), goes out of line.
+  [[gnu::always_inline]] inline ssize_t send_once(std::string_view data) noexcept;
+  bool after_send(std::string_view& data, ssize_t n);
   bool try_write_now(std::string_view& data);
+  void write_slowly(std::string_view data);
+  void write_slowly(std::string&& data);
+  void write_rest(std::string_view data, ssize_t sent);
+  void write_rest(std::string&& data, ssize_t sent);
+  /// The common case of both writes: nothing queued, the connection up, no
+  /// write_eof(), something to write.
+  bool can_send_now(std::size_t size) const noexcept {
+    return write_size_ == 0 && conn_lost_ == 0 && !eof_ && size != 0;
+  }
   void maybe_pause_protocol();
   void maybe_resume_protocol();
   void fatal_error(std::exception_ptr exc, const char* message);

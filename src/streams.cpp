@@ -20,10 +20,24 @@ struct ReaderState {
   bool paused = false;  // we paused the transport (flow control)
   std::exception_ptr exception;
   std::shared_ptr<ReadTransport> transport;
-  TypedFuture<void>* waiter = nullptr;  // the waiting read's future, in its frame
+  TypedFuture<void>* waiter = nullptr;  // the waiting read's future
+  // read(n)'s future, kept from one wait to the next (rearmed: no future made
+  // and destroyed per wait). Busy from a read's suspension to its resumption;
+  // a read that must wait meanwhile (another task's, once this one was woken)
+  // uses the future in its own awaiter.
+  std::optional<WaitEntry> read_entry;
+  bool read_entry_busy = false;
 
   void wakeup_waiter() {
     if (TypedFuture<void>* w = std::exchange(waiter, nullptr); w != nullptr && !w->cancelled()) w->set_result();
+  }
+  /// The whole buffer, moved out: the allocation goes with the bytes
+  /// (spare_bytes.hpp brings one back). Flattened: the string's move inline.
+  [[gnu::flatten]] std::string take_all() {
+    std::string all(std::move(buffer));
+    buffer.clear();
+    maybe_resume_transport();
+    return all;
   }
   void maybe_resume_transport() {
     if (paused && buffer.size() <= limit) {
@@ -32,12 +46,7 @@ struct ReaderState {
     }
   }
   std::string take(std::size_t n) {
-    if (n >= buffer.size()) {
-      std::string all(std::move(buffer));  // the allocation goes with the bytes (spare_bytes.hpp brings one back)
-      buffer.clear();
-      maybe_resume_transport();
-      return all;
-    }
+    if (n >= buffer.size()) return take_all();
     std::string out(buffer, 0, n);
     buffer.erase(0, n);
     maybe_resume_transport();
@@ -188,17 +197,11 @@ Coro<std::string> readline_impl(std::shared_ptr<ReaderState> s) {
 // self._wait_for_data('read')`, then the first n bytes. StreamWait's steps,
 // with the future in this awaiter (in the reading coroutine's frame).
 
-bool StreamReadAwaiter::await_ready() {
-  if (!state_) throw RuntimeError("cannot await an empty or moved-from coroutine");
-  if (used_) throw RuntimeError("cannot reuse already awaited coroutine");
-  used_ = true;
-  ReaderState& s = *state_;
-  if (n_ < 0) {
-    slow_.start(read_impl(state_, n_));
-    return false;
-  }
-  if (s.exception) rethrow(s.exception);
-  if (n_ == 0 || !s.buffer.empty() || s.eof) return true;
+namespace {
+
+/// await_ready's rare cases before a wait: another read waits already, or
+/// feed_data paused the transport.
+void prepare_to_wait(ReaderState& s) {
   if (s.waiter != nullptr) {
     throw RuntimeError("read() called while another coroutine is already waiting for incoming data");
   }
@@ -206,34 +209,75 @@ bool StreamReadAwaiter::await_ready() {
     s.paused = false;
     s.transport->resume_reading();
   }
+}
+
+}  // namespace
+
+bool StreamReadAwaiter::await_ready() {
+  ReaderState* sp = state_.get();
+  if (sp == nullptr || used_ || n_ < 0 || sp->exception) [[unlikely]] {
+    if (!state_) throw RuntimeError("cannot await an empty or moved-from coroutine");
+    if (used_) throw RuntimeError("cannot reuse already awaited coroutine");
+    used_ = true;
+    if (n_ >= 0) rethrow(state_->exception);
+    slow_.start(read_impl(state_, n_));
+    return false;
+  }
+  used_ = true;
+  ReaderState& s = *sp;
+  if (n_ == 0 || !s.buffer.empty() || s.eof) return true;
+  if (s.waiter != nullptr || s.paused) [[unlikely]] prepare_to_wait(s);
   return false;
 }
 
 std::coroutine_handle<> StreamReadAwaiter::await_suspend(std::coroutine_handle<> h) {
   if (slow_) return slow_.await_suspend(h);
-  entry_.emplace();
-  task_ = &suspend_on_entry(*entry_, h);
-  state_->waiter = &*entry_;
-  trace_await_label(*task_->loop(), *entry_, "stream read");  // what traces and timelines show
+  TaskCore& task = running_task_for_wait();  // (throws outside a task)
+  ReaderState& s = *state_;
+  WaitEntry* entry;
+  if (!s.read_entry_busy) [[likely]] {
+    if (s.read_entry) {
+      s.read_entry->rearm();
+    } else {
+      s.read_entry.emplace();
+    }
+    s.read_entry_busy = true;
+    entry = &*s.read_entry;
+  } else {
+    entry = &entry_.emplace();
+  }
+  suspend_task_on(task, *entry, h);
+  task_ = &task;
+  s.waiter = entry;
+  trace_await_label(*task.loop(), *entry, "stream read");  // what traces and timelines show
   return std::noop_coroutine();
 }
 
 std::string StreamReadAwaiter::await_resume() {
   if (slow_) return slow_.await_resume();
-  if (task_ != nullptr) {
-    trace_forget_label(*task_->loop(), *entry_);
-    if (state_->waiter == &*entry_) state_->waiter = nullptr;
-    task_->throw_if_cancel_requested();
-    entry_->result();
+  if (TaskCore* task = std::exchange(task_, nullptr)) {
+    ReaderState& s = *state_;
+    WaitEntry& entry = entry_ ? *entry_ : *s.read_entry;
+    if (!entry_) s.read_entry_busy = false;  // (nothing else runs before entry.result() below)
+    trace_forget_label(*task->loop(), entry);
+    if (s.waiter == &entry) s.waiter = nullptr;
+    task->throw_if_cancel_requested();
+    entry.result();
   }
   if (n_ == 0) return std::string();
   return state_->take(static_cast<std::size_t>(n_));
 }
 
 StreamReadAwaiter::~StreamReadAwaiter() {
-  if (entry_ && state_ && state_->waiter == &*entry_) {  // the frame was destroyed while waiting
-    state_->waiter = nullptr;
-    if (task_->loop() != nullptr) trace_forget_label(*task_->loop(), *entry_);
+  if (task_ != nullptr && state_) [[unlikely]] {  // the frame was destroyed while suspended here
+    ReaderState& s = *state_;
+    WaitEntry& entry = entry_ ? *entry_ : *s.read_entry;
+    if (s.waiter == &entry) s.waiter = nullptr;
+    if (task_->loop() != nullptr) trace_forget_label(*task_->loop(), entry);
+    if (!entry_) {  // drop the kept future, and the task's callback on it
+      s.read_entry_busy = false;
+      s.read_entry.reset();
+    }
   }
 }
 
@@ -252,7 +296,7 @@ detail::ReaderState& StreamReader::state() const {
 }
 
 detail::StreamReadAwaiter StreamReader::read(std::ptrdiff_t n) const {
-  state();
+  if (!state_) [[unlikely]] state();  // throws
   return detail::StreamReadAwaiter(state_, n);
 }
 Coro<std::string> StreamReader::readline() const {
@@ -277,13 +321,16 @@ Coro<std::string> StreamReader::readuntil(std::vector<std::string> separators) c
 bool StreamReader::at_eof() const { return state().eof && state().buffer.empty(); }
 
 void StreamReader::feed_data(std::string_view data) const {
-  auto& s = state();
-  if (s.eof) throw RuntimeError("feed_data after feed_eof");
+  detail::ReaderState* sp = state_.get();
+  if (sp == nullptr || sp->eof) [[unlikely]] {
+    if (state().eof) throw RuntimeError("feed_data after feed_eof");  // (state() throws for an empty handle)
+  }
+  auto& s = *sp;
   if (data.empty()) return;
   detail::take_spare_bytes(s.buffer);
   s.buffer.append(data);
   s.wakeup_waiter();
-  if (s.transport && !s.paused && s.buffer.size() > 2 * s.limit) {
+  if (s.buffer.size() > 2 * s.limit && s.transport && !s.paused) [[unlikely]] {
     s.transport->pause_reading();
     s.paused = true;
   }

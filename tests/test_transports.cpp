@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -169,6 +170,102 @@ TEST(Protocol, WriteFlowControlPausesAboveHighAndResumesAtLow) {
     EXPECT_THROW(transport->set_write_buffer_limits(10, 20), asyncio::ValueError);
     transport->close();
     co_await client->lost;
+    server->close();
+    co_await server->wait_closed();
+  };
+  net::run(main());
+}
+
+// Python twin (3.11; prints the same lines):
+//   class Buffered(asyncio.BufferedProtocol):
+//       def __init__(self, transport, plain):
+//           self.transport, self.plain, self.buf, self.got, self.sizes = transport, plain, bytearray(4), b"", []
+//       def get_buffer(self, sizehint): return self.buf
+//       def buffer_updated(self, nbytes):
+//           self.sizes.append(nbytes); self.got += bytes(self.buf[:nbytes])
+//           if len(self.got) == 10:
+//               print("buffered got", self.got, "in pieces of at most", max(self.sizes))
+//               self.transport.set_protocol(self.plain)
+//               self.transport.write(b"buffered:" + self.got)
+//   class Plain(asyncio.Protocol):
+//       def connection_made(self, transport): self.transport = transport
+//       def data_received(self, data):
+//           print("plain got", data)
+//           if data == b"switch":
+//               self.transport.set_protocol(Buffered(self.transport, self)); self.transport.write(b"ok")
+//           else:
+//               self.transport.write(b"plain:" + data); self.transport.close()
+//   (client: write b"switch", read b"ok"; write b"0123456789", read b"buffered:0123456789";
+//    write b"again", read b"plain:again" then EOF)
+/// Reads into its own 4-byte buffer; at 10 bytes, hands the transport back to `plain`.
+struct SwitchPlain;
+struct SwitchBuffered : asyncio::BufferedProtocol {
+  asyncio::Transport* transport = nullptr;
+  SwitchPlain* plain = nullptr;
+  char buf[4] = {};
+  std::string got;
+  std::size_t largest = 0;
+  std::span<char> get_buffer(std::size_t) override { return std::span<char>(buf, sizeof buf); }
+  inline void buffer_updated(std::size_t nbytes) override;
+};
+
+/// Switches the transport to a SwitchBuffered at "switch"; answers anything else and closes.
+struct SwitchPlain : asyncio::Protocol, std::enable_shared_from_this<SwitchPlain> {
+  asyncio::Transport* transport = nullptr;
+  std::shared_ptr<SwitchBuffered> buffered = std::make_shared<SwitchBuffered>();  // lives as long as this
+  std::vector<std::string> log;
+  void connection_made(asyncio::Transport& t) override { transport = &t; }
+  void data_received(std::string_view data) override {
+    log.push_back("plain got " + std::string(data));
+    if (data == "switch") {
+      buffered->transport = transport;
+      buffered->plain = this;
+      transport->set_protocol(buffered);
+      transport->write("ok");
+    } else {
+      transport->write("plain:" + std::string(data));
+      transport->close();
+    }
+  }
+};
+
+void SwitchBuffered::buffer_updated(std::size_t nbytes) {
+  largest = std::max(largest, nbytes);
+  got.append(buf, nbytes);
+  if (got.size() == 10) {
+    plain->log.push_back("buffered got " + got + " in pieces of at most " + std::to_string(largest));
+    transport->set_protocol(plain->shared_from_this());
+    transport->write("buffered:" + got);
+  }
+}
+
+TEST(Protocol, SetProtocolWhileReadingSwitchesBetweenDataReceivedAndABufferedProtocolsBuffer) {
+  using Plain = SwitchPlain;
+  auto main = []() -> Coro<void> {
+    auto& loop = asyncio::get_running_loop();
+    std::vector<std::shared_ptr<Plain>> made;
+    auto server = co_await loop.create_server(
+        [&made] {
+          made.push_back(std::make_shared<Plain>());
+          return made.back();
+        },
+        "127.0.0.1", 0);
+    auto [transport, protocol] = co_await loop.create_connection(
+        [] { return std::make_shared<Recorder>(); }, "127.0.0.1", server->sockets()[0].port);
+    auto client = std::static_pointer_cast<Recorder>(protocol);
+    transport->write("switch");
+    while (client->received.size() < 2) co_await asyncio::sleep(1ms);
+    EXPECT_EQ(client->received, "ok");
+    transport->write("0123456789");
+    while (client->received.size() < 2 + 19) co_await asyncio::sleep(1ms);
+    EXPECT_EQ(client->received, "okbuffered:0123456789");
+    transport->write("again");
+    co_await client->lost;  // the server closes after its answer
+    EXPECT_EQ(client->received, "okbuffered:0123456789plain:again");
+    CO_ASSERT_TRUE(made.size() == 1);
+    EXPECT_EQ(made[0]->log, (std::vector<std::string>{"plain got switch",
+                                                      "buffered got 0123456789 in pieces of at most 4",
+                                                      "plain got again"}));
     server->close();
     co_await server->wait_closed();
   };

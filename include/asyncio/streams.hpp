@@ -114,8 +114,11 @@ class [[nodiscard]] StreamReadAwaiter {
   std::shared_ptr<ReaderState> state_;
   std::ptrdiff_t n_;
   bool used_ = false;
-  TaskCore* task_ = nullptr;          // set when it suspended on entry_
-  std::optional<WaitEntry> entry_;    // the future feed_data completes (in the awaiting frame)
+  TaskCore* task_ = nullptr;          // set from its suspension to its resumption
+  // The future feed_data completes is the reader's, kept from one wait to the
+  // next; entry_ (in the awaiting frame) only when that one is still with a
+  // woken read that has not run yet.
+  std::optional<WaitEntry> entry_;
   InlineCoro<std::string> slow_;      // read(n < 0)
 };
 
