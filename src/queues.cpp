@@ -20,6 +20,7 @@ QueueCore::QueueCore(std::ptrdiff_t maxsize)
 // with a new future at the back of the line: that is done here without
 // resuming the coroutine. Otherwise the task's step runs now.
 void QueueWaiter::on_wake(Runnable* r) {
+  if (r == nullptr) __builtin_unreachable();  // a queued entry: no null check for the cast
   auto* w = static_cast<QueueWaiter*>(static_cast<DoneCallback*>(r));
   TaskCore* task = w->task;
   if (!w->entry().orphaned() && !w->entry().cancelled() && !task->cancel_pending()) [[likely]] {
@@ -31,7 +32,7 @@ void QueueWaiter::on_wake(Runnable* r) {
     }
     w->plain_wakeup = true;
   }
-  TaskCore::step_entry(task);
+  task->step();
 }
 
 void QueueWaiter::wait_again() {

@@ -181,6 +181,48 @@ TEST(RealClock, ThreadsafeCallsDuringSleepsAndComputeAllRun) {
   test::expect_no_frames();
 }
 
+// Two tasks that ping-pong through queues keep callbacks ready on every
+// iteration, so the loop runs its common pass (events.cpp, run_once: no poll,
+// no timer) until something else needs a look: callbacks posted from another
+// thread and a timer must still run while the ping-pong goes on. It stops only
+// once all of them ran (a starved post or timer would hang: the watchdog).
+TEST(RealClock, TasksThatAreAlwaysReadyStillLetThreadsafeCallsAndTimersRun) {
+  constexpr int kCalls = 300;
+  int ran = 0;
+  bool fired = false;
+  long long round_trips = 0;
+  test::run_real("ping-pong with thread-safe calls and a timer", [&]() -> asyncio::Coro<> {
+    auto& loop = asyncio::get_running_loop();
+    asyncio::Queue<int> there(1), back(1);
+    auto consumer = [&]() -> asyncio::Coro<> {
+      for (;;) {
+        int v = co_await there.get();
+        if (v < 0) co_return;
+        co_await back.put(v);
+      }
+    };
+    auto c = asyncio::create_task(consumer());
+    std::thread poster([&] {
+      for (int i = 0; i < kCalls; ++i) {
+        loop.call_soon_threadsafe([&] { ++ran; });
+        if (i % 30 == 0) std::this_thread::sleep_for(100us);
+      }
+    });
+    loop.call_later(0.002, [&] { fired = true; });
+    while (ran < kCalls || !fired) {
+      co_await there.put(1);
+      round_trips += co_await back.get();
+    }
+    co_await there.put(-1);
+    co_await c;
+    poster.join();
+  }());
+  EXPECT_EQ(ran, kCalls);
+  EXPECT_TRUE(fired);
+  EXPECT_GT(round_trips, 0);
+  test::expect_no_frames();
+}
+
 // Executor jobs finishing while the loop waits for timers, and a queue fed by
 // both: every job's result arrives.
 TEST(RealClock, ExecutorJobsWakeTheLoopBetweenTimers) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "scenario.hpp"
+#include "support.hpp"
 
 using namespace std::chrono_literals;
 using scenario::note;
@@ -413,6 +414,62 @@ asyncio::Coro<void> waiters_leave_the_line_when_woken() {
 TEST(Queue, WokenWaitersLeaveTheLineAtOnceCancelledOnesWhenPassedOrRun) {
   EXPECT_EQ(scenario::run(waiters_leave_the_line_when_woken()),
             scenario::expected("test_queues/waiters_leave_the_line_when_woken"));
+}
+
+// W2's ping-pong (bench/w2_pingpong.cpp): every get waits and is woken plainly
+// (put by the other task, not cancelled, not orphaned), the path on which the
+// awaiter forgets its unlinked entry instead of destroying it
+// (EntryAwaiter::forget_inert_entry, asserted in Debug builds). Every value
+// comes back in order, the waits leave no waiter and no frame behind, and a
+// get cancelled in the middle of the exchange still raises CancelledError
+// and leaves the queue usable. Python twin (3.11), same counts:
+//   async def main():
+//       there, back = asyncio.Queue(1), asyncio.Queue(1)
+//       async def consumer():
+//           for _ in range(1000): await back.put(await there.get())
+//       c = asyncio.create_task(consumer())
+//       got = []
+//       for i in range(1000):
+//           await there.put(i); got.append(await back.get())
+//       await c
+//       assert got == list(range(1000)) and not there._getters and not back._getters
+//       t = asyncio.create_task(there.get()); await asyncio.sleep(0); t.cancel()
+//       try: await t
+//       except asyncio.CancelledError: print("cancelled")
+//       there.put_nowait(7); print(await there.get(), len(there._getters))
+TEST(Queue, PingPongWaitsEndPlainlyAndLeaveNothingBehind) {
+  using Q = asyncio::Queue<int>;
+  std::vector<int> got;
+  std::string after_cancel;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    Q there(1), back(1);
+    auto consumer = [&]() -> asyncio::Coro<> {
+      for (int i = 0; i < 1000; ++i) co_await back.put(co_await there.get());
+    };
+    auto c = asyncio::create_task(consumer());
+    for (int i = 0; i < 1000; ++i) {
+      co_await there.put(i);
+      got.push_back(co_await back.get());
+    }
+    co_await c;
+    EXPECT_EQ(there.getters() + back.getters() + there.putters() + back.putters(), 0u);
+    auto getter = [&]() -> asyncio::Coro<int> { co_return co_await there.get(); };
+    auto t = asyncio::create_task(getter());
+    co_await asyncio::sleep(0s);
+    EXPECT_EQ(there.getters(), 1u);
+    t.cancel();
+    try {
+      co_await t;
+    } catch (const asyncio::CancelledError&) {
+      after_cancel = "cancelled";
+    }
+    there.put_nowait(7);
+    after_cancel += " " + std::to_string(co_await there.get()) + " " + std::to_string(there.getters());
+  }());
+  ASSERT_EQ(got.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(got[i], i);
+  EXPECT_EQ(after_cancel, "cancelled 7 0");
+  test::expect_no_frames();
 }
 
 // ---- the FIFO store: a ring that grows from any start ------------------------------

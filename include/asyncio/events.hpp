@@ -641,6 +641,7 @@ class EventLoop final : public detail::LoopCore {
  private:
   struct Uv;
   void check_thread_slow(const char* what) const;
+  void run_once_full();
   void run_ready(std::size_t n);
   void poll_io(std::int64_t timeout_ns);
   bool external_pending() const noexcept;

@@ -153,10 +153,12 @@ class QueueCore {
   /// A put/get waiter resumed: unlink it; on cancellation pass the wake-up on
   /// and rethrow (the `except:` clause of put/get).
   /// After a plain wake-up (on_wake saw no orphaning and no cancellation, and
-  /// nothing ran since) only the unlink is left.
+  /// nothing ran since) only the unlink is left, and the entry needs no
+  /// destructor (EntryAwaiter::forget_inert_entry).
   void finish_wait(QueueWaiter& w) {
     if (w.plain_wakeup) [[likely]] {
       WaitList::unlink_woken(&w.entry());
+      w.forget_inert_entry();
     } else {
       finish_other_wait(w);
     }

@@ -242,6 +242,10 @@ class FutureCore {
   /// True when the exception has not been retrieved (reported when the future
   /// goes away, as asyncio's `_log_traceback`).
   bool exception_unretrieved() const noexcept { return log_traceback_; }
+  /// Nothing for the destructor to release: no callback registered, no
+  /// exception, no cancel message or name (a waiter forgotten after a plain
+  /// wake-up, detail/waiters.hpp).
+  bool holds_nothing() const noexcept { return cb_tail_ == nullptr && !exc_ && !rare_; }
   std::exception_ptr raw_exception() const noexcept { return exc_; }
 
   /// `<Future pending>`-style description (result printing is the typed part's).
@@ -521,6 +525,11 @@ class TaskCore : public FutureCore, public DoneCallback {
   void start_task(LoopCore& loop, std::string_view name);
   /// The step: resume the coroutine where it suspended [Task.__step].
   static void step_entry(Runnable* r);
+  /// The same, called directly (a queue's wake-up node runs its task's step).
+  /// The common path (started or starting, not cancelled before its first
+  /// step, untraced, still pending after the resume) is straight-line; the
+  /// rest is out of line (step_unusual, step_done).
+  void step();
   /// The task's entry: runs step_entry; dropped, nothing (a pending task is
   /// abandoned through the loop's task list when the loop closes).
   static const RunnableOps kStepOps;
@@ -530,17 +539,17 @@ class TaskCore : public FutureCore, public DoneCallback {
   void wait_on(FutureCore& fut) {
     fut_waiter_ = &fut;
     fut.add_callback(this);
-    if (flag(kMustCancel) && fut.cancel(cancel_message())) set_flag(kMustCancel, false);
+    if (flag(kMustCancel)) [[unlikely]] pass_cancel(fut);
   }
   /// As wait_on(fut), but `wakeup` is registered on `fut` instead of the task
   /// itself: when fut completes, `wakeup` runs in the slot where the task's step
-  /// would have run, and decides whether to run the step (`step_entry(task)`) or
+  /// would have run, and decides whether to run the step (`task.step()`) or
   /// to wait again. Queue.get/put use it to re-check their `while` condition
   /// without resuming the coroutine (CPython's `while self.empty(): await getter`).
   void wait_on(FutureCore& fut, DoneCallback& wakeup) {
     fut_waiter_ = &fut;
     fut.add_callback(&wakeup);
-    if (flag(kMustCancel) && fut.cancel(cancel_message())) set_flag(kMustCancel, false);
+    if (flag(kMustCancel)) [[unlikely]] pass_cancel(fut);
   }
   /// True when a cancel() could not be passed to the awaited future (it was
   /// already done) and will be thrown at the next resume [Task._must_cancel].
@@ -593,7 +602,16 @@ class TaskCore : public FutureCore, public DoneCallback {
   virtual void discard_result() noexcept = 0;
 
  private:
-  void step();
+  /// The step of a task that is done (a stale wake-up: cannot happen; be
+  /// safe) or cancelled before its first step.
+  [[gnu::noinline]] void step_unusual();
+  /// After the step that completed the task: the tracer's record, then the
+  /// loop lets go of the task.
+  [[gnu::noinline]] void step_done();
+  /// wait_on's rare case: a cancel() that could not be passed on earlier goes
+  /// to `fut` now [Task.__step: `if self._must_cancel: if
+  /// self._fut_waiter.cancel(msg): self._must_cancel = False`].
+  [[gnu::noinline]] void pass_cancel(FutureCore& fut);
   void last_release() noexcept;
   [[noreturn]] void throw_cancel();
 

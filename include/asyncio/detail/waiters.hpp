@@ -21,6 +21,7 @@
 ///   `orphaned()` before touching its primitive again, so this misuse gives the
 ///   waiting task an exception instead of undefined behaviour.
 #include <atomic>
+#include <cassert>
 #include <coroutine>
 #include <cstddef>
 #include <memory>
@@ -330,6 +331,16 @@ struct EntryAwaiter {
     task = &t;
     suspend_task_on(t, entry_, h, wakeup);
     list.push_back(&entry_);
+  }
+  /// After a plain wake-up, once the entry is unlinked: it is finished with a
+  /// result (no exception), nothing is registered on it, it has no cancel
+  /// message, so its destructor would do nothing. The awaiter forgets it
+  /// (`task` null, as on the fast path) and skips that destructor: ending an
+  /// object's lifetime without calling a destructor whose effects nothing
+  /// depends on is allowed ([basic.life]); it saves ~10 instructions per wait.
+  void forget_inert_entry() noexcept {
+    assert(!entry_.linked() && entry_.state() == FutureState::finished && entry_.holds_nothing());
+    task = nullptr;
   }
   /// Throws what ended the wait when it did not end by a result: the
   /// cancellation (a pending cancel() first, as Task.__step does), or the
