@@ -225,13 +225,16 @@ TEST(CtrlC, TheFirstSigintCancelsTheMainTaskWhichUnwindsThenRunRaisesKeyboardInt
       } finally{log};
       asyncio::TaskGroup tg;
       co_await tg.async_with([&]() -> asyncio::Coro<> {
-        tg.create_task([&]() -> asyncio::Coro<> {
+        // Named: the task runs after this statement, and a coroutine lambda's
+        // captures live in the lambda object, not in the coroutine's frame.
+        auto child = [&]() -> asyncio::Coro<> {
           struct ChildFinally {
             test::Log& log;
             ~ChildFinally() { log("child finally"); }
           } child_finally{log};
           co_await asyncio::sleep(10s);
-        }());
+        };
+        tg.create_task(child());
         sigint_later(1s);
         co_await asyncio::sleep(10s);
       });

@@ -290,10 +290,11 @@ TEST(Subprocess, VirtualTimeDoesNotJumpWhileAChildRuns) {
   double waited = test::run_virtual([&]() -> asyncio::Coro<double> {
     auto& loop = asyncio::get_running_loop();
     double start = loop.time();
-    auto timer = asyncio::create_task([&]() -> asyncio::Coro<> {
+    auto sleeper = [&]() -> asyncio::Coro<> {  // named: its captures must outlive the task
       co_await asyncio::sleep(3600s);
       timer_fired = true;
-    }());
+    };
+    auto timer = asyncio::create_task(sleeper());
     asyncio::Process p = co_await asyncio::create_subprocess_exec("sleep", "0.2");
     co_await p.wait();
     timer.cancel();
