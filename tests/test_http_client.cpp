@@ -69,6 +69,16 @@ std::string message_of(const std::exception_ptr& e) {
   return "<no exception>";
 }
 
+/// Awaits `t` (to catch what it throws with error_of).
+asyncio::Coro<> await_task(asyncio::Task<http::ClientResponse> t) { co_await t; }
+
+/// Cancels every task, then checks that each one ended cancelled.
+asyncio::Coro<> cancel_all(std::vector<asyncio::Task<http::ClientResponse>>& tasks) {
+  for (auto& t : tasks) t.cancel();
+  for (auto& t : tasks) EXPECT_NE(co_await error_of(await_task(t)), nullptr);
+  for (auto& t : tasks) EXPECT_TRUE(t.cancelled());
+}
+
 // "Käse & Brötchen ✓" — Python: len('Käse & Brötchen ✓') == 17, its UTF-8 has 21 bytes.
 const std::string kUnicode = "K\xc3\xa4se & Br\xc3\xb6tchen \xe2\x9c\x93";
 
@@ -544,14 +554,47 @@ TEST(ClientSession, CancellingRequestsInFlightRemovesThemFromCurlAtOnce) {
     while (server.requests < n) co_await asyncio::sleep(5ms);  // every request reached the server
     EXPECT_EQ(http::detail::live_easy_handles(), n);
     EXPECT_EQ(session.in_flight(), static_cast<std::size_t>(n));
-    for (auto& t : tasks) t.cancel();
-    for (auto& t : tasks) EXPECT_NE(co_await error_of([](asyncio::Task<http::ClientResponse> t) -> asyncio::Coro<> {
-                                      co_await t;
-                                    }(t)),
-                                    nullptr);
-    for (auto& t : tasks) EXPECT_TRUE(t.cancelled());
+    co_await cancel_all(tasks);
     EXPECT_EQ(http::detail::live_easy_handles(), 0);
     EXPECT_EQ(session.in_flight(), 0u);
+    co_await session.close();
+  });
+  EXPECT_TRUE(server.wait_until([&] { return server.open_now() == 0; })) << "sockets left open";
+}
+
+TEST(ClientSession, CancellingRequestsWhoseConnectionsWaitForTheirTurnLeavesNothing) {
+  // A limit of 300 spreads the transfers over three curl multi handles, and
+  // new connections are paced (curl_multi.hpp, "Pacing"): once one handle's
+  // transfers opened theirs, the next handle's wait for the loop's next poll.
+  // Cancelled then (some with a connection, the others still waiting for
+  // theirs), every request leaves curl at once, nothing leaks, and the
+  // session goes on working.
+  constexpr int n = 300;
+  test::RawServer server([](test::RawConnection& c) {
+    test::RawRequest r;
+    while (c.read_request(r)) {
+      if (r.path == "/hang") {
+        c.wait_for_eof();
+        return;
+      }
+      c.respond(200, "OK", "after");
+    }
+  });
+  run_real([&]() -> asyncio::Coro<> {
+    http::ClientSession session({.limit = n});
+    std::vector<asyncio::Task<http::ClientResponse>> tasks;
+    for (int i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(session.get(server.url("/hang"))));
+    while (session.in_flight() < static_cast<std::size_t>(n) || http::detail::live_sockets() == 0)
+      co_await asyncio::sleep(0);
+    // Connections opened for some transfers, not for all: the others wait for their turn.
+    EXPECT_LT(http::detail::live_sockets(), n);
+    EXPECT_EQ(http::detail::live_easy_handles(), n);
+    co_await cancel_all(tasks);
+    EXPECT_EQ(http::detail::live_easy_handles(), 0);
+    EXPECT_EQ(session.in_flight(), 0u);
+    auto r = co_await session.get(server.url("/after"));
+    auto text = co_await r.text();
+    EXPECT_EQ(text, "after");
     co_await session.close();
   });
   EXPECT_TRUE(server.wait_until([&] { return server.open_now() == 0; })) << "sockets left open";
