@@ -79,6 +79,38 @@ asyncio::Coro<> cancel_all(std::vector<asyncio::Task<http::ClientResponse>>& tas
   for (auto& t : tasks) EXPECT_TRUE(t.cancelled());
 }
 
+/// A listening socket on 127.0.0.1 whose accept queue is full (backlog 0,
+/// one connection made and never accepted): the kernel drops further SYNs,
+/// so a client's connect stays in progress.
+class FullListener {
+ public:
+  FullListener() {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    filler_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener_ < 0 || filler_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        ::listen(listener_, 0) != 0 || ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0 ||
+        ::connect(filler_, reinterpret_cast<sockaddr*>(&a), len) != 0)
+      throw std::runtime_error("FullListener: cannot set up");
+    port_ = ntohs(a.sin_port);
+  }
+  FullListener(const FullListener&) = delete;
+  FullListener& operator=(const FullListener&) = delete;
+  ~FullListener() {
+    ::close(filler_);
+    ::close(listener_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+
+ private:
+  int listener_ = -1;
+  int filler_ = -1;
+  int port_ = 0;
+};
+
 // "Käse & Brötchen ✓" — Python: len('Käse & Brötchen ✓') == 17, its UTF-8 has 21 bytes.
 const std::string kUnicode = "K\xc3\xa4se & Br\xc3\xb6tchen \xe2\x9c\x93";
 
@@ -598,6 +630,28 @@ TEST(ClientSession, CancellingRequestsWhoseConnectionsWaitForTheirTurnLeavesNoth
     co_await session.close();
   });
   EXPECT_TRUE(server.wait_until([&] { return server.open_now() == 0; })) << "sockets left open";
+}
+
+TEST(ClientSession, CancellingARequestWhileItConnectsClosesItsSocket) {
+  // The server's accept queue is full, so the connect stays in progress.
+  // Cancelled then, the request leaves curl at once and its socket is closed
+  // and forgotten (curl 7.88 closes such a socket without
+  // CURLOPT_CLOSESOCKETFUNCTION: curl_multi.cpp); the session goes on.
+  FullListener server;
+  run_real([&]() -> asyncio::Coro<> {
+    http::ClientSession session;
+    auto task = asyncio::create_task(session.get(server.url()));
+    while (http::detail::live_sockets() == 0) co_await asyncio::sleep(1ms);
+    co_await asyncio::sleep(20ms);  // still connecting: the server's SYN queue drops it
+    EXPECT_EQ(session.in_flight(), 1u);
+    EXPECT_EQ(http::detail::live_sockets(), 1);
+    task.cancel();
+    EXPECT_NE(co_await error_of(await_task(task)), nullptr);
+    EXPECT_TRUE(task.cancelled());
+    EXPECT_EQ(session.in_flight(), 0u);
+    EXPECT_EQ(http::detail::live_sockets(), 0);
+    co_await session.close();
+  });
 }
 
 TEST(ClientSession, ClosingTheSessionEndsRequestsInFlight) {

@@ -348,11 +348,18 @@ void CurlMulti::forget(curl_socket_t fd) noexcept {
   sockets_.erase(it);
 }
 
+bool CurlMulti::unwatch(curl_socket_t fd, Socket& s) noexcept {
+  bool present = true;
+  if (s.added && readiness_->epfd >= 0 && ::epoll_ctl(readiness_->epfd, EPOLL_CTL_DEL, fd, nullptr) != 0)
+    present = errno != EBADF && errno != ENOENT;
+  s.added = false;
+  s.events = 0;
+  return present;
+}
+
 int CurlMulti::watch(curl_socket_t fd, Socket& s, std::uint32_t events) noexcept {
   if (events == 0) {  // CURL_POLL_NONE, or idle: out of the set (an error would be reported even with no events)
-    if (s.added && readiness_->epfd >= 0) ::epoll_ctl(readiness_->epfd, EPOLL_CTL_DEL, fd, nullptr);
-    s.added = false;
-    s.events = 0;
+    unwatch(fd, s);
     return 0;
   }
   if (s.added && s.events == events) return 0;
@@ -393,7 +400,15 @@ int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* shard_p, void*
       // Idle in curl's cache. Watching for input is left on, so that reusing
       // the connection costs no system call; should the socket become
       // readable while idle (the server closed it), it leaves the set then.
-      self->watch(fd, s, 0);
+      if (!self->unwatch(fd, s)) {
+        // No longer in the set: closed without close_socket. curl 7.88 to 8.1
+        // close a socket whose connect had not completed (its transfer
+        // removed meanwhile: cancelled) with a bare close() (curl PR #11439,
+        // fixed in 8.2), then tell us to stop watching it: forget it as
+        // close_socket would.
+        self->forget(fd);
+        g_live_sockets.fetch_sub(1, std::memory_order_relaxed);
+      }
     }
     return 0;
   }

@@ -206,6 +206,9 @@ class CurlMulti {
   static int on_socket(CURL* easy, curl_socket_t s, int what, void* shard, void* socketp);
   /// Sets what the epoll set watches on `fd` (0: takes it out); -1 if epoll_ctl failed.
   int watch(curl_socket_t fd, Socket& s, std::uint32_t events) noexcept;
+  /// Takes `fd` out of the epoll set, if in it; false if it was no longer
+  /// there (closed without close_socket, see on_socket).
+  bool unwatch(curl_socket_t fd, Socket& s) noexcept;
   /// Takes `fd` out of the epoll set and forgets it.
   void forget(curl_socket_t fd) noexcept;
   /// The epoll set is readable: lets curl act on each ready socket.
