@@ -12,6 +12,8 @@
 namespace asyncio {
 namespace detail {
 
+void ReaderState::destroy() noexcept { delete this; }
+
 void ReaderState::maybe_resume_transport() {
   if (paused && buffer.size() <= limit) {
     paused = false;

@@ -94,8 +94,9 @@ struct ReaderState {
 
   void add_ref() noexcept { ++refs; }
   void release() noexcept {
-    if (--refs == 0) delete this;
+    if (--refs == 0) [[unlikely]] destroy();
   }
+  [[gnu::noinline]] void destroy() noexcept;
   void wakeup_waiter() {
     if (TypedFuture<void>* w = std::exchange(waiter, nullptr); w != nullptr && !w->cancelled()) w->set_result();
   }
