@@ -22,6 +22,16 @@ namespace {
 constexpr std::size_t kReadHighWater = 256 * 1024;
 constexpr std::size_t kWriteHighWater = 512 * 1024;
 constexpr unsigned kLogThreshold = 5;  // constants.LOG_THRESHOLD_FOR_CONNLOST_WRITES
+/// The largest read or write buffer a connection keeps between calls.
+constexpr std::size_t kKeptBuffer = 64 * 1024;
+
+/// Empties this thread's OpenSSL error queue before a TLS call, so that
+/// SSL_get_error reads that call's outcome only (as nginx and CPython's _ssl
+/// do). ERR_clear_error wipes all 16 slots every time; the queue is nearly
+/// always empty, and a peek says so in a few instructions.
+inline void clear_ssl_errors() {
+  if (ERR_peek_error() != 0) [[unlikely]] ERR_clear_error();
+}
 
 const char* state_name(SSLProtocol::State s) {
   switch (s) {
@@ -219,7 +229,7 @@ void SSLProtocol::check_handshake_timeout() {
 }
 
 void SSLProtocol::do_handshake() {
-  ERR_clear_error();
+  clear_ssl_errors();
   int rc = SSL_do_handshake(sslobj_->native_handle());
   if (rc == 1) {
     on_handshake_complete(nullptr);
@@ -294,7 +304,7 @@ void SSLProtocol::do_flush() {
 void SSLProtocol::do_shutdown() {
   if (!eof_received_) {
     // SSLObject.unwrap(): send close_notify, then wait for the peer's.
-    ERR_clear_error();
+    clear_ssl_errors();
     SSL* ssl = sslobj_->native_handle();
     int rc = SSL_shutdown(ssl);
     if (rc == 0) rc = SSL_shutdown(ssl);
@@ -356,20 +366,40 @@ void SSLProtocol::write_appdata(std::string_view data) {
     ++conn_lost_;
     return;
   }
-  write_backlog_.emplace_back(data);
-  write_buffer_size_ += data.size();
   try {
+    if (state_ == State::WRAPPED && write_backlog_.empty()) [[likely]] {
+      // Nothing waits before it: encrypt straight from the caller's bytes
+      // (the backlog keeps them only if OpenSSL cannot take them now).
+      if (!write_now(data)) {
+        write_backlog_.emplace_back(data);
+        write_buffer_size_ += data.size();
+      }
+      process_outgoing();
+      return;
+    }
+    write_backlog_.emplace_back(data);
+    write_buffer_size_ += data.size();
     if (state_ == State::WRAPPED) do_write();
   } catch (...) {
     fatal_error(std::current_exception(), "Fatal error on SSL protocol");
   }
 }
 
+bool SSLProtocol::write_now(std::string_view data) {
+  SSL* ssl = sslobj_->native_handle();
+  clear_ssl_errors();
+  std::size_t written = 0;
+  if (SSL_write_ex(ssl, data.data(), data.size(), &written) == 1) return true;  // all of it (no partial writes)
+  int code = SSL_get_error(ssl, 0);
+  if (again(0, code)) return false;  // retried from the backlog (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
+  std::rethrow_exception(ssl_error(code, ssl, "write failed"));
+}
+
 void SSLProtocol::do_write() {
   SSL* ssl = sslobj_->native_handle();
   while (!write_backlog_.empty()) {
     std::string& data = write_backlog_.front();
-    ERR_clear_error();
+    clear_ssl_errors();
     std::size_t written = 0;
     if (SSL_write_ex(ssl, data.data(), data.size(), &written) != 1) {
       int code = SSL_get_error(ssl, 0);
@@ -390,10 +420,13 @@ void SSLProtocol::process_outgoing() {
   if (!ssl_writing_paused_ && transport_) {
     std::size_t n = BIO_ctrl_pending(outgoing_);
     if (n > 0) {
-      std::string data(n, '\0');
+      // Through a buffer kept for the next time (taken out while in use, in
+      // case the transport's write calls back into this protocol).
+      std::string data = std::move(out_buf_);
+      if (data.size() < n) data.resize(n);
       int got = BIO_read(outgoing_, data.data(), static_cast<int>(std::min<std::size_t>(n, INT_MAX)));
-      data.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
-      transport_->write(std::move(data));
+      if (got > 0) transport_->write(std::string_view(data.data(), static_cast<std::size_t>(got)));
+      if (data.size() <= kKeptBuffer) out_buf_ = std::move(data);
     }
   }
   control_app_writing();
@@ -423,15 +456,21 @@ void SSLProtocol::do_read_copied() {
   // Plain text is never longer than the cipher text it comes from: one buffer
   // of that size holds all that can be decrypted now.
   std::size_t cap = BIO_ctrl_pending(incoming_) + static_cast<std::size_t>(SSL_pending(ssl)) + 1;
-  std::string data(std::min<std::size_t>(cap, 16 * 1024 * 1024), '\0');
+  // The buffer is kept for the next read (taken out while in use: the
+  // application's data_received may come back here).
+  std::string data = std::move(in_buf_);
+  if (data.size() < cap) data.resize(std::min<std::size_t>(cap, 16 * 1024 * 1024));
   std::size_t size = 0;
   bool close_notify = false;
   for (;;) {
     if (size == data.size()) data.resize(data.size() * 2);
-    ERR_clear_error();
+    clear_ssl_errors();
     std::size_t n = 0;
     if (SSL_read_ex(ssl, data.data() + size, data.size() - size, &n) == 1) {
       size += n;
+      // Nothing left to decrypt (no cipher text waiting, no record half
+      // read): another SSL_read would only say "want read".
+      if (BIO_ctrl_pending(incoming_) == 0 && SSL_has_pending(ssl) == 0) break;
       continue;
     }
     int code = SSL_get_error(ssl, 0);
@@ -445,6 +484,7 @@ void SSLProtocol::do_read_copied() {
     std::rethrow_exception(ssl_error(code, ssl, "read failed"));
   }
   if (size > 0) app_protocol_->data_received(std::string_view(data.data(), size));
+  if (data.size() <= kKeptBuffer) in_buf_ = std::move(data);
   if (close_notify) {
     call_eof_received();
     start_shutdown();

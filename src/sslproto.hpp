@@ -102,6 +102,9 @@ class SSLProtocol final : public Protocol, public std::enable_shared_from_this<S
   void abort(std::exception_ptr exc = nullptr);
   // outgoing
   void write_appdata(std::string_view data);
+  /// Encrypts `data` at once; false when OpenSSL wants to be called again
+  /// later (nothing taken), throws on an error.
+  bool write_now(std::string_view data);
   void do_write();
   void process_outgoing();
   // incoming
@@ -137,6 +140,8 @@ class SSLProtocol final : public Protocol, public std::enable_shared_from_this<S
   State state_ = State::UNWRAPPED;
   AppState app_state_ = AppState::INIT;
   std::deque<std::string> write_backlog_;
+  std::string in_buf_;   // do_read_copied's plain text, kept between reads
+  std::string out_buf_;  // process_outgoing's cipher text, kept between writes
   std::size_t write_buffer_size_ = 0;
   std::exception_ptr close_exc_;  // the error force-closing the raw transport (its _force_close(exc))
   TimerHandle handshake_timer_;
