@@ -12,47 +12,21 @@
 namespace asyncio {
 namespace detail {
 
-/// A StreamReader's state (CPython's StreamReader attributes).
-struct ReaderState {
-  std::string buffer;
-  std::size_t limit = stream_default_limit;
-  bool eof = false;
-  bool paused = false;  // we paused the transport (flow control)
-  std::exception_ptr exception;
-  std::shared_ptr<ReadTransport> transport;
-  TypedFuture<void>* waiter = nullptr;  // the waiting read's future
-  // read(n)'s future, kept from one wait to the next (rearmed: no future made
-  // and destroyed per wait). Busy from a read's suspension to its resumption;
-  // a read that must wait meanwhile (another task's, once this one was woken)
-  // uses the future in its own awaiter.
-  std::optional<WaitEntry> read_entry;
-  bool read_entry_busy = false;
+void ReaderState::destroy() noexcept { delete this; }
 
-  void wakeup_waiter() {
-    if (TypedFuture<void>* w = std::exchange(waiter, nullptr); w != nullptr && !w->cancelled()) w->set_result();
+void ReaderState::maybe_resume_transport() {
+  if (paused && buffer.size() <= limit) {
+    paused = false;
+    transport->resume_reading();
   }
-  /// The whole buffer, moved out: the allocation goes with the bytes
-  /// (spare_bytes.hpp brings one back). Flattened: the string's move inline.
-  [[gnu::flatten]] std::string take_all() {
-    std::string all(std::move(buffer));
-    buffer.clear();
-    maybe_resume_transport();
-    return all;
-  }
-  void maybe_resume_transport() {
-    if (paused && buffer.size() <= limit) {
-      paused = false;
-      transport->resume_reading();
-    }
-  }
-  std::string take(std::size_t n) {
-    if (n >= buffer.size()) return take_all();
-    std::string out(buffer, 0, n);
-    buffer.erase(0, n);
-    maybe_resume_transport();
-    return out;
-  }
-};
+}
+
+std::string ReaderState::take_part(std::size_t n) {
+  std::string out(buffer, 0, n);
+  buffer.erase(0, n);
+  maybe_resume_transport();
+  return out;
+}
 
 /// What a read awaits while the buffer lacks data (CPython `_wait_for_data`):
 /// a future in the reading coroutine's frame, completed by feed_data,
@@ -100,7 +74,7 @@ namespace {
 
 [[noreturn]] void rethrow(const std::exception_ptr& e) { std::rethrow_exception(e); }
 
-Coro<std::string> read_impl(std::shared_ptr<ReaderState> s, std::ptrdiff_t n) {
+Coro<std::string> read_impl(Ref<ReaderState> s, std::ptrdiff_t n) {
   if (s->exception) rethrow(s->exception);
   if (n == 0) co_return std::string();
   if (n < 0) {
@@ -114,7 +88,7 @@ Coro<std::string> read_impl(std::shared_ptr<ReaderState> s, std::ptrdiff_t n) {
   co_return s->take(static_cast<std::size_t>(n));
 }
 
-Coro<std::string> readexactly_impl(std::shared_ptr<ReaderState> s, std::ptrdiff_t n) {
+Coro<std::string> readexactly_impl(Ref<ReaderState> s, std::ptrdiff_t n) {
   if (n < 0) throw ValueError("readexactly size can not be less than zero");
   if (s->exception) rethrow(s->exception);
   if (n == 0) co_return std::string();
@@ -130,7 +104,7 @@ Coro<std::string> readexactly_impl(std::shared_ptr<ReaderState> s, std::ptrdiff_
   co_return s->take(want);
 }
 
-Coro<std::string> readuntil_impl(std::shared_ptr<ReaderState> s, std::vector<std::string> separators) {
+Coro<std::string> readuntil_impl(Ref<ReaderState> s, std::vector<std::string> separators) {
   // CPython 3.13 readuntil: the shortest match wins.
   std::stable_sort(separators.begin(), separators.end(),
                    [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
@@ -168,7 +142,7 @@ Coro<std::string> readuntil_impl(std::shared_ptr<ReaderState> s, std::vector<std
   co_return s->take(match_end);
 }
 
-Coro<std::string> readline_impl(std::shared_ptr<ReaderState> s) {
+Coro<std::string> readline_impl(Ref<ReaderState> s) {
   std::exception_ptr exc;
   std::size_t consumed = 0;
   std::vector<std::string> newline(1, std::string(1, '\n'));
@@ -213,29 +187,27 @@ void prepare_to_wait(ReaderState& s) {
 
 }  // namespace
 
-bool StreamReadAwaiter::await_ready() {
-  ReaderState* sp = state_.get();
-  if (sp == nullptr || used_ || n_ < 0 || sp->exception) [[unlikely]] {
-    if (!state_) throw RuntimeError("cannot await an empty or moved-from coroutine");
-    if (used_) throw RuntimeError("cannot reuse already awaited coroutine");
-    used_ = true;
-    if (n_ >= 0) rethrow(state_->exception);
+bool StreamReadAwaiter::ready_unusual() {
+  if (!state_) throw RuntimeError("cannot await an empty or moved-from coroutine");
+  if (used_) throw RuntimeError("cannot reuse already awaited coroutine");
+  used_ = true;
+  if (n_ < 0) {
     slow_.start(read_impl(state_, n_));
     return false;
   }
-  used_ = true;
-  ReaderState& s = *sp;
+  ReaderState& s = *state_;
+  if (s.exception) rethrow(s.exception);
   if (n_ == 0 || !s.buffer.empty() || s.eof) return true;
-  if (s.waiter != nullptr || s.paused) [[unlikely]] prepare_to_wait(s);
+  prepare_to_wait(s);
   return false;
 }
 
-std::coroutine_handle<> StreamReadAwaiter::await_suspend(std::coroutine_handle<> h) {
+std::coroutine_handle<> StreamReadAwaiter::suspend_unusual(std::coroutine_handle<> h) {
   if (slow_) return slow_.await_suspend(h);
   TaskCore& task = running_task_for_wait();  // (throws outside a task)
   ReaderState& s = *state_;
   WaitEntry* entry;
-  if (!s.read_entry_busy) [[likely]] {
+  if (!s.read_entry_busy) {
     if (s.read_entry) {
       s.read_entry->rearm();
     } else {
@@ -248,36 +220,20 @@ std::coroutine_handle<> StreamReadAwaiter::await_suspend(std::coroutine_handle<>
   }
   suspend_task_on(task, *entry, h);
   task_ = &task;
+  waited_ = entry;
   s.waiter = entry;
   trace_await_label(*task.loop(), *entry, "stream read");  // what traces and timelines show
   return std::noop_coroutine();
 }
 
-std::string StreamReadAwaiter::await_resume() {
-  if (slow_) return slow_.await_resume();
-  if (TaskCore* task = std::exchange(task_, nullptr)) {
-    ReaderState& s = *state_;
-    WaitEntry& entry = entry_ ? *entry_ : *s.read_entry;
-    if (!entry_) s.read_entry_busy = false;  // (nothing else runs before entry.result() below)
-    trace_forget_label(*task->loop(), entry);
-    if (s.waiter == &entry) s.waiter = nullptr;
-    task->throw_if_cancel_requested();
-    entry.result();
-  }
-  if (n_ == 0) return std::string();
-  return state_->take(static_cast<std::size_t>(n_));
-}
-
-StreamReadAwaiter::~StreamReadAwaiter() {
-  if (task_ != nullptr && state_) [[unlikely]] {  // the frame was destroyed while suspended here
-    ReaderState& s = *state_;
-    WaitEntry& entry = entry_ ? *entry_ : *s.read_entry;
-    if (s.waiter == &entry) s.waiter = nullptr;
-    if (task_->loop() != nullptr) trace_forget_label(*task_->loop(), entry);
-    if (!entry_) {  // drop the kept future, and the task's callback on it
-      s.read_entry_busy = false;
-      s.read_entry.reset();
-    }
+void StreamReadAwaiter::destroyed_while_waiting() noexcept {
+  ReaderState& s = *state_;
+  WaitEntry& entry = *waited_;
+  if (s.waiter == &entry) s.waiter = nullptr;
+  if (task_->loop() != nullptr) trace_forget_label(*task_->loop(), entry);
+  if (!entry_) {  // drop the kept future, and the task's callback on it
+    s.read_entry_busy = false;
+    s.read_entry.reset();
   }
 }
 
@@ -285,7 +241,7 @@ StreamReadAwaiter::~StreamReadAwaiter() {
 
 // ---- StreamReader -------------------------------------------------------------
 
-StreamReader::StreamReader(std::size_t limit) : state_(std::make_shared<detail::ReaderState>()) {
+StreamReader::StreamReader(std::size_t limit) : state_(detail::Ref<detail::ReaderState>::share(new detail::ReaderState)) {
   if (limit == 0) throw ValueError("Limit cannot be <= 0");
   state_->limit = limit;
 }
@@ -295,10 +251,6 @@ detail::ReaderState& StreamReader::state() const {
   return *state_;
 }
 
-detail::StreamReadAwaiter StreamReader::read(std::ptrdiff_t n) const {
-  if (!state_) [[unlikely]] state();  // throws
-  return detail::StreamReadAwaiter(state_, n);
-}
 Coro<std::string> StreamReader::readline() const {
   state();
   return detail::readline_impl(state_);
@@ -320,14 +272,13 @@ Coro<std::string> StreamReader::readuntil(std::vector<std::string> separators) c
 
 bool StreamReader::at_eof() const { return state().eof && state().buffer.empty(); }
 
-void StreamReader::feed_data(std::string_view data) const {
-  detail::ReaderState* sp = state_.get();
-  if (sp == nullptr || sp->eof) [[unlikely]] {
-    if (state().eof) throw RuntimeError("feed_data after feed_eof");  // (state() throws for an empty handle)
-  }
-  auto& s = *sp;
-  if (data.empty()) return;
-  detail::take_spare_bytes(s.buffer);
+namespace {
+
+/// feed_data's work (CPython's StreamReader.feed_data), inline in both callers.
+[[gnu::always_inline]] inline void feed(detail::ReaderState& s, std::string_view data) {
+  if (s.eof) [[unlikely]] throw RuntimeError("feed_data after feed_eof");
+  if (data.empty()) [[unlikely]] return;
+  if (s.buffer.empty()) detail::take_spare_bytes(s.buffer);
   s.buffer.append(data);
   s.wakeup_waiter();
   if (s.buffer.size() > 2 * s.limit && s.transport && !s.paused) [[unlikely]] {
@@ -335,6 +286,10 @@ void StreamReader::feed_data(std::string_view data) const {
     s.paused = true;
   }
 }
+
+}  // namespace
+
+void StreamReader::feed_data(std::string_view data) const { feed(state(), data); }
 
 void StreamReader::feed_eof() const {
   auto& s = state();
@@ -447,7 +402,7 @@ void StreamReaderProtocol::connection_lost(std::exception_ptr exc) {
 }
 
 void StreamReaderProtocol::data_received(std::string_view data) {
-  if (reader_) reader_.feed_data(data);
+  if (detail::ReaderState* s = reader_.state_.get()) [[likely]] feed(*s, data);
 }
 
 bool StreamReaderProtocol::eof_received() {
@@ -493,9 +448,8 @@ StreamWriter::StreamWriter(std::shared_ptr<Transport> transport, std::shared_ptr
                            StreamReader reader)
     : transport_(std::move(transport)), protocol_(std::move(protocol)), reader_(std::move(reader)) {}
 
-detail::StreamDrainAwaiter StreamWriter::drain() const { return detail::StreamDrainAwaiter(*this); }
 
-bool detail::StreamDrainAwaiter::await_ready() {
+bool detail::StreamDrainAwaiter::ready_unusual() {
   if (writer_ == nullptr) throw RuntimeError("cannot await an empty or moved-from coroutine");
   if (used_) throw RuntimeError("cannot reuse already awaited coroutine");
   used_ = true;

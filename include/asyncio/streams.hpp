@@ -66,9 +66,56 @@ class Server;
 class StreamReader;
 class StreamWriter;
 
+/// The default buffer limit of a StreamReader: 64 KiB (`streams._DEFAULT_LIMIT`).
+inline constexpr std::size_t stream_default_limit = 64 * 1024;
+
 namespace detail {
-struct ReaderState;
 struct StreamWait;
+
+/// A StreamReader's state (CPython's StreamReader attributes), shared by the
+/// StreamReader handles and the read awaiters (a count of references on the
+/// loop's thread: no atomics). Here so that read()'s common case is inline.
+struct ReaderState {
+  std::string buffer;
+  std::size_t limit = stream_default_limit;
+  bool eof = false;
+  bool paused = false;  // we paused the transport (flow control)
+  // read(n)'s future is busy from a read's suspension to its resumption; a
+  // read that must wait meanwhile (another task's, once this one was woken)
+  // uses the future in its own awaiter.
+  bool read_entry_busy = false;
+  std::uint32_t refs = 0;
+  std::exception_ptr exception;
+  std::shared_ptr<ReadTransport> transport;
+  TypedFuture<void>* waiter = nullptr;  // the waiting read's future
+  // read(n)'s future, kept from one wait to the next (rearmed: no future made
+  // and destroyed per wait).
+  std::optional<WaitEntry> read_entry;
+
+  void add_ref() noexcept { ++refs; }
+  void release() noexcept {
+    if (--refs == 0) [[unlikely]] destroy();
+  }
+  [[gnu::noinline]] void destroy() noexcept;
+  void wakeup_waiter() {
+    if (TypedFuture<void>* w = std::exchange(waiter, nullptr); w != nullptr && !w->cancelled()) w->set_result();
+  }
+  /// The whole buffer, moved out: the allocation goes with the bytes
+  /// (src/spare_bytes.hpp brings one back to the next feed_data).
+  [[gnu::always_inline]] std::string take_all() {
+    std::string all(std::move(buffer));
+    buffer.clear();
+    if (paused) [[unlikely]] maybe_resume_transport();
+    return all;
+  }
+  void maybe_resume_transport();
+  /// The first n bytes (all of them when n >= the size).
+  [[gnu::always_inline]] std::string take(std::size_t n) {
+    if (n >= buffer.size()) [[likely]] return take_all();
+    return take_part(n);
+  }
+  std::string take_part(std::size_t n);
+};
 
 /// The slow path of an awaitable that usually completes at once: a coroutine
 /// it starts when it must wait, awaited inline in the awaiting task (as
@@ -99,22 +146,35 @@ class InlineCoro {
 /// Coro, one never awaited is not reported in debug mode.
 class [[nodiscard]] StreamReadAwaiter {
  public:
-  StreamReadAwaiter(std::shared_ptr<ReaderState> state, std::ptrdiff_t n) noexcept
-      : state_(std::move(state)), n_(n) {}
+  StreamReadAwaiter(Ref<ReaderState> state, std::ptrdiff_t n) noexcept : state_(std::move(state)), n_(n) {}
   /// Only before it is awaited.
   StreamReadAwaiter(StreamReadAwaiter&& o) noexcept : state_(std::move(o.state_)), n_(o.n_), used_(o.used_) {}
   StreamReadAwaiter& operator=(StreamReadAwaiter&&) = delete;
-  ~StreamReadAwaiter();
+  [[gnu::always_inline]] ~StreamReadAwaiter() {
+    if (task_ != nullptr) [[unlikely]] destroyed_while_waiting();
+  }
 
-  bool await_ready();
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> h);
-  std::string await_resume();
+  // The common cases inline (defined below): bytes buffered, or one wait on
+  // the reader's kept future; the rest out of line.
+  [[gnu::always_inline]] inline bool await_ready();
+  [[gnu::always_inline]] inline std::coroutine_handle<> await_suspend(std::coroutine_handle<> h);
+  [[gnu::always_inline]] inline std::string await_resume();
 
  private:
-  std::shared_ptr<ReaderState> state_;
+  /// await_ready's other cases (misuse, read(-1), an exception, a read
+  /// waiting already, a paused transport).
+  bool ready_unusual();
+  /// await_suspend's other cases (read(-1), outside a task, the kept future
+  /// busy or not made yet).
+  std::coroutine_handle<> suspend_unusual(std::coroutine_handle<> h);
+  /// The frame was destroyed while suspended here.
+  void destroyed_while_waiting() noexcept;
+
+  Ref<ReaderState> state_;
   std::ptrdiff_t n_;
   bool used_ = false;
   TaskCore* task_ = nullptr;          // set from its suspension to its resumption
+  WaitEntry* waited_ = nullptr;       // the future it waits on, meanwhile
   // The future feed_data completes is the reader's, kept from one wait to the
   // next; entry_ (in the awaiting frame) only when that one is still with a
   // woken read that has not run yet.
@@ -135,7 +195,7 @@ class [[nodiscard]] StreamDrainAwaiter {
   StreamDrainAwaiter(StreamDrainAwaiter&& o) noexcept : writer_(std::exchange(o.writer_, nullptr)), used_(o.used_) {}
   StreamDrainAwaiter& operator=(StreamDrainAwaiter&&) = delete;
 
-  bool await_ready();
+  [[gnu::always_inline]] inline bool await_ready();  // (defined below)
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) noexcept { return slow_.await_suspend(h); }
   void await_resume() {
     if (slow_) slow_.await_resume();
@@ -145,11 +205,10 @@ class [[nodiscard]] StreamDrainAwaiter {
   const StreamWriter* writer_;
   bool used_ = false;
   InlineCoro<void> slow_;
+  /// await_ready in full (misuse, the reader's exception, a wait).
+  bool ready_unusual();
 };
 }  // namespace detail
-
-/// The default buffer limit of a StreamReader: 64 KiB (`streams._DEFAULT_LIMIT`).
-inline constexpr std::size_t stream_default_limit = 64 * 1024;
 
 /// Buffered reading from a stream (`asyncio.StreamReader`); see the file comment.
 class StreamReader {
@@ -162,7 +221,10 @@ class StreamReader {
   /// Up to `n` bytes (n < 0: until EOF). "" at EOF or when n == 0. An
   /// awaitable, not a Coro (see detail::StreamReadAwaiter): no coroutine frame
   /// per call.
-  [[nodiscard]] detail::StreamReadAwaiter read(std::ptrdiff_t n = -1) const;
+  [[nodiscard]] detail::StreamReadAwaiter read(std::ptrdiff_t n = -1) const {
+    if (!state_) [[unlikely]] state();  // throws
+    return detail::StreamReadAwaiter(state_, n);
+  }
   /// One line, '\n' included (the partial line at EOF).
   [[nodiscard]] Coro<std::string> readline() const;
   /// Exactly `n` bytes (ValueError when n < 0).
@@ -187,14 +249,15 @@ class StreamReader {
   std::size_t limit() const;
   /// The bytes buffered and not yet read (a view valid until the next call).
   std::string_view buffered() const;
-  explicit operator bool() const noexcept { return state_ != nullptr; }
+  explicit operator bool() const noexcept { return static_cast<bool>(state_); }
   /// `<StreamReader 5 bytes eof limit=65536 waiter=<...> transport=<...>>`.
   friend std::ostream& operator<<(std::ostream& os, const StreamReader& r);
 
  private:
   friend class detail::StreamDrainAwaiter;  // reads the exception without a copy
+  friend class StreamReaderProtocol;        // feeds the state without a check
   detail::ReaderState& state() const;
-  std::shared_ptr<detail::ReaderState> state_;
+  detail::Ref<detail::ReaderState> state_;
 };
 
 /// The protocol that feeds a StreamReader (`asyncio.StreamReaderProtocol`), and
@@ -262,7 +325,7 @@ class StreamWriter {
   /// once the connection is lost.
   /// An awaitable, not a Coro (see detail::StreamDrainAwaiter): no coroutine
   /// frame unless it has to wait.
-  [[nodiscard]] detail::StreamDrainAwaiter drain() const;
+  [[nodiscard]] detail::StreamDrainAwaiter drain() const { return detail::StreamDrainAwaiter(*this); }
   void close() const { transport_->close(); }
   bool is_closing() const { return transport_->is_closing(); }
   /// Waits until the connection is closed (rethrows the error that closed it).
@@ -289,6 +352,68 @@ class StreamWriter {
   std::shared_ptr<StreamReaderProtocol> protocol_;
   StreamReader reader_;
 };
+
+// ---- the awaiters' common paths, inline (the rest in streams.cpp) ----
+
+namespace detail {
+
+// CPython's read(n > 0): `if not self._buffer and not self._eof: await
+// self._wait_for_data('read')`, then the first n bytes.
+inline bool StreamReadAwaiter::await_ready() {
+  ReaderState* s = state_.get();
+  if (s != nullptr && !used_ && n_ >= 0 && !s->exception && s->waiter == nullptr && !s->paused) [[likely]] {
+    used_ = true;
+    return n_ == 0 || !s->buffer.empty() || s->eof;
+  }
+  return ready_unusual();
+}
+
+inline std::coroutine_handle<> StreamReadAwaiter::await_suspend(std::coroutine_handle<> h) {
+  ReaderState& s = *state_;
+  LoopCore* loop = t_running_loop;
+  TaskCore* task = loop != nullptr ? loop->current_task() : nullptr;
+  if (task == nullptr || slow_ || s.read_entry_busy || !s.read_entry) [[unlikely]] return suspend_unusual(h);
+  WaitEntry& entry = *s.read_entry;
+  entry.rearm();
+  s.read_entry_busy = true;
+  suspend_task_on(*task, entry, h);
+  task_ = task;
+  waited_ = &entry;
+  s.waiter = &entry;
+  trace_await_label(*loop, entry, "stream read");  // what traces and timelines show
+  return std::noop_coroutine();
+}
+
+inline std::string StreamReadAwaiter::await_resume() {
+  if (TaskCore* task = std::exchange(task_, nullptr)) {
+    WaitEntry& entry = *std::exchange(waited_, nullptr);
+    ReaderState& s = *state_;
+    if (!entry_) s.read_entry_busy = false;  // (nothing else runs before entry.result() below)
+    trace_forget_label(*task->loop(), entry);
+    if (s.waiter == &entry) s.waiter = nullptr;
+    task->throw_if_cancel_requested();
+    entry.result();
+  } else if (slow_) [[unlikely]] {
+    return slow_.await_resume();
+  }
+  if (n_ == 0) [[unlikely]] return std::string();
+  return state_->take(static_cast<std::size_t>(n_));
+}
+
+inline bool StreamDrainAwaiter::await_ready() {
+  if (writer_ != nullptr && !used_) [[likely]] {
+    const StreamWriter& w = *writer_;
+    const ReaderState* rs = w.reader_.state_.get();
+    // What drain_helper() would decide without suspending: most drains return here.
+    if ((rs == nullptr || !rs->exception) && !w.transport_->is_closing() && w.protocol_->drain_ready()) [[likely]] {
+      used_ = true;
+      return true;
+    }
+  }
+  return ready_unusual();
+}
+
+}  // namespace detail
 
 /// `asyncio.open_connection(host, port, limit=...)`: a TCP connection as a
 /// (reader, writer) pair.

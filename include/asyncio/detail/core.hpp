@@ -285,7 +285,7 @@ class FutureCore {
   /// Nothing may be registered on it (the waiting task's node ran already).
   void rearm() noexcept {
     state_ = FutureState::pending;
-    exc_ = nullptr;
+    if (exc_) [[unlikely]] exc_ = nullptr;  // (releasing a null one is two calls)
     log_traceback_ = false;
   }
   /// The exception was retrieved (result(), exception(), or cancel()).
