@@ -89,7 +89,7 @@ int get(std::string url) {
 ASYNCIO_REGISTER_PROCESS_FUNCTION(get);  // process pools run functions by name
 
 asyncio::Coro<int> aget(http::ClientSession& session, std::string url) {
-  auto response = co_await session.get(url);
+  auto response = co_await session.get(std::move(url));
   co_await response.read();
   co_return response.status;
 }
@@ -97,7 +97,8 @@ asyncio::Coro<int> aget(http::ClientSession& session, std::string url) {
 asyncio::Coro<std::vector<int>> all_async(std::vector<std::string> urls) {
   http::ClientSession session;  // async with aiohttp.ClientSession() as session
   std::vector<asyncio::Coro<int>> downloads;
-  for (auto& u : urls) downloads.push_back(aget(session, u));
+  downloads.reserve(urls.size());
+  for (auto& u : urls) downloads.push_back(aget(session, std::move(u)));
   auto statuses = co_await asyncio::gather(std::move(downloads));
   co_await session.close();
   co_return statuses;
@@ -112,7 +113,8 @@ asyncio::Coro<std::vector<int>> scale(std::vector<std::string> urls, int limit) 
     co_return co_await aget(session, std::move(url));
   };
   std::vector<asyncio::Coro<int>> downloads;
-  for (auto& u : urls) downloads.push_back(one(u));
+  downloads.reserve(urls.size());
+  for (auto& u : urls) downloads.push_back(one(std::move(u)));
   auto statuses = co_await asyncio::gather(std::move(downloads));
   co_await session.close();
   co_return statuses;

@@ -69,6 +69,48 @@ std::string message_of(const std::exception_ptr& e) {
   return "<no exception>";
 }
 
+/// Awaits `t` (to catch what it throws with error_of).
+asyncio::Coro<> await_task(asyncio::Task<http::ClientResponse> t) { co_await t; }
+
+/// Cancels every task, then checks that each one ended cancelled.
+asyncio::Coro<> cancel_all(std::vector<asyncio::Task<http::ClientResponse>>& tasks) {
+  for (auto& t : tasks) t.cancel();
+  for (auto& t : tasks) EXPECT_NE(co_await error_of(await_task(t)), nullptr);
+  for (auto& t : tasks) EXPECT_TRUE(t.cancelled());
+}
+
+/// A listening socket on 127.0.0.1 whose accept queue is full (backlog 0,
+/// one connection made and never accepted): the kernel drops further SYNs,
+/// so a client's connect stays in progress.
+class FullListener {
+ public:
+  FullListener() {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    filler_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener_ < 0 || filler_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        ::listen(listener_, 0) != 0 || ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0 ||
+        ::connect(filler_, reinterpret_cast<sockaddr*>(&a), len) != 0)
+      throw std::runtime_error("FullListener: cannot set up");
+    port_ = ntohs(a.sin_port);
+  }
+  FullListener(const FullListener&) = delete;
+  FullListener& operator=(const FullListener&) = delete;
+  ~FullListener() {
+    ::close(filler_);
+    ::close(listener_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+
+ private:
+  int listener_ = -1;
+  int filler_ = -1;
+  int port_ = 0;
+};
+
 // "Käse & Brötchen ✓" — Python: len('Käse & Brötchen ✓') == 17, its UTF-8 has 21 bytes.
 const std::string kUnicode = "K\xc3\xa4se & Br\xc3\xb6tchen \xe2\x9c\x93";
 
@@ -544,17 +586,72 @@ TEST(ClientSession, CancellingRequestsInFlightRemovesThemFromCurlAtOnce) {
     while (server.requests < n) co_await asyncio::sleep(5ms);  // every request reached the server
     EXPECT_EQ(http::detail::live_easy_handles(), n);
     EXPECT_EQ(session.in_flight(), static_cast<std::size_t>(n));
-    for (auto& t : tasks) t.cancel();
-    for (auto& t : tasks) EXPECT_NE(co_await error_of([](asyncio::Task<http::ClientResponse> t) -> asyncio::Coro<> {
-                                      co_await t;
-                                    }(t)),
-                                    nullptr);
-    for (auto& t : tasks) EXPECT_TRUE(t.cancelled());
+    co_await cancel_all(tasks);
     EXPECT_EQ(http::detail::live_easy_handles(), 0);
     EXPECT_EQ(session.in_flight(), 0u);
     co_await session.close();
   });
   EXPECT_TRUE(server.wait_until([&] { return server.open_now() == 0; })) << "sockets left open";
+}
+
+TEST(ClientSession, CancellingRequestsWhoseConnectionsWaitForTheirTurnLeavesNothing) {
+  // A limit of 300 spreads the transfers over three curl multi handles, and
+  // new connections are paced (curl_multi.hpp, "Pacing"): once one handle's
+  // transfers opened theirs, the next handle's wait for the loop's next poll.
+  // Cancelled then (some with a connection, the others still waiting for
+  // theirs), every request leaves curl at once, nothing leaks, and the
+  // session goes on working.
+  constexpr int n = 300;
+  test::RawServer server([](test::RawConnection& c) {
+    test::RawRequest r;
+    while (c.read_request(r)) {
+      if (r.path == "/hang") {
+        c.wait_for_eof();
+        return;
+      }
+      c.respond(200, "OK", "after");
+    }
+  });
+  run_real([&]() -> asyncio::Coro<> {
+    http::ClientSession session({.limit = n});
+    std::vector<asyncio::Task<http::ClientResponse>> tasks;
+    for (int i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(session.get(server.url("/hang"))));
+    while (session.in_flight() < static_cast<std::size_t>(n) || http::detail::live_sockets() == 0)
+      co_await asyncio::sleep(0);
+    // Connections opened for some transfers, not for all: the others wait for their turn.
+    EXPECT_LT(http::detail::live_sockets(), n);
+    EXPECT_EQ(http::detail::live_easy_handles(), n);
+    co_await cancel_all(tasks);
+    EXPECT_EQ(http::detail::live_easy_handles(), 0);
+    EXPECT_EQ(session.in_flight(), 0u);
+    auto r = co_await session.get(server.url("/after"));
+    auto text = co_await r.text();
+    EXPECT_EQ(text, "after");
+    co_await session.close();
+  });
+  EXPECT_TRUE(server.wait_until([&] { return server.open_now() == 0; })) << "sockets left open";
+}
+
+TEST(ClientSession, CancellingARequestWhileItConnectsClosesItsSocket) {
+  // The server's accept queue is full, so the connect stays in progress.
+  // Cancelled then, the request leaves curl at once and its socket is closed
+  // and forgotten (curl 7.88 closes such a socket without
+  // CURLOPT_CLOSESOCKETFUNCTION: curl_multi.cpp); the session goes on.
+  FullListener server;
+  run_real([&]() -> asyncio::Coro<> {
+    http::ClientSession session;
+    auto task = asyncio::create_task(session.get(server.url()));
+    while (http::detail::live_sockets() == 0) co_await asyncio::sleep(1ms);
+    co_await asyncio::sleep(20ms);  // still connecting: the server's SYN queue drops it
+    EXPECT_EQ(session.in_flight(), 1u);
+    EXPECT_EQ(http::detail::live_sockets(), 1);
+    task.cancel();
+    EXPECT_NE(co_await error_of(await_task(task)), nullptr);
+    EXPECT_TRUE(task.cancelled());
+    EXPECT_EQ(session.in_flight(), 0u);
+    EXPECT_EQ(http::detail::live_sockets(), 0);
+    co_await session.close();
+  });
 }
 
 TEST(ClientSession, ClosingTheSessionEndsRequestsInFlight) {

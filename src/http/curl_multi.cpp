@@ -131,6 +131,44 @@ struct CurlMulti::Readiness {
   static void on_poll(uv_poll_t* h, int status, int events);
 };
 
+/// The pacer's handles (see Pacing in curl_multi.hpp): the check handle,
+/// active once connections were opened, tells that the loop has polled since
+/// (its check phase follows the poll); the idle handle, active while timer
+/// actions wait, runs them in the idle phase (before the poll of the same
+/// loop iteration, which then sees their new sockets, and which it keeps from
+/// blocking). Both are unreferenced (they never keep the loop alive) and
+/// closed together; freed when both are closed.
+struct CurlMulti::Pacer {
+  uv_idle_t idle;
+  uv_check_t check;
+  CurlMulti* owner;
+  int open = 2;
+
+  /// Connections were opened: the next check phase forgets them.
+  void opened() noexcept {
+    uv_check_start(&check, [](uv_check_t* h) {
+      static_cast<Pacer*>(h->data)->owner->opened_ = 0;
+      uv_check_stop(h);
+    });
+  }
+  /// Whether timer actions wait (for the idle phase after the next poll).
+  void waiting(bool any) noexcept {
+    if (any) {
+      uv_idle_start(&idle, [](uv_idle_t* h) { static_cast<Pacer*>(h->data)->owner->run_deferred(); });
+    } else {
+      uv_idle_stop(&idle);
+    }
+  }
+  void close() noexcept {
+    auto closed = [](uv_handle_t* h) {
+      auto* self = static_cast<Pacer*>(h->data);
+      if (--self->open == 0) delete self;
+    };
+    uv_close(reinterpret_cast<uv_handle_t*>(&idle), closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&check), closed);
+  }
+};
+
 /// The uv_timer_t that a shard's CURLMOPT_TIMERFUNCTION arms.
 struct CurlTimer {
   uv_timer_t timer;
@@ -144,6 +182,7 @@ struct CurlShard {
   CurlTimer* timer;
   std::size_t room;  // transfers it may run at once (its share of the limit; 0: no limit)
   std::size_t running = 0;
+  bool deferred = false;  // its timer action waits (CurlMulti::deferred_)
 
   CurlShard(CurlMulti* o, long max_total, long max_host) : owner(o), multi(curl_multi_init()), timer(new CurlTimer{}) {
     if (multi == nullptr) {
@@ -208,24 +247,34 @@ CurlMulti::CurlMulti(EventLoop& loop, long max_total, long max_host, std::functi
   readiness_->poll.data = readiness_;
   uv_poll_start(&readiness_->poll, UV_READABLE, &Readiness::on_poll);
   try {
+    pacer_ = new Pacer{{}, {}, this};
+    uv_idle_init(loop_.uv_loop(), &pacer_->idle);
+    uv_check_init(loop_.uv_loop(), &pacer_->check);
+    for (auto* h : {reinterpret_cast<uv_handle_t*>(&pacer_->idle), reinterpret_cast<uv_handle_t*>(&pacer_->check)}) {
+      h->data = pacer_;
+      uv_unref(h);
+    }
     long n = shard_count(max_total, max_host);
     shards_.reserve(static_cast<std::size_t>(n));
+    deferred_.reserve(static_cast<std::size_t>(n));
     for (long i = 0; i < n; ++i) {  // shares that add up to max_total
       long share = max_total / n + (i < max_total % n ? 1 : 0);
       shards_.push_back(std::make_unique<CurlShard>(this, share, max_host));
     }
   } catch (...) {
+    if (pacer_ != nullptr) pacer_->close();
     readiness_->close();
     throw;
   }
 }
 
 CurlMulti::~CurlMulti() {
-  std::vector<Transfer*> left(running_.begin(), running_.end());
-  for (Transfer* t : left) {
+  while (Transfer* t = running_) {
     remove(*t);
     t->finished(CURLE_OK, true);
   }
+  deferred_.clear();
+  pacer_->close();
   // The epoll set goes first, with its poll handle (and curl's resolver
   // sockets with it): closing 2,000 cached connections then costs no
   // EPOLL_CTL_DEL each, nor the kernel's removal from the set in close().
@@ -242,7 +291,11 @@ void CurlMulti::add(Transfer& t) {
   curl_easy_setopt(t.easy_->curl, CURLOPT_CLOSESOCKETDATA, shard);
   if (CURLMcode rc = curl_multi_add_handle(shard->multi, t.easy_->curl); rc != CURLM_OK)
     throw ClientError(std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc), {});
-  running_.insert(&t);
+  t.prev_ = nullptr;
+  t.next_ = running_;
+  if (running_ != nullptr) running_->prev_ = &t;
+  running_ = &t;
+  ++running_count_;
   ++shard->running;
   t.multi_ = this;
   t.shard_ = shard;
@@ -251,7 +304,10 @@ void CurlMulti::add(Transfer& t) {
 
 void CurlMulti::remove(Transfer& t) noexcept {
   curl_multi_remove_handle(t.shard_->multi, t.easy_->curl);
-  running_.erase(&t);
+  (t.prev_ != nullptr ? t.prev_->next_ : running_) = t.next_;
+  if (t.next_ != nullptr) t.next_->prev_ = t.prev_;
+  t.prev_ = t.next_ = nullptr;
+  --running_count_;
   --t.shard_->running;
   t.multi_ = nullptr;
   t.shard_ = nullptr;
@@ -268,6 +324,7 @@ curl_socket_t CurlMulti::open_socket(void* shard_p, curlsocktype, curl_sockaddr*
   follow_heap();  // a new connection: curl is about to allocate for it
   curl_socket_t fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
   if (fd == CURL_SOCKET_BAD) return fd;
+  if (self->opened_++ == 0) self->pacer_->opened();
   try {
     self->sockets_.insert_or_assign(fd, Socket{shard, ++self->next_id_});
   } catch (...) {
@@ -291,11 +348,18 @@ void CurlMulti::forget(curl_socket_t fd) noexcept {
   sockets_.erase(it);
 }
 
+bool CurlMulti::unwatch(curl_socket_t fd, Socket& s) noexcept {
+  bool present = true;
+  if (s.added && readiness_->epfd >= 0 && ::epoll_ctl(readiness_->epfd, EPOLL_CTL_DEL, fd, nullptr) != 0)
+    present = errno != EBADF && errno != ENOENT;
+  s.added = false;
+  s.events = 0;
+  return present;
+}
+
 int CurlMulti::watch(curl_socket_t fd, Socket& s, std::uint32_t events) noexcept {
   if (events == 0) {  // CURL_POLL_NONE, or idle: out of the set (an error would be reported even with no events)
-    if (s.added && readiness_->epfd >= 0) ::epoll_ctl(readiness_->epfd, EPOLL_CTL_DEL, fd, nullptr);
-    s.added = false;
-    s.events = 0;
+    unwatch(fd, s);
     return 0;
   }
   if (s.added && s.events == events) return 0;
@@ -336,7 +400,15 @@ int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* shard_p, void*
       // Idle in curl's cache. Watching for input is left on, so that reusing
       // the connection costs no system call; should the socket become
       // readable while idle (the server closed it), it leaves the set then.
-      self->watch(fd, s, 0);
+      if (!self->unwatch(fd, s)) {
+        // No longer in the set: closed without close_socket. curl 7.88 to 8.1
+        // close a socket whose connect had not completed (its transfer
+        // removed meanwhile: cancelled) with a bare close() (curl PR #11439,
+        // fixed in 8.2), then tell us to stop watching it: forget it as
+        // close_socket would.
+        self->forget(fd);
+        g_live_sockets.fetch_sub(1, std::memory_order_relaxed);
+      }
     }
     return 0;
   }
@@ -385,11 +457,33 @@ int CurlMulti::on_timer(CURLM*, long timeout_ms, void* shard_p) {
           // whole response inside one action) makes a task ready; the loop's
           // ready guard (events.cpp) then keeps uv_run from blocking in epoll.
           CurlShard* s = static_cast<CurlTimer*>(h->data)->owner;
-          s->owner->socket_action(*s, CURL_SOCKET_TIMEOUT, 0);
+          s->owner->timer_action(*s);
         },
         static_cast<std::uint64_t>(timeout_ms), 0);
   }
   return 0;
+}
+
+void CurlMulti::timer_action(CurlShard& shard) noexcept {
+  if (opened_ == 0) {
+    socket_action(shard, CURL_SOCKET_TIMEOUT, 0);
+  } else if (!shard.deferred) {  // after the next poll (room for every shard is reserved)
+    shard.deferred = true;
+    deferred_.push_back(&shard);
+    pacer_->waiting(true);
+  }
+}
+
+void CurlMulti::run_deferred() noexcept {
+  if (opened_ > 0) return;  // the loop has not polled since
+  std::size_t i = 0;
+  while (opened_ == 0 && i < deferred_.size()) {
+    CurlShard& shard = *deferred_[i++];
+    shard.deferred = false;
+    socket_action(shard, CURL_SOCKET_TIMEOUT, 0);  // may defer nothing: opened_ is 0 until it opens
+  }
+  deferred_.erase(deferred_.begin(), deferred_.begin() + static_cast<std::ptrdiff_t>(i));
+  if (deferred_.empty()) pacer_->waiting(false);
 }
 
 void CurlMulti::socket_action(CurlShard& shard, curl_socket_t s, int flags) noexcept {

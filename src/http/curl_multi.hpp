@@ -49,9 +49,29 @@
 // should it become readable while idle (the server closed it). An event
 // carries the socket's number and an id, so that an event for a socket
 // closed earlier in the same batch (whose number a new socket may have taken)
-// is ignored. The uv handles (the set's poll, the shards' timers) are each
-// owned by a small heap object freed only in its close callback, so a handle
-// may finish closing after its CurlMulti is gone.
+// is ignored. The uv handles (the set's poll, the shards' timers, the pacer's
+// idle and check handles) are each owned by a small heap object freed only in
+// its close callback, so a handle may finish closing after its CurlMulti is
+// gone.
+//
+// Pacing new connections: curl starts every transfer added to a CURLM in the
+// next action on it (its timer's, at 0 ms), opening their connections one
+// after another (~50 us each here: 13 system calls), and a new socket's
+// writability (when curl sends the request) is seen only at the loop's next
+// poll. With all shards' timers due in one pass of libuv's timers, 2,000
+// connections were opened before the first request went out, and the first
+// answers came back 100 ms after the last connect instead of the first. So
+// once an action has opened connections, the timer actions of other shards
+// due before the loop has polled again wait for the idle phase of the next
+// loop iteration (after that poll, and just before the next one, which sees
+// the sockets they open), until one of them opens connections: connecting one
+// shard's transfers and sending the previous shard's requests overlap. (A
+// check handle tells that the loop has polled; the idle handle keeps the poll
+// from blocking while actions wait.) Actions that open no connection
+// (transfers on reused connections, the steady state) and a session of one
+// shard are not delayed; a transfer waiting with its shard is in curl all
+// along, so cancelling it removes it from curl at once, and its timeout
+// counts from when the request was made (it runs outside curl).
 //
 #include <curl/curl.h>
 
@@ -60,7 +80,6 @@
 #include <functional>
 #include <memory>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace asyncio {
@@ -142,6 +161,8 @@ class Transfer {
   std::shared_ptr<EasyPool> pool_;
   EasyHandle* easy_;
   CurlMulti* multi_ = nullptr;
+  Transfer* prev_ = nullptr;  // in its CurlMulti's list of running transfers
+  Transfer* next_ = nullptr;
   CurlShard* shard_ = nullptr;  // the CURLM it is added to, while running
   bool reset_ = false;  // reset the handle when it goes back (see set_other_options)
 };
@@ -159,7 +180,7 @@ class CurlMulti {
   /// connections and the uv handles.
   ~CurlMulti();
 
-  std::size_t running() const noexcept { return running_.size(); }
+  std::size_t running() const noexcept { return running_count_; }
   /// How many CURLM handles it spreads its transfers over.
   std::size_t shards() const noexcept { return shards_.size(); }
 
@@ -177,6 +198,7 @@ class CurlMulti {
     bool ours = true;  // opened by open_socket (else curl's own, its resolver's: forgotten on CURL_POLL_REMOVE)
   };
   struct Readiness;
+  struct Pacer;
   void add(Transfer& t);
   void remove(Transfer& t) noexcept;
   static curl_socket_t open_socket(void* shard, curlsocktype purpose, curl_sockaddr* address);
@@ -184,11 +206,21 @@ class CurlMulti {
   static int on_socket(CURL* easy, curl_socket_t s, int what, void* shard, void* socketp);
   /// Sets what the epoll set watches on `fd` (0: takes it out); -1 if epoll_ctl failed.
   int watch(curl_socket_t fd, Socket& s, std::uint32_t events) noexcept;
+  /// Takes `fd` out of the epoll set, if in it; false if it was no longer
+  /// there (closed without close_socket, see on_socket).
+  bool unwatch(curl_socket_t fd, Socket& s) noexcept;
   /// Takes `fd` out of the epoll set and forgets it.
   void forget(curl_socket_t fd) noexcept;
   /// The epoll set is readable: lets curl act on each ready socket.
   void dispatch() noexcept;
   static int on_timer(CURLM* multi, long timeout_ms, void* shard);
+  /// `shard`'s timer expired: lets curl act on its timeouts (and start the
+  /// transfers added to it), unless connections were opened since the loop
+  /// last polled; then the action waits (see Pacing).
+  void timer_action(CurlShard& shard) noexcept;
+  /// The loop's idle phase: if it has polled since connections were last
+  /// opened, runs the timer actions that waited, until one opens connections.
+  void run_deferred() noexcept;
   /// Lets curl act on `s` (or its timeouts) in `shard`.
   void socket_action(CurlShard& shard, curl_socket_t s, int flags) noexcept;
   void read_info(CurlShard& shard) noexcept;
@@ -196,7 +228,13 @@ class CurlMulti {
   EventLoop& loop_;
   std::vector<std::unique_ptr<CurlShard>> shards_;
   std::shared_ptr<EasyPool> pool_;
-  std::unordered_set<Transfer*> running_;
+  Transfer* running_ = nullptr;  // the running transfers (a list through Transfer::prev_/next_)
+  std::size_t running_count_ = 0;
+  /// Shards whose timer action waits (see Pacing), in order (each at
+  /// most once: CurlShard::deferred); room for all shards is reserved.
+  std::vector<CurlShard*> deferred_;
+  std::size_t opened_ = 0;  // sockets opened since the loop last polled (reset in its check phase)
+  Pacer* pacer_ = nullptr;  // freed in its handles' close callbacks
   /// curl's sockets: those it opened through open_socket (until it closes
   /// them), and its own that it asked us to watch (until CURL_POLL_REMOVE).
   std::unordered_map<curl_socket_t, Socket> sockets_;

@@ -43,7 +43,9 @@
 ///   limit spreads its requests over several curl multi handles of about 128
 ///   connections each (their shares add up to `limit`; curl's own bookkeeping
 ///   costs grow with the connections of one handle), and reuses a connection
-///   within its handle. Easy handles are reused from request to request and
+///   within its handle; their new connections are opened one handle's worth
+///   per loop iteration, so that the requests of the first ones go out while
+///   the others connect. Easy handles are reused from request to request and
 ///   freed when the session closes.
 /// - **Memory** (glibc on Linux): a session with a `limit` of 256 or more
 ///   (and `SessionOptions::huge_page_heap`, true by default)
