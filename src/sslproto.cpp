@@ -396,22 +396,11 @@ bool SSLProtocol::write_now(std::string_view data) {
 }
 
 void SSLProtocol::do_write() {
-  SSL* ssl = sslobj_->native_handle();
   while (!write_backlog_.empty()) {
     std::string& data = write_backlog_.front();
-    clear_ssl_errors();
-    std::size_t written = 0;
-    if (SSL_write_ex(ssl, data.data(), data.size(), &written) != 1) {
-      int code = SSL_get_error(ssl, 0);
-      if (again(0, code)) break;
-      std::rethrow_exception(ssl_error(code, ssl, "write failed"));
-    }
-    write_buffer_size_ -= written;
-    if (written < data.size()) {
-      data.erase(0, written);
-    } else {
-      write_backlog_.pop_front();
-    }
+    if (!write_now(data)) break;
+    write_buffer_size_ -= data.size();
+    write_backlog_.pop_front();
   }
   process_outgoing();
 }
