@@ -3,17 +3,76 @@
 // (the process exits with a message naming it) instead of stalling CI.
 // No assertion on durations is made with it: the limit is only a hang detector,
 // far above any plausible run time.
+#include <dirent.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "asyncio/runners.hpp"
 
 namespace test {
+
+namespace watchdog_detail {
+
+inline std::string read_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+/// "pid (comm) S ppid ..." -> {state, ppid}; {'?', -1} when unreadable.
+inline std::pair<char, long> state_and_parent(const std::string& stat) {
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size()) return {'?', -1};
+  std::istringstream rest(stat.substr(close + 2));
+  char state = '?';
+  long ppid = -1;
+  rest >> state >> ppid;
+  return {state, ppid};
+}
+
+/// What a hang looks like from outside: this process's threads and its child
+/// processes, each with its state and the kernel function it sleeps in
+/// (/proc/PID/wchan), so that a hang that does not reproduce leaves a trace in
+/// the CI log (a child stuck between fork and exec, a thread in a lock...).
+inline void describe_process_tree() {
+  const long self = static_cast<long>(::getpid());
+  const std::string task_dir = "/proc/" + std::to_string(self) + "/task";
+  if (DIR* d = ::opendir(task_dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      const std::string base = task_dir + "/" + e->d_name;
+      std::fprintf(stderr, "watchdog:   thread %s %s state %c in %s\n", e->d_name, read_line(base + "/comm").c_str(),
+                   state_and_parent(read_line(base + "/stat")).first, read_line(base + "/wchan").c_str());
+    }
+    ::closedir(d);
+  }
+  if (DIR* d = ::opendir("/proc")) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+      const std::string base = std::string("/proc/") + e->d_name;
+      const auto [state, ppid] = state_and_parent(read_line(base + "/stat"));
+      if (ppid != self) continue;
+      std::string cmdline = read_line(base + "/cmdline");
+      for (char& c : cmdline) c = c == '\0' ? ' ' : c;
+      std::fprintf(stderr, "watchdog:   child %s (%s) state %c in %s: %s\n", e->d_name,
+                   read_line(base + "/comm").c_str(), state, read_line(base + "/wchan").c_str(), cmdline.c_str());
+    }
+    ::closedir(d);
+  }
+}
+
+}  // namespace watchdog_detail
 
 class Watchdog {
  public:
@@ -23,6 +82,7 @@ class Watchdog {
           if (!cv_.wait_for(lock, limit, [this] { return done_; })) {
             std::fprintf(stderr, "watchdog: '%s' still running after %lld s: the loop hangs\n", what_.c_str(),
                          static_cast<long long>(limit.count()));
+            watchdog_detail::describe_process_tree();
             std::fflush(stderr);
             std::_Exit(3);
           }
