@@ -336,9 +336,13 @@ curl_socket_t CurlMulti::open_socket(void* shard_p, curlsocktype, curl_sockaddr*
 }
 
 int CurlMulti::close_socket(void* shard_p, curl_socket_t fd) {
-  static_cast<CurlShard*>(shard_p)->owner->forget(fd);  // out of the epoll set before the fd number can be reused
-  g_live_sockets.fetch_sub(1, std::memory_order_relaxed);
+  static_cast<CurlShard*>(shard_p)->owner->forget_ours(fd);  // out of the epoll set before the fd number can be reused
   return ::close(fd);
+}
+
+void CurlMulti::forget_ours(curl_socket_t fd) noexcept {
+  forget(fd);
+  g_live_sockets.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void CurlMulti::forget(curl_socket_t fd) noexcept {
@@ -406,8 +410,7 @@ int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* shard_p, void*
         // removed meanwhile: cancelled) with a bare close() (curl PR #11439,
         // fixed in 8.2), then tell us to stop watching it: forget it as
         // close_socket would.
-        self->forget(fd);
-        g_live_sockets.fetch_sub(1, std::memory_order_relaxed);
+        self->forget_ours(fd);
       }
     }
     return 0;

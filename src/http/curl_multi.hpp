@@ -211,6 +211,8 @@ class CurlMulti {
   bool unwatch(curl_socket_t fd, Socket& s) noexcept;
   /// Takes `fd` out of the epoll set and forgets it.
   void forget(curl_socket_t fd) noexcept;
+  /// forget() for a socket open_socket made, closed now: live_sockets() counts one less.
+  void forget_ours(curl_socket_t fd) noexcept;
   /// The epoll set is readable: lets curl act on each ready socket.
   void dispatch() noexcept;
   static int on_timer(CURLM* multi, long timeout_ms, void* shard);
