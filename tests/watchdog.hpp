@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "asyncio/runners.hpp"
+#include "sanitized.hpp"
 
 namespace test {
 
@@ -37,13 +38,11 @@ inline std::string signal_masks(const std::string& status_path) {
   std::ifstream in(status_path);
   std::string line, out;
   while (std::getline(in, line)) {
-    for (const char* key : {"SigPnd:", "ShdPnd:", "SigBlk:"}) {
-      if (line.rfind(key, 0) == 0) {
-        std::string value = line.substr(std::string(key).size());
-        value.erase(0, value.find_first_not_of(" \t"));
-        out += (out.empty() ? "" : " ") + std::string(key, std::string(key).size() - 1) + "=" + value;
-      }
-    }
+    const auto colon = line.find(':');
+    const std::string key = line.substr(0, colon);
+    if (colon == std::string::npos || (key != "SigPnd" && key != "ShdPnd" && key != "SigBlk")) continue;
+    const auto value = line.find_first_not_of(" \t", colon + 1);
+    out += (out.empty() ? "" : " ") + key + "=" + (value == std::string::npos ? "" : line.substr(value));
   }
   return out;
 }
@@ -93,18 +92,6 @@ inline void describe_process_tree() {
   }
 }
 
-#if defined(__SANITIZE_THREAD__)
-inline constexpr bool kThreadSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-inline constexpr bool kThreadSanitizer = true;
-#else
-inline constexpr bool kThreadSanitizer = false;
-#endif
-#else
-inline constexpr bool kThreadSanitizer = false;
-#endif
-
 }  // namespace watchdog_detail
 
 class Watchdog {
@@ -130,12 +117,12 @@ class Watchdog {
     // build the thread that runs the scenario blocks SIGCHLD while the
     // watchdog runs, and the kernel hands it to the watchdog's thread, which
     // runs libuv's handler; the loop reaps the child as always.
-    if constexpr (watchdog_detail::kThreadSanitizer) {
-      sigset_t chld;
-      sigemptyset(&chld);
-      sigaddset(&chld, SIGCHLD);
-      pthread_sigmask(SIG_BLOCK, &chld, &saved_mask_);
-    }
+#ifdef ASYNCIO_TEST_TSAN
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    pthread_sigmask(SIG_BLOCK, &chld, &saved_mask_);
+#endif
   }
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -146,7 +133,9 @@ class Watchdog {
     }
     cv_.notify_all();
     thread_.join();
-    if constexpr (watchdog_detail::kThreadSanitizer) pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);
+#ifdef ASYNCIO_TEST_TSAN
+    pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);
+#endif
   }
 
  private:
