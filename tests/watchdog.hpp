@@ -144,7 +144,9 @@ class Watchdog {
   std::condition_variable cv_;
   bool done_ = false;
   std::thread thread_;
-  sigset_t saved_mask_{};
+#ifdef ASYNCIO_TEST_TSAN
+  sigset_t saved_mask_{};  // the scenario thread's mask before it blocked SIGCHLD
+#endif
 };
 
 /// Runs `main` on a fresh loop on the real clock under a watchdog.
