@@ -159,7 +159,7 @@ std::size_t pool_slab_count() noexcept { return g_slab_count.load(std::memory_or
 std::size_t pool_free_blocks([[maybe_unused]] std::size_t size) noexcept {
   std::size_t n = 0;
 #ifndef ASYNCIO_POOL_DISABLED
-  std::size_t cls = (size + FramePool::kGranule - 1) / FramePool::kGranule;
+  std::size_t cls = pool_class(size);
   if (cls < FramePool::kClasses)
     for (FramePool::FreeBlock* b = t_frame_pool.free[cls]; b != nullptr; b = b->next) ++n;
 #endif
@@ -183,7 +183,11 @@ void* FramePool::refill(std::size_t cls) {
       }
     }
   }
-  std::size_t size = cls * kGranule;
+  // An odd class is carved two blocks at a time, so that the bump pointer
+  // stays 16-aligned for the even classes (frames): the second block goes to
+  // the free list.
+  const std::size_t block = cls * kGranule;
+  const std::size_t size = (cls & 1) != 0 ? 2 * block : block;
   if (bump == nullptr || static_cast<std::size_t>(bump_end - bump) < size) {
     Slabs& slabs = t_slabs.slabs;
     if (bump != nullptr) slabs.carved.back().carved = static_cast<std::size_t>(bump - slabs.carved.back().base);
@@ -196,8 +200,13 @@ void* FramePool::refill(std::size_t cls) {
     bump = slab;
     bump_end = bump + kSlabSize;
   }
-  void* p = bump;
+  char* p = bump;
   bump += size;
+  if (size != block) {
+    auto* second = reinterpret_cast<FreeBlock*>(p + block);
+    second->next = free[cls];
+    free[cls] = second;
+  }
   return p;
 }
 

@@ -62,7 +62,7 @@ std::string FutureCore::state_name() const {
     case FutureState::finished:
       break;
   }
-  return exc_ ? "finished exception=" + exception_repr(exc_) : "finished";
+  return has_exc_ ? "finished exception=" + exception_repr(rare_->exc) : "finished";
 }
 
 void FutureCore::throw_not_pending(const char* /*what*/) const {
@@ -81,14 +81,14 @@ void FutureCore::rethrow_slow() {
   if (state_ == FutureState::pending) throw InvalidStateError("Result is not set.");
   if (state_ == FutureState::cancelled) throw make_cancelled_error();
   log_traceback_ = false;
-  std::rethrow_exception(exc_);
+  std::rethrow_exception(rare_->exc);
 }
 
 std::exception_ptr FutureCore::exception() {
   if (state_ == FutureState::pending) throw InvalidStateError("Exception is not set.");
   if (state_ == FutureState::cancelled) throw make_cancelled_error();
   log_traceback_ = false;
-  return exc_;
+  return raw_exception();
 }
 
 bool FutureCore::remove_callback(DoneCallback* cb) noexcept {
@@ -142,8 +142,8 @@ TaskCore& suspend_on(FutureCore& fut, std::coroutine_handle<> h) {
                                           : "<Future " + fut.state_name() + ">";
     throw RuntimeError("Task " + task_repr(task) + " got Future " + what + " attached to a different loop");
   }
-  task.set_resume_point(h);
   task.wait_on(fut);
+  task.set_resume_point(h);  // last: the task suspends for sure (TaskCore::set_resume_point)
   return task;
 }
 

@@ -26,7 +26,7 @@ bool is_base_error(const std::exception_ptr& e) {
 
 /// A child's node: its done callback and its link in the group's list. Holds
 /// a reference to the task; run or dropped, it frees itself (kChildOps).
-struct TaskGroup::Child final : detail::DoneCallback, detail::Pooled {
+struct TaskGroup::Child final : detail::DoneCallback, detail::PooledCompact<TaskGroup::Child> {
   Child(TaskGroup* g, detail::TaskCore* t) noexcept : DoneCallback(kChildOps), group(g), task(t) {}
   TaskGroup* group;  // null once the group is gone
   detail::TaskCore* task;

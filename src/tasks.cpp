@@ -20,7 +20,7 @@ std::atomic<std::uint64_t> g_task_counter{0};  // "Task-N", as CPython's itertoo
   std::int64_t ts = loop.now_ns();
   tr.task_resumed(t.id(), ts);
   auto t0 = std::chrono::steady_clock::now();
-  t.continuation().resume();
+  t.take_resume_point().resume();
   auto dur = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   tr.slice(t.id(), ts, dur, "step");
   if (!t.done()) {
@@ -75,7 +75,7 @@ void TaskCore::step() {
   if (Tracer* tr = loop->tracer_) [[unlikely]] {
     resume_traced(*this, *loop, *tr);
   } else {
-    resume_point_.resume();
+    take_resume_point().resume();
   }
   // The loop holds a reference until the task is done: `this` is alive. The
   // loop is read again rather than kept across the resume (one register fewer
@@ -217,7 +217,7 @@ std::string task_repr(const TaskCore& t) {
 /// future and a TimerHandle whose callback is futures._set_result_unless_cancelled.
 /// Two references: the awaiter's, and the timer heap's (then the ready
 /// queue's, when the timer is due).
-class SleepFuture final : public TypedFuture<void>, public TimerNode, public Pooled {
+class SleepFuture final : public TypedFuture<void>, public TimerNode, public PooledCompact<SleepFuture> {
  public:
   explicit SleepFuture(LoopCore* loop) noexcept : TypedFuture<void>(loop), TimerNode(kOps) {}
   static const RunnableOps kOps;
@@ -253,8 +253,8 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
   auto delay_ns = static_cast<std::int64_t>(word);
   if (delay_ns == 0) {  // sleep(0): a bare yield
     word = kSuspended;
-    t.set_resume_point(h);
     loop.push_ready(&t);
+    t.set_resume_point(h);  // last: the task suspends for sure (TaskCore::set_resume_point)
     return;
   }
   auto* fut = new SleepFuture(&loop);

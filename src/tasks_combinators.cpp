@@ -9,12 +9,16 @@ namespace asyncio::detail {
 
 // ---- gather ---------------------------------------------------------------------
 
-const RunnableOps GatherNode::kOps{
-    [](Runnable* r) {
-      auto* n = static_cast<GatherNode*>(static_cast<DoneCallback*>(r));
-      n->owner->on_child_done(*n);
-    },
-    [](Runnable* r) noexcept { static_cast<GatherNode*>(static_cast<DoneCallback*>(r))->owner->on_child_dropped(); }};
+const GatherNode::Ops GatherNode::kUnbound{nullptr};
+
+void GatherNode::run(Runnable* r) {
+  auto* n = static_cast<GatherNode*>(static_cast<DoneCallback*>(r));
+  n->owner().on_child_done(*n);
+}
+
+void GatherNode::drop(Runnable* r) noexcept {
+  static_cast<GatherNode*>(static_cast<DoneCallback*>(r))->owner().on_child_dropped();
+}
 
 void GatherCore::abort_children() noexcept {
   for (std::size_t i = 0; i < nfuts_; ++i) {

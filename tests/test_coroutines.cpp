@@ -194,15 +194,15 @@ asyncio::Coro<int> deep_chain(int n, asyncio::Future<int>& never) {
 }
 static_assert(sizeof(asyncio::detail::Promise<long>) == 24, "word, name, union{long, exception_ptr}");
 static_assert(sizeof(asyncio::detail::Promise<void>) == 24);
-static_assert(sizeof(asyncio::detail::TaskImpl<long>) <= 112, "W1's bytes per task must not grow");
+static_assert(sizeof(asyncio::detail::TaskImpl<long>) <= 96, "W1's bytes per task must not grow");
 
 TEST(Coro, AChainLevelFrameFitsTheEightyByteSizeClass) {
 #ifdef ASYNCIO_POOL_DISABLED
   GTEST_SKIP() << "the frame pool is bypassed under AddressSanitizer";
 #else
   // Which free list the frame goes back to tells its size class (16 bytes apart).
-  constexpr std::size_t kGranule = asyncio::detail::FramePool::kGranule;
-  constexpr std::size_t kMax = kGranule * (asyncio::detail::FramePool::kClasses - 1);
+  constexpr std::size_t kGranule = asyncio::detail::FramePool::kFrameGranule;
+  constexpr std::size_t kMax = asyncio::detail::FramePool::kGranule * (asyncio::detail::FramePool::kClasses - 1);
   std::vector<std::size_t> before;
   for (std::size_t size = kGranule; size <= kMax; size += kGranule)
     before.push_back(asyncio::detail::pool_free_blocks(size));

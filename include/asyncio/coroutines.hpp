@@ -236,7 +236,7 @@ class Promise<void> : public PromiseBase<void> {
 /// coroutine frame it owns, whose promise keeps the result. Allocated from
 /// the frame pool; the last reference destroys the frame, then the task.
 template <class T>
-class TaskImpl final : public TaskCore, public Pooled {
+class TaskImpl final : public TaskCore, public PooledCompact<TaskImpl<T>> {
  public:
   explicit TaskImpl(std::coroutine_handle<Promise<T>> frame) noexcept : TaskCore(frame.promise(), frame) {}
 

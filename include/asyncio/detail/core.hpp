@@ -205,7 +205,7 @@ class FutureCore {
   /// when pending, CancelledError when cancelled, the exception when failed.
   /// Marks the exception retrieved.
   void rethrow_if_not_value() {
-    if (state_ == FutureState::finished && !exc_) [[likely]] return;
+    if (state_ == FutureState::finished && !has_exc_) [[likely]] return;
     rethrow_slow();
   }
   /// `exception()`: null when finished with a value; throws like result() when
@@ -245,8 +245,11 @@ class FutureCore {
   /// Nothing for the destructor to release: no callback registered, no
   /// exception, no cancel message or name (a waiter forgotten after a plain
   /// wake-up, detail/waiters.hpp).
-  bool holds_nothing() const noexcept { return cb_tail_ == nullptr && !exc_ && !rare_; }
-  std::exception_ptr raw_exception() const noexcept { return exc_; }
+  bool holds_nothing() const noexcept { return cb_tail_ == nullptr && !rare_; }
+  /// The exception, without marking it retrieved (null when none).
+  std::exception_ptr raw_exception() const noexcept { return has_exc_ ? rare_->exc : nullptr; }
+  /// Finished with an exception (raw_exception() is non-null).
+  bool has_exception() const noexcept { return has_exc_; }
 
   /// `<Future pending>`-style description (result printing is the typed part's).
   std::string state_name() const;
@@ -268,8 +271,11 @@ class FutureCore {
     schedule_callbacks();
   }
   /// pending → finished with `e` (non-null), not yet retrieved.
+  /// The exception goes to the Rare block (allocated here if needed: a
+  /// failure is rare, and every future is 8 bytes smaller for it).
   void finish(std::exception_ptr e) noexcept {
-    exc_ = std::move(e);
+    rare().exc = std::move(e);
+    has_exc_ = true;
     state_ = FutureState::finished;
     log_traceback_ = true;
     schedule_callbacks();
@@ -277,7 +283,7 @@ class FutureCore {
   /// pending → cancelled, keeping the cancel message set so far; drops a
   /// stashed exception (a cancelled future has none).
   void finish_cancelled() noexcept {
-    exc_ = nullptr;
+    drop_exception();
     state_ = FutureState::cancelled;
     schedule_callbacks();
   }
@@ -285,7 +291,7 @@ class FutureCore {
   /// Nothing may be registered on it (the waiting task's node ran already).
   void rearm() noexcept {
     state_ = FutureState::pending;
-    if (exc_) [[unlikely]] exc_ = nullptr;  // (releasing a null one is two calls)
+    if (has_exc_) [[unlikely]] drop_exception();
     log_traceback_ = false;
   }
   /// The exception was retrieved (result(), exception(), or cancel()).
@@ -308,6 +314,7 @@ class FutureCore {
   struct Rare {
     std::optional<std::string> cancel_msg;
     std::optional<std::string> task_name;
+    std::exception_ptr exc;  // valid when has_exc_
   };
   Rare& rare() {
     if (!rare_) rare_ = std::make_unique<Rare>();
@@ -319,6 +326,12 @@ class FutureCore {
   [[noreturn]] void rethrow_slow();
   [[noreturn]] void throw_not_pending(const char* what) const;
   void free_callbacks() noexcept;
+  void drop_exception() noexcept {
+    if (has_exc_) {
+      rare_->exc = nullptr;
+      has_exc_ = false;
+    }
+  }
   void schedule_done_callback(DoneCallback* cb);
   /// Unlinks (in order) every registered node for which `pred(node)` is true;
   /// `pred` may free the node it accepts. Returns how many were unlinked.
@@ -326,13 +339,13 @@ class FutureCore {
   std::size_t unlink_callbacks_if(Pred pred);
 
   LoopCore* loop_;
-  std::exception_ptr exc_;
   std::unique_ptr<Rare> rare_;
   // The done callbacks, a circular list kept by its last node (one pointer
   // instead of head and tail): cb_tail_->next_ is the first; null when none.
   DoneCallback* cb_tail_ = nullptr;
   FutureState state_ = FutureState::pending;
   bool log_traceback_ = false;
+  bool has_exc_ = false;  // finished with an exception, kept in rare_->exc
 
  protected:
   /// A word in what would be padding, for a subclass's own flags (TaskCore's
@@ -342,7 +355,7 @@ class FutureCore {
 };
 
 /// A done callback given by the user, holding a std::function.
-struct UserCallback : DoneCallback, Pooled {
+struct UserCallback final : DoneCallback, PooledCompact<UserCallback> {
   UserCallback(std::uint64_t id, std::function<void()> fn)
       : DoneCallback(kOps), id_(id), fn_(std::move(fn)) {}
   static const RunnableOps kOps;  // runs fn_ then frees itself; drop frees it
@@ -426,8 +439,9 @@ std::size_t remove_done_callbacks_equal(FutureCore& fut, const F& fn) {
 /// What the promise of every coroutine holds, inline or task (the typed part,
 /// Promise<T> in coroutines.hpp, adds `union { T value; exception_ptr exc; }`):
 /// one word and the coroutine's name, 16 bytes. The word is the address of
-/// the awaiting coroutine's frame (null for a task's outermost coroutine,
-/// whose end finishes the running task) with three flags in its low bits:
+/// the awaiting coroutine's frame (for a task's outermost coroutine, the
+/// task's next resume while it is suspended, and null while it runs: its end
+/// finishes the running task) with three flags in its low bits:
 /// every coroutine frame is at least 8-aligned (it starts with two function
 /// pointers), even one whose allocation the compiler elided.
 class CoroPromise {
@@ -455,6 +469,12 @@ class CoroPromise {
   /// not awaited yet).
   std::coroutine_handle<> continuation() const noexcept {
     return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(word_ & ~kFlags));
+  }
+  /// continuation(), cleared (a task's step, about to resume it).
+  std::coroutine_handle<> take_continuation() noexcept {
+    std::coroutine_handle<> c = continuation();
+    word_ &= kFlags;
+    return c;
   }
   bool has_value() const noexcept { return (word_ & kHasValue) != 0; }
   bool has_exception() const noexcept { return (word_ & kHasException) != 0; }
@@ -486,8 +506,9 @@ class TaskCore : public FutureCore, public DoneCallback {
  public:
   /// A task for the coroutine whose outermost frame is `frame` (promise `promise`).
   TaskCore(CoroPromise& promise, std::coroutine_handle<> frame) noexcept
-      : FutureCore(nullptr), DoneCallback(kStepOps), resume_point_(frame), promise_(&promise) {
+      : FutureCore(nullptr), DoneCallback(kStepOps), promise_(&promise) {
     ++t_live_frames;  // a leaked task is a leaked frame for expect_no_frames
+    promise.set_continuation(frame);  // the first step resumes the outermost frame
   }
 
   // ---- task API (see Task<T> in tasks.hpp) ----
@@ -533,8 +554,15 @@ class TaskCore : public FutureCore, public DoneCallback {
   /// The task's entry: runs step_entry; dropped, nothing (a pending task is
   /// abandoned through the loop's task list when the loop closes).
   static const RunnableOps kStepOps;
-  /// Where the next step resumes; set by the awaiter that suspends the task.
-  void set_resume_point(std::coroutine_handle<> h) noexcept { resume_point_ = h; }
+  /// Where the next step resumes; set by the awaiter that suspends the task,
+  /// as its last act (once nothing can throw: the task suspends for sure).
+  /// Kept in the word of the outermost frame's promise, which holds no
+  /// awaiting coroutine (8 bytes off every task): set while the task is
+  /// suspended, null while it runs (so that the outermost coroutine's end
+  /// finishes the task).
+  void set_resume_point(std::coroutine_handle<> h) noexcept { promise_->set_continuation(h); }
+  /// The next resume, cleared: the step is about to resume it.
+  std::coroutine_handle<> take_resume_point() noexcept { return promise_->take_continuation(); }
   /// Called by an awaiter when the task suspends on `fut`.
   void wait_on(FutureCore& fut) {
     fut_waiter_ = &fut;
@@ -577,8 +605,8 @@ class TaskCore : public FutureCore, public DoneCallback {
   }
   FutureCore* fut_waiter() const noexcept { return fut_waiter_; }
   /// Where the next step resumes: the innermost suspended frame (the
-  /// outermost before the first step).
-  std::coroutine_handle<> continuation() const noexcept { return resume_point_; }
+  /// outermost before the first step); null while the task runs or once done.
+  std::coroutine_handle<> continuation() const noexcept { return promise_->continuation(); }
 
   /// At the coroutine's final suspend: completes the task with the exception
   /// the coroutine let out (null: its value, kept in the promise).
@@ -625,9 +653,8 @@ class TaskCore : public FutureCore, public DoneCallback {
   bool flag(std::uint32_t f) const noexcept { return (sub_bits_ & f) != 0; }
   void set_flag(std::uint32_t f, bool on) noexcept { sub_bits_ = on ? (sub_bits_ | f) : (sub_bits_ & ~f); }
 
-  std::coroutine_handle<> resume_point_;  // the next resume
   FutureCore* fut_waiter_ = nullptr;
-  CoroPromise* promise_;                  // the outermost frame's
+  CoroPromise* promise_;                  // the outermost frame's; its word: the next resume
   std::uint32_t id_ = 0;                  // "Task-N" (wraps after 2^32 tasks)
   std::uint32_t refs_ = 0;
 };

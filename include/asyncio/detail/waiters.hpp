@@ -230,12 +230,12 @@ inline TaskCore& running_task_for_wait() {
 inline void suspend_task_on(TaskCore& task, WaitEntry& entry, std::coroutine_handle<> h,
                             DoneCallback* wakeup = nullptr) {
   entry.bind(t_running_loop);  // the task's loop: it is running
-  task.set_resume_point(h);
   if (wakeup != nullptr) {
     task.wait_on(entry, *wakeup);
   } else {
     task.wait_on(entry);
   }
+  task.set_resume_point(h);  // last: the task suspends for sure (TaskCore::set_resume_point)
 }
 
 /// suspend_task_on() for the running task, returned. Throws RuntimeError
