@@ -107,20 +107,6 @@ bool loop_is_running_elsewhere(std::uint64_t serial) noexcept {
 
 // ---- the loop's core: ready queue and task list ----
 
-void ReadyQueue::grow() {
-  // A big buffer (huge pages past 128 KiB: detail/big_buffer.hpp; its
-  // capacity stays a power of two, a mapping's whole pages being one): a
-  // million tasks created in one step fault 8 MB in 2 MiB pages, not 4 KiB
-  // ones. Entries keep their logical positions head_..tail_ under the new mask.
-  const std::size_t old = capacity_;
-  const std::size_t cap = big_capacity((old ? old * 2 : 1024) * sizeof(Runnable*)) / sizeof(Runnable*);
-  auto* buf = static_cast<Runnable**>(big_allocate(cap * sizeof(Runnable*)));
-  for (std::size_t p = head_; p != tail_; ++p) buf[p & (cap - 1)] = buf_[p & (old - 1)];
-  big_deallocate(buf_, old * sizeof(Runnable*));
-  buf_ = buf;
-  capacity_ = cap;
-}
-
 void LoopCore::link_task(TaskCore* t) noexcept {
   t->next_task_ = nullptr;
   t->prev_task_ = tasks_tail_;
@@ -377,6 +363,8 @@ void EventLoop::run_debug(detail::Runnable* r) {
     resumed = detail::describe_step(*task);
   } else if (const detail::HandleBase* h = detail::HandleBase::from(r)) {
     what = std::string("<Handle ") + h->what_ + ">";
+  } else if (const detail::HandleBase* s = detail::signal_delivery_handle(r)) {
+    what = std::string("<Handle ") + s->what_ + ">";
   } else if (detail::is_sleep_timer(r)) {
     what = "<Handle sleep>";
   } else {
@@ -396,12 +384,12 @@ void EventLoop::run_traced(detail::Runnable* r) {
   }
   // The tasks this callback wakes become ready now: the picture shows them
   // ready-but-not-running until their step (trace.hpp).
-  std::size_t before = ready_.size();
+  detail::Runnable* last = ready_.back();  // what r pushes comes after it
   r->run();
   if (tracer_ == nullptr) return;
   std::int64_t now = now_ns();
-  for (std::size_t k = ready_.size(); k-- > before;) {
-    detail::Runnable* woken = ready_.from_back(ready_.size() - 1 - k);
+  for (detail::Runnable* woken = last != nullptr ? last->next_ : ready_.front(); woken != nullptr;
+       woken = woken->next_) {
     if (const detail::TaskCore* task = woken->as_task()) tr->task_ready(task->id(), now);
   }
 }

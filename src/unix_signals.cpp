@@ -25,7 +25,34 @@ void check_signal(int sig) {
   if (!valid_signal(sig)) throw ValueError("invalid signal number " + std::to_string(sig));
 }
 
+/// One delivery of a signal, on the ready queue. CPython queues the
+/// handler's Handle once per delivery (two signals before the loop runs: the
+/// same Handle twice); an entry of our ready queue is linked through itself,
+/// so it is queued once at most. Each delivery gets its own entry, holding the
+/// queue's reference to the handle, and runs or drops the handle in its place.
+struct SignalDelivery final : Runnable, PooledCompact<SignalDelivery> {
+  explicit SignalDelivery(HandleBase* h) noexcept : Runnable(kOps), handle(h) {}
+  HandleBase* handle;
+  static const RunnableOps kOps;
+};
+
+const RunnableOps SignalDelivery::kOps{
+    [](Runnable* r) {
+      HandleBase* h = static_cast<SignalDelivery*>(r)->handle;
+      delete static_cast<SignalDelivery*>(r);
+      h->run();  // runs the callback unless cancelled; releases the queue's reference
+    },
+    [](Runnable* r) noexcept {
+      HandleBase* h = static_cast<SignalDelivery*>(r)->handle;
+      delete static_cast<SignalDelivery*>(r);
+      h->drop();
+    }};
+
 }  // namespace
+
+const HandleBase* signal_delivery_handle(const Runnable* r) noexcept {
+  return r->ops_ == &SignalDelivery::kOps ? static_cast<const SignalDelivery*>(r)->handle : nullptr;
+}
 
 /// One signal watched by the loop: its uv_signal_t (in a UvHandle: the memory
 /// goes in the close callback) and what the signal runs.
@@ -43,7 +70,9 @@ struct UnixSignals::Watcher {
     auto* w = UvHandle::user_of<Watcher>(h);
     if (w == nullptr) return;
     if (w->user != nullptr) {
-      w->loop->schedule_soon(w->user);  // the queue's reference
+      auto* delivery = new SignalDelivery(w->user);
+      w->user->add_ref();  // the queue's reference
+      w->loop->push_ready(delivery);
     } else if (w->fallback) {
       w->fallback();
     }

@@ -45,6 +45,10 @@ class UnixSignals {
   std::map<int, std::unique_ptr<Watcher>> watchers_;
 };
 
+/// The handler a queued signal delivery runs, or null when `r` is not one
+/// (debug mode's description of a slow callback).
+const HandleBase* signal_delivery_handle(const Runnable* r) noexcept;
+
 /// True on the process's main thread (signals are only handled there, as Python).
 bool on_main_thread() noexcept;
 

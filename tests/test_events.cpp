@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <limits>
 #include <memory>
 #include <sstream>
@@ -23,28 +24,51 @@ using testing::ElementsAre;
 
 namespace {
 
-// The ready queue is a ring that doubles in place (realloc): entries queued
-// across the ring's end must come out in FIFO order after any number of
-// growths, whatever the ring's start was when it grew.
-TEST(ReadyQueue, GrowingKeepsFifoOrderFromAnyStartOfTheRing) {
+// The ready queue links its entries through themselves: FIFO order through
+// any interleaving of pushes and pops, an entry popped can be queued again,
+// and back()/next_ show what was pushed after a point (the tracer's use).
+TEST(ReadyQueue, KeepsFifoOrderThroughInterleavedPushesAndPopsAndRequeues) {
   static constexpr asyncio::detail::RunnableOps kNoOps{[](asyncio::detail::Runnable*) {},
                                                        &asyncio::detail::drop_nothing};
-  std::vector<asyncio::detail::Runnable> entries(20000, asyncio::detail::Runnable(kNoOps));
-  for (std::size_t start : {0u, 1u, 511u, 1023u, 1500u, 3000u}) {
-    asyncio::detail::ReadyQueue q;
-    // Advance the ring's start: push and pop `start` entries one at a time.
-    for (std::size_t i = 0; i < start; ++i) {
-      q.push(&entries[i]);
-      ASSERT_EQ(q.pop(), &entries[i]);
+  std::vector<asyncio::detail::Runnable> entries(1000, asyncio::detail::Runnable(kNoOps));
+  asyncio::detail::ReadyQueue q;
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.back(), nullptr);
+  std::deque<asyncio::detail::Runnable*> expected;  // the model
+  std::uint32_t x = 12345;                         // a fixed pseudo-random walk
+  std::size_t next = 0;
+  for (int step = 0; step < 20000; ++step) {
+    x = x * 1103515245u + 12345u;
+    if ((x >> 16) % 3 != 0 && next < entries.size()) {
+      q.push(&entries[next]);
+      expected.push_back(&entries[next++]);
+    } else if (!expected.empty()) {
+      asyncio::detail::Runnable* r = q.pop();
+      ASSERT_EQ(r, expected.front()) << "step " << step;
+      EXPECT_EQ(r->next_, nullptr);  // unlinked
+      expected.pop_front();
+      if ((x >> 8) % 2 == 0) {  // queued again at once, at the back
+        q.push(r);
+        expected.push_back(r);
+      }
     }
-    // Then queue enough to grow it several times (1024 -> 16384 entries).
-    const std::size_t n = 9000 + start % 7;
-    for (std::size_t i = 0; i < n; ++i) q.push(&entries[i]);
-    ASSERT_EQ(q.size(), n);
-    EXPECT_EQ(q.from_back(0), &entries[n - 1]);
-    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(q.pop(), &entries[i]) << "start " << start << ", entry " << i;
-    EXPECT_TRUE(q.empty());
+    ASSERT_EQ(q.size(), expected.size());
+    ASSERT_EQ(q.empty(), expected.empty());
+    ASSERT_EQ(q.back(), expected.empty() ? nullptr : expected.back());
   }
+  // What is pushed after back() is reached from it.
+  asyncio::detail::Runnable* mark = q.back();
+  asyncio::detail::Runnable extra[3] = {asyncio::detail::Runnable(kNoOps), asyncio::detail::Runnable(kNoOps),
+                                        asyncio::detail::Runnable(kNoOps)};
+  for (auto& e : extra) q.push(&e);
+  asyncio::detail::Runnable* after = mark != nullptr ? mark->next_ : q.front();
+  for (auto& e : extra) {
+    ASSERT_EQ(after, &e);
+    after = after->next_;
+  }
+  EXPECT_EQ(after, nullptr);
+  while (!q.empty()) q.pop();
+  EXPECT_EQ(q.size(), 0u);
 }
 
 TEST(EventLoop, CallSoonRunsCallbacksInFifoOrderWithTheirArguments) {

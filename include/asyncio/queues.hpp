@@ -372,7 +372,7 @@ class BasicQueue : public QueueCore {
     PutAwaiter(BasicQueue* q, T&& v) : QueueWaiter(q, true), item(std::move(v)) {}
     BasicQueue& q() const noexcept { return *static_cast<BasicQueue*>(queue); }
     bool await_ready() const noexcept { return !q().full() || q().shutdown_; }
-    void await_suspend(std::coroutine_handle<> h) {
+    [[gnu::always_inline]] void await_suspend(std::coroutine_handle<> h) {
       q().binding_.check(q());
       wait_in(q().putters_, h, this);
     }
@@ -409,7 +409,7 @@ class BasicQueue : public QueueCore {
     explicit GetAwaiter(BasicQueue* q) noexcept : QueueWaiter(q, false) {}
     BasicQueue& q() const noexcept { return *static_cast<BasicQueue*>(queue); }
     bool await_ready() const noexcept { return !q().empty() || q().shutdown_; }
-    void await_suspend(std::coroutine_handle<> h) {
+    [[gnu::always_inline]] void await_suspend(std::coroutine_handle<> h) {
       q().binding_.check(q());
       wait_in(q().getters_, h, this);
     }

@@ -101,42 +101,56 @@ struct Runnable {
   /// The task whose step this is, or null.
   TaskCore* as_task() noexcept { return ops_->task != nullptr ? ops_->task(this) : nullptr; }
   const RunnableOps* ops_;
+  /// The link of the one list the entry is on: the ready queue, or (a
+  /// DoneCallback) a future's callbacks. An entry is on one of them at most.
+  Runnable* next_ = nullptr;
 };
 
 /// A node in a future's done-callback list; pushed on the ready queue when the
 /// future completes.
 struct DoneCallback : Runnable {
   using Runnable::Runnable;
-  DoneCallback* next_ = nullptr;
+  /// The next node of the future's list (registered nodes only).
+  DoneCallback* next() const noexcept { return static_cast<DoneCallback*>(next_); }
 };
 
-/// FIFO of Runnables: a power-of-two ring that grows and never shrinks, so a
-/// steady state pushes and pops without allocating (a big buffer, on huge
-/// pages once it is big: detail/big_buffer.hpp).
+/// FIFO of Runnables [`loop._ready`], linked through the entries themselves
+/// (Runnable::next_): pushing never allocates nor fails, and a spike of a
+/// million ready tasks costs no buffer (W1: 8 bytes per task). An entry is
+/// in the queue once at most: a task is queued or waits on one future (never
+/// both), a callback node leaves its future's list when it is scheduled.
 class ReadyQueue {
  public:
   ReadyQueue() = default;
   ReadyQueue(const ReadyQueue&) = delete;
   ReadyQueue& operator=(const ReadyQueue&) = delete;
-  ~ReadyQueue() { big_deallocate(buf_, capacity_ * sizeof(Runnable*)); }
 
-  void push(Runnable* r) {
-    if (tail_ - head_ == capacity_) [[unlikely]] grow();
-    buf_[tail_++ & (capacity_ - 1)] = r;
+  void push(Runnable* r) noexcept {
+    r->next_ = nullptr;
+    (tail_ != nullptr ? tail_->next_ : head_) = r;
+    tail_ = r;
+    ++size_;
   }
-  Runnable* pop() noexcept { return buf_[head_++ & (capacity_ - 1)]; }
-  std::size_t size() const noexcept { return tail_ - head_; }
-  bool empty() const noexcept { return tail_ == head_; }
-  void clear() noexcept { head_ = tail_; }
-  /// The entry pushed `k` pushes ago (0: the last); k < size(). For the tracer.
-  Runnable* from_back(std::size_t k) const noexcept { return buf_[(tail_ - 1 - k) & (capacity_ - 1)]; }
+  /// The first entry, unlinked; the queue is not empty.
+  Runnable* pop() noexcept {
+    Runnable* r = head_;
+    head_ = r->next_;
+    if (head_ == nullptr) tail_ = nullptr;
+    r->next_ = nullptr;
+    --size_;
+    return r;
+  }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return head_ == nullptr; }
+  /// The last entry (null when empty); with next_, what was pushed after it.
+  /// For the tracer.
+  Runnable* back() const noexcept { return tail_; }
+  Runnable* front() const noexcept { return head_; }
 
  private:
-  void grow();
-  Runnable** buf_ = nullptr;
-  std::size_t capacity_ = 0;
-  std::size_t head_ = 0;
-  std::size_t tail_ = 0;
+  Runnable* head_ = nullptr;
+  Runnable* tail_ = nullptr;
+  std::size_t size_ = 0;
 };
 
 /// The loop running on this thread (set by run_forever), or null.
@@ -370,17 +384,21 @@ std::uint64_t next_callback_id() noexcept;
 template <class Pred>
 std::size_t FutureCore::unlink_callbacks_if(Pred pred) {
   if (cb_tail_ == nullptr) return 0;
-  DoneCallback* cur = cb_tail_->next_;
+  DoneCallback* cur = cb_tail_->next();
   cb_tail_->next_ = nullptr;  // a straight list while it is walked
   DoneCallback* head = nullptr;
   DoneCallback* tail = nullptr;
   std::size_t removed = 0;
   while (cur != nullptr) {
-    DoneCallback* next = cur->next_;
+    DoneCallback* next = cur->next();
     if (pred(cur)) {
       ++removed;
     } else {
-      (tail != nullptr ? tail->next_ : head) = cur;
+      if (tail != nullptr) {
+        tail->next_ = cur;
+      } else {
+        head = cur;
+      }
       tail = cur;
     }
     cur = next;
@@ -470,8 +488,15 @@ class CoroPromise {
   std::coroutine_handle<> continuation() const noexcept {
     return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(word_ & ~kFlags));
   }
+  /// A task's outermost coroutine: its task's next resume (TaskCore). The
+  /// word holds none while the task runs (take_resume_point cleared it), and
+  /// `h`, the frame of one of our coroutines, is 8-aligned (no check: the
+  /// hot path of every suspension).
+  void set_resume_point(std::coroutine_handle<> h) noexcept {
+    word_ |= reinterpret_cast<std::uintptr_t>(h.address());
+  }
   /// continuation(), cleared (a task's step, about to resume it).
-  std::coroutine_handle<> take_continuation() noexcept {
+  std::coroutine_handle<> take_resume_point() noexcept {
     std::coroutine_handle<> c = continuation();
     word_ &= kFlags;
     return c;
@@ -508,7 +533,7 @@ class TaskCore : public FutureCore, public DoneCallback {
   TaskCore(CoroPromise& promise, std::coroutine_handle<> frame) noexcept
       : FutureCore(nullptr), DoneCallback(kStepOps), promise_(&promise) {
     ++t_live_frames;  // a leaked task is a leaked frame for expect_no_frames
-    promise.set_continuation(frame);  // the first step resumes the outermost frame
+    promise.set_resume_point(frame);  // the first step resumes the outermost frame
   }
 
   // ---- task API (see Task<T> in tasks.hpp) ----
@@ -560,9 +585,9 @@ class TaskCore : public FutureCore, public DoneCallback {
   /// awaiting coroutine (8 bytes off every task): set while the task is
   /// suspended, null while it runs (so that the outermost coroutine's end
   /// finishes the task).
-  void set_resume_point(std::coroutine_handle<> h) noexcept { promise_->set_continuation(h); }
+  void set_resume_point(std::coroutine_handle<> h) noexcept { promise_->set_resume_point(h); }
   /// The next resume, cleared: the step is about to resume it.
-  std::coroutine_handle<> take_resume_point() noexcept { return promise_->take_continuation(); }
+  std::coroutine_handle<> take_resume_point() noexcept { return promise_->take_resume_point(); }
   /// Called by an awaiter when the task suspends on `fut`.
   void wait_on(FutureCore& fut) {
     fut_waiter_ = &fut;
@@ -669,7 +694,7 @@ class LoopCore {
   LoopCore(const LoopCore&) = delete;
   LoopCore& operator=(const LoopCore&) = delete;
 
-  void push_ready(Runnable* r) { ready_.push(r); }
+  void push_ready(Runnable* r) noexcept { ready_.push(r); }
   TaskCore* current_task() const noexcept { return current_task_; }
   /// A number no other loop of this process has: tells loops apart even when
   /// a new one is allocated where a destroyed one was (primitives bound to a loop).
@@ -727,11 +752,10 @@ inline void FutureCore::schedule_callbacks() noexcept {
   DoneCallback* last = cb_tail_;
   if (last == nullptr) return;
   cb_tail_ = nullptr;
-  DoneCallback* cb = last->next_;
+  DoneCallback* cb = last->next();
   for (;;) {
-    DoneCallback* next = cb->next_;
-    cb->next_ = nullptr;
-    loop_->push_ready(cb);
+    DoneCallback* next = cb->next();
+    loop_->push_ready(cb);  // relinks cb in the ready queue
     if (cb == last) break;
     cb = next;
   }
