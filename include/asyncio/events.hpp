@@ -624,7 +624,9 @@ class EventLoop final : public detail::LoopCore {
   void check_thread(const char* what) const {
     if (debug_ | closed_) [[unlikely]] check_thread_slow(what);
   }
-  /// Takes a reference-owning handle and puts it on the ready queue.
+  /// Takes a reference-owning handle and puts it on the ready queue, which
+  /// links it through itself: `h` must not be queued already (a handle run
+  /// once per event, as a signal's, gets an entry per event: unix_signals.cpp).
   detail::HandleBase* schedule_soon(detail::HandleBase* h) {
     h->add_ref();  // one for the queue, one for the caller's Handle
     ready_.push(h);

@@ -262,8 +262,6 @@ class FutureCore {
   bool holds_nothing() const noexcept { return cb_tail_ == nullptr && !rare_; }
   /// The exception, without marking it retrieved (null when none).
   std::exception_ptr raw_exception() const noexcept { return has_exc_ ? rare_->exc : nullptr; }
-  /// Finished with an exception (raw_exception() is non-null).
-  bool has_exception() const noexcept { return has_exc_; }
 
   /// `<Future pending>`-style description (result printing is the typed part's).
   std::string state_name() const;
@@ -305,7 +303,7 @@ class FutureCore {
   /// Nothing may be registered on it (the waiting task's node ran already).
   void rearm() noexcept {
     state_ = FutureState::pending;
-    if (has_exc_) [[unlikely]] drop_exception();
+    drop_exception();
     log_traceback_ = false;
   }
   /// The exception was retrieved (result(), exception(), or cancel()).
@@ -341,7 +339,7 @@ class FutureCore {
   [[noreturn]] void throw_not_pending(const char* what) const;
   void free_callbacks() noexcept;
   void drop_exception() noexcept {
-    if (has_exc_) {
+    if (has_exc_) [[unlikely]] {
       rare_->exc = nullptr;
       has_exc_ = false;
     }

@@ -33,7 +33,7 @@ struct FramePool {
   /// of 16 bytes) is 16-aligned, since slabs are carved 16 bytes at a time.
   /// Coroutine frames round up to even classes (a frame may hold a 16-aligned
   /// local); objects known to need no more than 8 (PooledCompact) use the odd
-  /// classes too: a task state of 104 bytes takes 104, not 112.
+  /// classes too: an object of 104 bytes takes 104, not 112.
   static constexpr std::size_t kGranule = 8;
   /// Coroutine frames' classes (and Pooled's) are this many bytes apart.
   static constexpr std::size_t kFrameGranule = 16;
