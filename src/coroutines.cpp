@@ -1,4 +1,7 @@
-// Bounded-depth destruction of coroutine chains (coroutines.hpp, kMaxDestroyDepth).
+// Bounded-depth destruction of coroutine chains (coroutines.hpp, kMaxDestroyDepth),
+// and the coroutine name registry (CoroPromise::name, detail/core.hpp).
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "asyncio/coroutines.hpp"
@@ -26,6 +29,35 @@ void destroy_deferred() noexcept {
   }
   t_destroy_deferred = false;
   --t_destroy_depth;
+}
+
+// ---- coroutine names --------------------------------------------------------------
+
+namespace {
+// Every thread's registrations, for a frame named on another thread than the
+// one that made it, and for keys whose cache slot another key took since.
+std::mutex g_names_mutex;
+std::unordered_map<const void*, const char*>& global_names() {
+  static auto* names = new std::unordered_map<const void*, const char*>();  // never freed: frames may outlive statics
+  return *names;
+}
+}  // namespace
+
+void register_coroutine_name_slow(const void* key, const char* name) noexcept {
+  try {
+    std::lock_guard lock(g_names_mutex);
+    global_names().try_emplace(key, name);
+  } catch (...) {  // bad_alloc: this frame's name will read "<coroutine>" unless cached
+  }
+  coro_name_slot(key) = {key, name};
+}
+
+const char* coroutine_name_of(const void* key) noexcept {
+  const CoroNameSlot& slot = coro_name_slot(key);
+  if (slot.key == key) return slot.name;
+  std::lock_guard lock(g_names_mutex);
+  auto it = global_names().find(key);
+  return it != global_names().end() ? it->second : "<coroutine>";
 }
 
 }  // namespace asyncio::detail

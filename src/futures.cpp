@@ -1,4 +1,5 @@
 // FutureCore: completion, callbacks, result retrieval (CPython futures.Future).
+#include <memory>
 #include <sstream>
 
 #include "asyncio/futures.hpp"
@@ -7,6 +8,10 @@ namespace asyncio::detail {
 
 void FutureCore::free_callbacks() noexcept {
   // Callbacks that will never be scheduled: each kind releases what it holds.
+  if (has_watcher_tag()) {
+    take_watcher()->on_child_dropped();
+    return;
+  }
   unlink_callbacks_if([](DoneCallback* cb) noexcept {
     cb->drop();
     return true;
@@ -89,6 +94,52 @@ std::exception_ptr FutureCore::exception() {
   if (state_ == FutureState::cancelled) throw make_cancelled_error();
   log_traceback_ = false;
   return raw_exception();
+}
+
+const RunnableOps WatcherNode::kOps{
+    [](Runnable* r) {
+      auto* node = static_cast<WatcherNode*>(static_cast<DoneCallback*>(r));
+      ChildWatcher* w = node->watcher;
+      FutureCore* child = node->child;
+      delete node;
+      w->on_child_done(*child);
+    },
+    [](Runnable* r) noexcept {
+      auto* node = static_cast<WatcherNode*>(static_cast<DoneCallback*>(r));
+      ChildWatcher* w = node->watcher;
+      delete node;
+      w->on_child_dropped();
+    }};
+
+void FutureCore::add_watcher(ChildWatcher* w) {
+  if (cb_tail_ == nullptr && is_task_core()) {
+    cb_tail_ = reinterpret_cast<DoneCallback*>(reinterpret_cast<std::uintptr_t>(w) | kWatcherTag);
+    return;
+  }
+  add_callback(new WatcherNode(w, this));
+}
+
+void FutureCore::add_callback_after_watcher(DoneCallback* cb) {
+  auto node = std::make_unique<WatcherNode>(nullptr, this);  // may throw: nothing changed yet
+  node->watcher = take_watcher();
+  add_callback(node.release());
+  add_callback(cb);
+}
+
+void FutureCore::remove_watcher(ChildWatcher* w) noexcept {
+  if (has_watcher_tag()) {
+    if (state_ == FutureState::pending) {
+      ChildWatcher* tagged = take_watcher();
+      if (tagged != w) cb_tail_ = reinterpret_cast<DoneCallback*>(reinterpret_cast<std::uintptr_t>(tagged) | kWatcherTag);
+    }
+    return;
+  }
+  unlink_callbacks_if([w](DoneCallback* cur) noexcept {
+    WatcherNode* node = WatcherNode::from(cur);
+    if (node == nullptr || node->watcher != w) return false;
+    delete node;
+    return true;
+  });
 }
 
 bool FutureCore::remove_callback(DoneCallback* cb) noexcept {

@@ -113,6 +113,20 @@ const RunnableOps TaskCore::kStepOps{&TaskCore::step_entry, &drop_nothing, [](Ru
                                        return static_cast<TaskCore*>(static_cast<DoneCallback*>(r));
                                      }};
 
+// A done task's own link, queued for the watcher that its tag names
+// (FutureCore::add_watcher): the link is the step's again before the call.
+const RunnableOps TaskCore::kWatcherOps{
+    [](Runnable* r) {
+      auto* t = static_cast<TaskCore*>(static_cast<DoneCallback*>(r));
+      t->ops_ = &kStepOps;
+      t->take_watcher()->on_child_done(*t);
+    },
+    [](Runnable* r) noexcept {
+      auto* t = static_cast<TaskCore*>(static_cast<DoneCallback*>(r));
+      t->ops_ = &kStepOps;
+      t->take_watcher()->on_child_dropped();
+    }};
+
 void TaskCore::finish_task(std::exception_ptr exc) noexcept {
   if (exc) {
     try {
@@ -250,15 +264,15 @@ bool is_sleep_timer(const Runnable* r) noexcept { return r->ops_ == &SleepFuture
 void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
   TaskCore& t = current_task_for_await();
   auto& loop = static_cast<EventLoop&>(*t.loop());
-  auto delay_ns = static_cast<std::int64_t>(word);
+  auto delay_ns = static_cast<std::int64_t>(word());
   if (delay_ns == 0) {  // sleep(0): a bare yield
-    word = kSuspended;
+    set_word(kSuspended);
     loop.push_ready(&t);
     t.set_resume_point(h);  // last: the task suspends for sure (TaskCore::set_resume_point)
     return;
   }
   auto* fut = new SleepFuture(&loop);
-  word = kSuspended | reinterpret_cast<std::uint64_t>(fut);
+  set_word(kSuspended | reinterpret_cast<std::uint64_t>(fut));
   loop.push_timer(deadline_after(loop.now_ns(), delay_ns), fut);  // CPython: loop.time() + delay, uncached
   suspend_on(*fut, h);
 }

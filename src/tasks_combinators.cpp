@@ -9,20 +9,9 @@ namespace asyncio::detail {
 
 // ---- gather ---------------------------------------------------------------------
 
-const GatherNode::Ops GatherNode::kUnbound{nullptr};
-
-void GatherNode::run(Runnable* r) {
-  auto* n = static_cast<GatherNode*>(static_cast<DoneCallback*>(r));
-  n->owner().on_child_done(*n);
-}
-
-void GatherNode::drop(Runnable* r) noexcept {
-  static_cast<GatherNode*>(static_cast<DoneCallback*>(r))->owner().on_child_dropped();
-}
-
 void GatherCore::abort_children() noexcept {
   for (std::size_t i = 0; i < nfuts_; ++i) {
-    if (nodes_[i].child != nullptr) nodes_[i].child->remove_callback(&nodes_[i]);
+    if (children_[i] != nullptr) children_[i]->remove_watcher(this);
   }
 }
 
@@ -39,14 +28,14 @@ void GatherCore::start() {
   if (ndone_at_start_ == 0) return;
   // Nothing ran since add_child: the children done now were done then.
   for (std::size_t i = 0; i < nfuts_; ++i) {
-    if (nodes_[i].child->done()) on_child_done(nodes_[i]);
+    if (children_[i]->done()) on_child_done(*children_[i]);
   }
 }
 
 bool GatherCore::cancel_children(const std::string& msg) {
   bool ret = false;
   for (std::size_t i = 0; i < nfuts_; ++i) {
-    if (nodes_[i].child->cancel(msg)) ret = true;
+    if (children_[i]->cancel(msg)) ret = true;
   }
   // If any child was actually cancelled, the gather propagates the
   // cancellation whatever return_exceptions says (CPython bpo-32684).
@@ -54,8 +43,7 @@ bool GatherCore::cancel_children(const std::string& msg) {
   return ret;
 }
 
-void GatherCore::on_child_done(GatherNode& node) {
-  FutureCore& fut = *node.child;
+void GatherCore::on_child_done(FutureCore& fut) {
   ++nfinished_;
   FutureCore& outer = *outer_;
   if (outer.done()) {
@@ -68,14 +56,7 @@ void GatherCore::on_child_done(GatherNode& node) {
                                           : fut.exception()) {
     outer.set_exception_ptr(std::move(exc));
   } else {
-    if (!cancel_requested_ && !fut.cancelled() && fut.raw_exception() == nullptr) {
-      try {
-        capture(static_cast<std::size_t>(&node - nodes_), fut);
-      } catch (...) {
-        outer.set_exception_ptr(std::current_exception());
-      }
-    }
-    if (nfinished_ == nfuts_ && !outer.done()) on_all_done();
+    if (nfinished_ == nfuts_) on_all_done();
   }
   if (nfinished_ == nfuts_) drop_children_ref();  // may destroy *this
 }
@@ -86,9 +67,9 @@ void GatherCore::on_all_done() {
     // CPython builds the results (retrieving the exceptions), then raises the
     // last child's `_make_cancelled_error()`.
     for (std::size_t i = 0; i < nfuts_; ++i) {
-      if (!nodes_[i].child->cancelled()) (void)nodes_[i].child->exception();
+      if (!children_[i]->cancelled()) (void)children_[i]->exception();
     }
-    outer.set_exception_ptr(std::make_exception_ptr(nodes_[nfuts_ - 1].child->make_cancelled_error()));
+    outer.set_exception_ptr(std::make_exception_ptr(children_[nfuts_ - 1]->make_cancelled_error()));
     return;
   }
   try {

@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <thread>
+
 #include "asyncio/tasks.hpp"
 #include "support.hpp"
 
@@ -102,9 +105,32 @@ asyncio::Coro<> named_coroutine(const char* label) {
   co_return;
 }
 
+asyncio::Coro<int> other_named_coroutine(int x) { co_return x; }
+
 TEST(Coro, KnowsTheNameOfItsFunction) {
   auto c = named_coroutine("not the name");
   EXPECT_STREQ(c.name(), "named_coroutine");
+}
+
+// The name is not in the promise: it is found from the frame's destroy
+// function (detail::coroutine_name_of), through this thread's cache or, for a
+// frame made on another thread, the global table.
+TEST(Coro, FindsTheNamesOfFramesMadeHereAndOnAnotherThread) {
+  auto a = named_coroutine("x");
+  auto b = other_named_coroutine(1);
+  auto a2 = named_coroutine("y");
+  EXPECT_STREQ(a.name(), "named_coroutine");
+  EXPECT_STREQ(b.name(), "other_named_coroutine");
+  EXPECT_STREQ(a2.name(), "named_coroutine");
+  asyncio::Coro<int> made_there;
+  std::string seen_there;
+  std::thread([&] {
+    made_there = other_named_coroutine(2);  // registered in that thread's cache and the global table
+    seen_there = a.name();                  // made here: not in that thread's cache
+  }).join();
+  EXPECT_STREQ(made_there.name(), "other_named_coroutine");
+  EXPECT_EQ(seen_there, "named_coroutine");
+  std::thread([&] { made_there = {}; }).join();  // each thread counts its own frames (expect_no_frames)
 }
 
 // Python (3.11-3.13), `try: ... finally:` with a finally that awaits:
@@ -192,26 +218,56 @@ asyncio::Coro<int> deep_chain(int n, asyncio::Future<int>& never) {
   if (n == 0) co_return 0;
   co_return 1 + co_await chain_level(n - 1);
 }
-static_assert(sizeof(asyncio::detail::Promise<long>) == 24, "word, name, union{long, exception_ptr}");
-static_assert(sizeof(asyncio::detail::Promise<void>) == 24);
+static_assert(sizeof(asyncio::detail::Promise<long>) == 16, "word, union{long, exception_ptr}: the name is found from the frame");
+static_assert(sizeof(asyncio::detail::Promise<void>) == 16);
 static_assert(sizeof(asyncio::detail::TaskImpl<long>) <= 96, "W1's bytes per task must not grow");
+
+#ifndef ASYNCIO_POOL_DISABLED
+/// The size class (16 bytes apart) of the frame `make()` creates: the free
+/// list that gains a block when the frame, made and not run, is destroyed.
+template <class Make>
+std::size_t frame_class_of(Make make) {
+  constexpr std::size_t kGranule = asyncio::detail::FramePool::kFrameGranule;
+  constexpr std::size_t kMax = asyncio::detail::FramePool::kGranule * (asyncio::detail::FramePool::kClasses - 1);
+  std::optional<decltype(make())> c(make());
+  std::vector<std::size_t> alive;  // counted while the frame is alive: whether it came from a list or a slab
+  for (std::size_t size = kGranule; size <= kMax; size += kGranule)
+    alive.push_back(asyncio::detail::pool_free_blocks(size));
+  c.reset();
+  std::size_t frame_class = 0;
+  for (std::size_t size = kGranule, i = 0; size <= kMax; size += kGranule, ++i)
+    if (asyncio::detail::pool_free_blocks(size) == alive[i] + 1) frame_class = size;
+  return frame_class;
+}
+#endif
 
 TEST(Coro, AChainLevelFrameFitsTheEightyByteSizeClass) {
 #ifdef ASYNCIO_POOL_DISABLED
   GTEST_SKIP() << "the frame pool is bypassed under AddressSanitizer";
 #else
-  // Which free list the frame goes back to tells its size class (16 bytes apart).
-  constexpr std::size_t kGranule = asyncio::detail::FramePool::kFrameGranule;
-  constexpr std::size_t kMax = asyncio::detail::FramePool::kGranule * (asyncio::detail::FramePool::kClasses - 1);
-  std::vector<std::size_t> before;
-  for (std::size_t size = kGranule; size <= kMax; size += kGranule)
-    before.push_back(asyncio::detail::pool_free_blocks(size));
-  { auto c = chain_level(3); }  // made and destroyed without running: one frame
-  std::size_t frame_class = 0;
-  for (std::size_t size = kGranule, i = 0; size <= kMax; size += kGranule, ++i)
-    if (asyncio::detail::pool_free_blocks(size) == before[i] + 1) frame_class = size;
+  std::size_t frame_class = frame_class_of([] { return chain_level(3); });
   EXPECT_GT(frame_class, 0u);    // found: the frame came from the pool
   EXPECT_LE(frame_class, 80u);   // g++ 12: 80, clang 14: 64
+  test::expect_no_frames();
+#endif
+}
+
+// W1's coroutine. Its g++ 12 frame: the header and self handle (24 bytes),
+// the promise (16: no name), `i`, the resume index and flags, the three
+// awaiters (sleep's word kept as bytes, so that it packs beside the one-byte
+// ones): 64 bytes, where the name and an 8-aligned word made it 80.
+[[maybe_unused]] asyncio::Coro<long> w1_work(long i) {
+  co_await asyncio::sleep(0);
+  co_return i;
+}
+
+TEST(Coro, AFrameAwaitingSleepFitsTheSixtyFourByteSizeClass) {
+#ifdef ASYNCIO_POOL_DISABLED
+  GTEST_SKIP() << "the frame pool is bypassed under AddressSanitizer";
+#else
+  std::size_t frame_class = frame_class_of([] { return w1_work(3); });
+  EXPECT_GT(frame_class, 0u);
+  EXPECT_LE(frame_class, 64u);
   test::expect_no_frames();
 #endif
 }

@@ -847,9 +847,10 @@ TEST(LoopClose, DropsAQueuedDoneCallback) {
   test::expect_no_frames();
 }
 
-// gather's node on a finished child, queued when the loop closes: the gather
-// state and, through it, the child's frame are freed (they were leaked).
-TEST(LoopClose, DropsAQueuedGatherNode) {
+// gather's call on a finished task child (the child's own link, no node),
+// queued when the loop closes: the gather state and, through it, the child's
+// frame are freed (they were leaked), and the child's link is a step's again.
+TEST(LoopClose, DropsAQueuedGatherCallOnATask) {
   bool child_done_before_close = false;
   {
     asyncio::EventLoop loop(true);
@@ -869,6 +870,30 @@ TEST(LoopClose, DropsAQueuedGatherNode) {
     loop.close();  // "Task was destroyed but it is pending!" for main
   }
   EXPECT_TRUE(child_done_before_close);
+  test::expect_no_frames();
+}
+
+// The same on a plain future, whose call gather holds in a node of its own
+// (WatcherNode): the node and the gather state are freed.
+TEST(LoopClose, DropsAQueuedGatherCallOnAFuture) {
+  bool node_queued_at_close = false;
+  {
+    asyncio::EventLoop loop(true);
+    auto f = loop.create_future<Held>();
+    auto body = [&]() -> asyncio::Coro<> {
+      auto g = asyncio::gather(f);
+      f.set_result(Held());  // gather's node is queued
+      loop.stop();
+      co_await g;
+    };
+    auto main = loop.create_task(body());
+    loop.run_forever();  // main ran up to `co_await g`, with the node queued
+    node_queued_at_close = f.done() && Held::alive == 1;
+    f = {};  // the gather state holds the last reference to the future and its Held
+    loop.close();  // "Task was destroyed but it is pending!" for main
+  }
+  EXPECT_TRUE(node_queued_at_close);
+  EXPECT_EQ(Held::alive, 0);  // the node was dropped, the gather state freed, the future with it
   test::expect_no_frames();
 }
 

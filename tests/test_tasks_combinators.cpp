@@ -806,4 +806,46 @@ TEST(Wait, AnEmptySetIsAValueError) {
   test::expect_no_frames();
 }
 
+// gather's call on a task child needs no node while it is the child's only
+// registration (the task's own link carries it); a callback added after it
+// gives it a node first, so the order holds. Python:
+// tests/python/gather_watch_order.py (3.11), whose output this checks.
+TEST(Gather, ItsCallOnAChildKeepsItsPlaceAmongTheChildsCallbacks) {
+  std::vector<std::string> got;
+  std::vector<std::string> results;
+  auto child = [](int v) -> asyncio::Coro<int> {
+    co_await asyncio::sleep(0);
+    co_return v;
+  };
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    auto t = asyncio::create_task(child(1));
+    auto g = asyncio::gather(t);  // gather's call first, then the user's
+    t.add_done_callback([&] { got.push_back("user sees gather done: " + std::string(g.done() ? "True" : "False")); });
+    g.add_done_callback([&] { got.push_back("gather callback"); });
+    auto list = [](const auto& tuple) {  // Python's repr of the results list
+      std::string out = "[";
+      std::apply([&](const auto&... x) { ((out += (out.size() > 1 ? ", " : "") + std::to_string(x)), ...); }, tuple);
+      return out + "]";
+    };
+    results.push_back(list(co_await g));
+
+    auto u = asyncio::create_task(child(2));
+    asyncio::GatherOf<int> h;
+    u.add_done_callback([&] { got.push_back("before sees gather done: " + std::string(h.done() ? "True" : "False")); });
+    h = asyncio::gather(u);  // after the user's
+    u.add_done_callback([&] { got.push_back("after sees gather done: " + std::string(h.done() ? "True" : "False")); });
+    results.push_back(list(co_await h));
+
+    auto v = asyncio::create_task(child(3));
+    auto g1 = asyncio::gather(v);
+    auto g2 = asyncio::gather(v, v);
+    auto g3 = asyncio::gather(v);
+    results.push_back(list(co_await g1) + " " + list(co_await g2) + " " + list(co_await g3));
+  }());
+  EXPECT_THAT(got, ElementsAre("user sees gather done: True", "gather callback", "before sees gather done: False",
+                               "after sees gather done: True"));
+  EXPECT_THAT(results, ElementsAre("[1]", "[2]", "[3] [3, 3] [3]"));
+  test::expect_no_frames();
+}
+
 }  // namespace

@@ -28,8 +28,9 @@
 ///   scheduled is reported through the loop's exception handler
 ///   ("coroutine 'f' was never awaited", Python's RuntimeWarning);
 /// - frames come from a per-thread pool (detail/frame_pool.hpp); the promise
-///   holds only what an inline await needs (the awaiting coroutine, the result
-///   or exception, the name: 24 bytes for a `Coro<long>`), and `create_task`
+///   holds only what an inline await needs (the awaiting coroutine and the
+///   result or exception: 16 bytes for a `Coro<long>`; the name is found from
+///   the frame, see CoroPromise), and `create_task`
 ///   allocates the task state (TaskImpl<T>) from the same pool.
 ///
 /// Thread safety: a coroutine runs on its loop's thread only.
@@ -99,15 +100,18 @@ union PromiseSlot<void> {
 };
 
 /// The typed part of a coroutine's promise: CoroPromise (the continuation or
-/// task word, the name) and `union { T value; std::exception_ptr exc; }`,
-/// which of the two it holds told by CoroPromise's flags. `T` may be
-/// move-only and need not be default-constructible. 24 bytes for a `T` of 8.
+/// task word) and `union { T value; std::exception_ptr exc; }`, which of the
+/// two it holds told by CoroPromise's flags. `T` may be move-only and need
+/// not be default-constructible. 16 bytes for a `T` of 8.
 template <class T>
 class PromiseBase : public CoroPromise {
  public:
   /// `__builtin_FUNCTION()` in a default argument names the function whose body
   /// constructs the promise: the coroutine itself (g++ 12 and clang 14 agree).
-  explicit PromiseBase(FunctionName fn) noexcept : CoroPromise(fn.name) {
+  explicit PromiseBase(FunctionName fn) noexcept {
+    static_assert(alignof(PromiseBase) <= 2 * sizeof(void*),
+                  "a coroutine result aligned to more than 16 bytes would move the promise in its frame");
+    register_coroutine_name(frame_key(), fn.name);
     ++t_live_frames;
     if (t_record_origins) [[unlikely]] record_origin(fn.where);
   }

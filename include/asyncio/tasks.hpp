@@ -32,6 +32,7 @@
 ///
 /// Thread safety: a Task handle is used on its loop's thread only.
 #include <chrono>
+#include <cstring>
 #include <ostream>
 #include <vector>
 
@@ -270,24 +271,37 @@ namespace detail {
 class SleepFuture;
 
 struct SleepAwaiter {
-  // One word, so that a frame awaiting sleep is 8 bytes smaller (W1's frame
-  // fits the 80-byte class): until the suspension, the delay (>= 0; a delay
-  // <= 0 is sleep(0)); from it, kSuspended, with the timer's future in the
-  // other bits (none for sleep(0)). The task is the running one at resume.
-  std::uint64_t word;
+  // One word, so that a frame awaiting sleep is small: until the suspension,
+  // the delay (>= 0; a delay <= 0 is sleep(0)); from it, kSuspended, with the
+  // timer's future in the other bits (none for sleep(0)). The task is the
+  // running one at resume. Kept as bytes (alignment 1): g++ 12 then packs it
+  // beside the frame's one-byte fields (W1's frame: 64 bytes, not 72 in the
+  // 80-byte class); x86-64 and AArch64 read it unaligned at no cost.
   static constexpr std::uint64_t kSuspended = std::uint64_t{1} << 63;
-  SleepAwaiter(std::int64_t ns) noexcept : word(ns > 0 ? static_cast<std::uint64_t>(ns) : 0) {}
-  SleepAwaiter(SleepAwaiter&& o) noexcept : word(std::exchange(o.word, 0)) {}
+  SleepAwaiter(std::int64_t ns) noexcept { set_word(ns > 0 ? static_cast<std::uint64_t>(ns) : 0); }
+  SleepAwaiter(SleepAwaiter&& o) noexcept {
+    set_word(o.word());
+    o.set_word(0);
+  }
   ~SleepAwaiter();
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h);
   void await_resume();
 
  private:
-  SleepFuture* future() const noexcept {
-    return (word & kSuspended) != 0 ? reinterpret_cast<SleepFuture*>(word & ~kSuspended) : nullptr;
+  std::uint64_t word() const noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, bytes_, sizeof w);
+    return w;
   }
+  void set_word(std::uint64_t w) noexcept { std::memcpy(bytes_, &w, sizeof w); }
+  SleepFuture* future() const noexcept {
+    const std::uint64_t w = word();
+    return (w & kSuspended) != 0 ? reinterpret_cast<SleepFuture*>(w & ~kSuspended) : nullptr;
+  }
+  unsigned char bytes_[sizeof(std::uint64_t)];
 };
+static_assert(alignof(SleepAwaiter) == 1 && sizeof(SleepAwaiter) == 8);
 
 template <class T>
 struct SleepResultAwaiter : SleepAwaiter {

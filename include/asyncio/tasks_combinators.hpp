@@ -218,58 +218,34 @@ inline constexpr return_exceptions_t return_exceptions{};
 
 namespace detail {
 
-class GatherCore;
-
-/// gather's done callback on one child: one node per child inside the gather
-/// state (no allocation per child). Holds a counted reference to the child.
-/// Run: `_done_callback(child)`. Dropped (the loop closes with it queued):
-/// counts the child as finished without touching the gather's result, so the
-/// last node still drops the children's reference and the state is freed.
-///
-/// A node's `ops_` points to its gather's `GatherNode::Ops`, which names the
-/// gather: a node carries no pointer to its owner (24 bytes per child, not 32).
-struct GatherNode final : DoneCallback {
-  /// Run and drop for the nodes of one gather, and that gather.
-  struct Ops : RunnableOps {
-    explicit constexpr Ops(GatherCore* g) noexcept : RunnableOps(&GatherNode::run, &GatherNode::drop), owner(g) {}
-    GatherCore* owner;
-  };
-  GatherNode() noexcept : DoneCallback(kUnbound) {}
-  GatherCore& owner() const noexcept { return *static_cast<const Ops*>(ops_)->owner; }
-  FutureCore* child = nullptr;
-
- private:
-  static void run(Runnable* r);
-  static void drop(Runnable* r) noexcept;
-  static const Ops kUnbound;  // until GatherCore::bind (never registered so)
-};
-static_assert(sizeof(GatherNode) == 24, "W1 gathers a million children: 8 bytes each count");
-
 /// gather's bookkeeping, whatever the result types [tasks._GatheringFuture and
-/// gather's `_done_callback`].
+/// gather's `_done_callback`]: the children (a counted reference each) and
+/// the count of those finished. The gather watches each child
+/// (FutureCore::add_watcher): a task child carries the call itself, with no
+/// node (W1 gathers a million tasks: 8 bytes per child, not 24).
 ///
-/// Invariant: while some child's callback has not run yet (registered on the
+/// Invariant: while some child's call has not run yet (registered on the
 /// child or queued on the loop), the state holds a reference to itself (the
-/// "children's reference"), dropped by the last callback.
-class GatherCore {
+/// "children's reference"), dropped by the last call.
+class GatherCore : public ChildWatcher {
  public:
   GatherCore(const GatherCore&) = delete;
   GatherCore& operator=(const GatherCore&) = delete;
-  /// Takes child `i` (a counted reference) and registers its callback, or
-  /// notes it done; one pass over the children, as gather's loop.
+  /// Takes child `i` (a counted reference) and registers the gather's call,
+  /// or notes it done; one pass over the children, as gather's loop.
   /// ValueError when the child belongs to another loop (ensure_future's
   /// "The future belongs to a different loop ..."): it would never wake us.
   void add_child(std::size_t i, FutureCore* child) {
-    nodes_[i].child = child;
+    children_[i] = child;
     if (child->loop() != outer_->loop()) [[unlikely]] throw_different_loop();
     if (child->done()) {
       ++ndone_at_start_;
     } else {
-      child->add_callback(&nodes_[i]);
+      child->add_watcher(this);
     }
   }
-  /// When gather fails half-way: unregisters the nodes added so far, before
-  /// the state is deleted.
+  /// When gather fails half-way: unregisters from the children added so far,
+  /// before the state is deleted.
   void abort_children() noexcept;
   /// After add_child for every child: runs `_done_callback` at once for the
   /// children already done, in order, as 3.12's gather does for `done_futs`
@@ -277,37 +253,32 @@ class GatherCore {
   void start();
   /// `_GatheringFuture.cancel`: cancels the children; true if any accepted.
   bool cancel_children(const std::string& msg);
-  /// `_done_callback(fut)` for the child of `node`.
-  void on_child_done(GatherNode& node);
-  /// `node` will never run (GatherNode's drop).
-  void on_child_dropped() noexcept {
+  /// `_done_callback(child)`.
+  void on_child_done(FutureCore& child) override;
+  /// A child's call will never run (the loop closed with it queued).
+  void on_child_dropped() noexcept override {
     if (++nfinished_ == nfuts_) drop_children_ref();  // may destroy *this
   }
   std::size_t size() const noexcept { return nfuts_; }
 
  protected:
   GatherCore(FutureCore& outer, bool return_exceptions) noexcept
-      : outer_(&outer), node_ops_(this), return_exceptions_(return_exceptions) {}
+      : outer_(&outer), return_exceptions_(return_exceptions) {}
   virtual ~GatherCore() = default;
-  void bind(GatherNode* nodes, std::size_t n) noexcept {
-    nodes_ = nodes;
+  void bind(FutureCore** children, std::size_t n) noexcept {
+    children_ = children;
     nfuts_ = n;
-    for (std::size_t i = 0; i < n; ++i) nodes[i].ops_ = &node_ops_;
+    std::fill_n(children, n, nullptr);
   }
   /// Every child is done and no cancel was requested: set the results.
   virtual void set_results() = 0;
-  /// Child `i` finished with a value while the gather is pending: a state
-  /// that collects values as they come (no pass over the children at the end)
-  /// takes it now.
-  virtual void capture(std::size_t /*i*/, FutureCore& /*child*/) {}
   virtual void drop_children_ref() noexcept = 0;
   /// The last child is done and the gather is still pending.
   void on_all_done();
   [[noreturn]] static void throw_different_loop();
 
   FutureCore* outer_;
-  GatherNode::Ops node_ops_;  // what the nodes point to
-  GatherNode* nodes_ = nullptr;
+  FutureCore** children_ = nullptr;
   std::size_t nfuts_ = 0;
   std::size_t nfinished_ = 0;
   std::size_t ndone_at_start_ = 0;
@@ -359,51 +330,32 @@ gather_elem_t<H, ReturnExceptions> gather_take(FutureCore* f) {
   return child_value<H>(f);
 }
 
-/// gather over a range: results in a std::vector.
+/// gather over a range: results in a std::vector, made when the last child
+/// is done (CPython: `results = [fut.result() for fut in children]`).
 template <class H, bool ReturnExceptions>
 class GatherVector final : public GatherFuture<std::vector<gather_elem_t<H, ReturnExceptions>>> {
  public:
   using Elem = gather_elem_t<H, ReturnExceptions>;
   GatherVector(LoopCore* loop, std::size_t n)
       : GatherFuture<std::vector<Elem>>(loop, ReturnExceptions),
-        nodes_(n == 0 ? nullptr : static_cast<GatherNode*>(big_allocate(n * sizeof(GatherNode)))) {
-    std::uninitialized_default_construct_n(nodes_, n);
-    this->bind(nodes_, n);
+        children_(n == 0 ? nullptr : static_cast<FutureCore**>(big_allocate(n * sizeof(FutureCore*)))) {
+    this->bind(children_, n);
   }
   ~GatherVector() override {
     for (std::size_t i = 0; i < this->nfuts_; ++i) {
-      if (nodes_[i].child != nullptr) HandleTraits<H>::release(nodes_[i].child);
+      if (children_[i] != nullptr) HandleTraits<H>::release(children_[i]);
     }
-    static_assert(std::is_trivially_destructible_v<GatherNode>);
-    big_deallocate(nodes_, this->nfuts_ * sizeof(GatherNode));
+    big_deallocate(children_, this->nfuts_ * sizeof(FutureCore*));
   }
 
  private:
-  // Plain values are collected as the children finish, into a vector made up
-  // front: the children's frames are not visited again at the end (W1: one
-  // cache miss less per child). Outcomes, and types without a default
-  // constructor, are taken at the end.
-  static constexpr bool kCollect = !ReturnExceptions && std::is_nothrow_default_constructible_v<Elem> &&
-                                   std::is_nothrow_move_assignable_v<Elem>;
-  void capture(std::size_t i, FutureCore& child) override {
-    if constexpr (kCollect) {
-      if (results_.empty()) results_.resize(this->nfuts_);
-      results_[i] = child_value<H>(&child);
-    }
-  }
   void set_results() override {
-    if constexpr (kCollect) {
-      results_.resize(this->nfuts_);  // no-op unless there are no children
-      this->set_result(std::move(results_));
-    } else {
-      std::vector<Elem> results;
-      results.reserve(this->nfuts_);
-      for (std::size_t i = 0; i < this->nfuts_; ++i) results.push_back(gather_take<H, ReturnExceptions>(nodes_[i].child));
-      this->set_result(std::move(results));
-    }
+    std::vector<Elem> results;
+    results.reserve(this->nfuts_);
+    for (std::size_t i = 0; i < this->nfuts_; ++i) results.push_back(gather_take<H, ReturnExceptions>(children_[i]));
+    this->set_result(std::move(results));
   }
-  GatherNode* nodes_;  // a big buffer (100,000 children: 2.4 MB, on huge pages)
-  std::vector<Elem> results_;  // kCollect only
+  FutureCore** children_;  // a big buffer (100,000 children: 800 KB)
 };
 
 /// gather over arguments: results in a std::tuple.
@@ -412,21 +364,21 @@ class GatherTuple final : public GatherFuture<std::tuple<gather_elem_t<H, Return
  public:
   using Result = std::tuple<gather_elem_t<H, ReturnExceptions>...>;
   explicit GatherTuple(LoopCore* loop) : GatherFuture<Result>(loop, ReturnExceptions) {
-    this->bind(nodes_.data(), sizeof...(H));
+    this->bind(children_.data(), sizeof...(H));
   }
   ~GatherTuple() override { release_all(std::index_sequence_for<H...>{}); }
 
  private:
   template <std::size_t... I>
   void release_all(std::index_sequence<I...>) noexcept {
-    ((nodes_[I].child != nullptr ? HandleTraits<H>::release(nodes_[I].child) : void()), ...);
+    ((children_[I] != nullptr ? HandleTraits<H>::release(children_[I]) : void()), ...);
   }
   template <std::size_t... I>
   Result take_all(std::index_sequence<I...>) {
-    return Result(gather_take<H, ReturnExceptions>(nodes_[I].child)...);
+    return Result(gather_take<H, ReturnExceptions>(children_[I])...);
   }
   void set_results() override { this->set_result(take_all(std::index_sequence_for<H...>{})); }
-  std::array<GatherNode, sizeof...(H)> nodes_;
+  std::array<FutureCore*, sizeof...(H)> children_;
 };
 
 }  // namespace detail

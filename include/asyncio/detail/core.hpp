@@ -15,9 +15,10 @@
 ///   pushed on the ready queue, in registration order: callbacks run on the
 ///   next loop iteration, as `Future.__schedule_callbacks` does.
 /// - `CoroPromise`: what every coroutine's promise holds whether it runs
-///   inline or as a task: one word (the awaiting coroutine and three flags)
-///   and its name; the typed part (coroutines.hpp)
-///   adds the result or exception. An inline `co_await` needs nothing more.
+///   inline or as a task: one word (the awaiting coroutine and three flags);
+///   the typed part (coroutines.hpp) adds the result or exception. An inline
+///   `co_await` needs nothing more. The coroutine's name is found from its
+///   frame (a registry keyed by the frame's destroy function).
 /// - `TaskCore`: the task state [tasks.Task], allocated from the frame pool by
 ///   `create_task` beside the coroutine frame it owns (TaskImpl<T>,
 ///   coroutines.hpp). A TaskCore is itself the done-callback node registered
@@ -174,6 +175,25 @@ std::string origin_of(const CoroPromise* p);
 
 enum class FutureState : std::uint8_t { pending, cancelled, finished };
 
+class FutureCore;
+
+/// An owner told when each of its children completes, as gather's
+/// `_done_callback` [`fut.add_done_callback(_done_callback)`]: registered with
+/// FutureCore::add_watcher. On a pending task with no callback yet (W1's
+/// gather of a million tasks) the registration needs no node: the task's own
+/// ready-queue link, free once the task is done, carries the call on the next
+/// iteration (24 bytes less per child). Elsewhere a WatcherNode does.
+class ChildWatcher {
+ public:
+  /// `_done_callback(child)`, on the iteration after the child completed.
+  virtual void on_child_done(FutureCore& child) = 0;
+  /// The call will never come (the loop closes with it queued).
+  virtual void on_child_dropped() noexcept = 0;
+
+ protected:
+  ~ChildWatcher() = default;
+};
+
 /// State and callbacks of a future, without the result value (see TypedFuture
 /// in futures.hpp for the typed part).
 ///
@@ -232,6 +252,11 @@ class FutureCore {
   inline void add_callback(DoneCallback* cb);
   /// Unlinks a node if still registered; returns whether it was.
   bool remove_callback(DoneCallback* cb) noexcept;
+  /// Registers `w` (the future is pending): as the task's own tag when this is
+  /// a task with no callback, else as a WatcherNode (see ChildWatcher).
+  void add_watcher(ChildWatcher* w);
+  /// Unregisters `w` if it was registered and has not been scheduled.
+  void remove_watcher(ChildWatcher* w) noexcept;
   /// Removes every user callback (added through add_done_callback) whose id matches.
   std::size_t remove_user_callback(std::uint64_t id) noexcept;
   /// Removes every user callback for which `pred(UserCallback&)` is true; returns how many.
@@ -334,7 +359,21 @@ class FutureCore {
   }
   const Rare* rare_if_any() const noexcept { return rare_.get(); }
 
+  /// cb_tail_ holds a ChildWatcher (tagged) instead of a list: a task whose
+  /// only registration is a watcher's (add_watcher). It stays there from the
+  /// task's completion until the call runs (take_watcher).
+  static constexpr std::uintptr_t kWatcherTag = 1;
+  bool has_watcher_tag() const noexcept { return (reinterpret_cast<std::uintptr_t>(cb_tail_) & kWatcherTag) != 0; }
+  ChildWatcher* take_watcher() noexcept {
+    auto* w = reinterpret_cast<ChildWatcher*>(reinterpret_cast<std::uintptr_t>(cb_tail_) & ~kWatcherTag);
+    cb_tail_ = nullptr;
+    return w;
+  }
+
  private:
+  /// add_callback on a task holding a watcher's tag: the watcher gets a node
+  /// first, so that callbacks still run in registration order.
+  [[gnu::noinline]] void add_callback_after_watcher(DoneCallback* cb);
   [[noreturn]] void rethrow_slow();
   [[noreturn]] void throw_not_pending(const char* what) const;
   void free_callbacks() noexcept;
@@ -379,9 +418,22 @@ struct UserCallback final : DoneCallback, PooledCompact<UserCallback> {
 };
 std::uint64_t next_callback_id() noexcept;
 
+/// A watcher's registration where no task link can carry it (a child that is
+/// a plain future, or a task with other callbacks): a node of its own, freed
+/// when it runs or is dropped.
+struct WatcherNode final : DoneCallback, PooledCompact<WatcherNode> {
+  WatcherNode(ChildWatcher* w, FutureCore* c) noexcept : DoneCallback(kOps), watcher(w), child(c) {}
+  static const RunnableOps kOps;
+  static WatcherNode* from(Runnable* r) noexcept {
+    return r->ops_ == &kOps ? static_cast<WatcherNode*>(static_cast<DoneCallback*>(r)) : nullptr;
+  }
+  ChildWatcher* watcher;
+  FutureCore* child;
+};
+
 template <class Pred>
 std::size_t FutureCore::unlink_callbacks_if(Pred pred) {
-  if (cb_tail_ == nullptr) return 0;
+  if (cb_tail_ == nullptr || has_watcher_tag()) return 0;  // a watcher's tag is not a node
   DoneCallback* cur = cb_tail_->next();
   cb_tail_->next_ = nullptr;  // a straight list while it is walked
   DoneCallback* head = nullptr;
@@ -454,20 +506,55 @@ std::size_t remove_done_callbacks_equal(FutureCore& fut, const F& fn) {
 
 /// What the promise of every coroutine holds, inline or task (the typed part,
 /// Promise<T> in coroutines.hpp, adds `union { T value; exception_ptr exc; }`):
-/// one word and the coroutine's name, 16 bytes. The word is the address of
-/// the awaiting coroutine's frame (for a task's outermost coroutine, the
-/// task's next resume while it is suspended, and null while it runs: its end
-/// finishes the running task) with three flags in its low bits:
-/// every coroutine frame is at least 8-aligned (it starts with two function
-/// pointers), even one whose allocation the compiler elided.
+/// one word, the address of the awaiting coroutine's frame (for a task's
+/// outermost coroutine, the task's next resume while it is suspended, and null
+/// while it runs: its end finishes the running task) with three flags in its
+/// low bits: every coroutine frame is at least 8-aligned (it starts with two
+/// function pointers), even one whose allocation the compiler elided.
+///
+/// The coroutine's name is not stored: it is found from the frame's destroy
+/// function, which is one per coroutine function (see coroutine_name_of),
+/// so that every frame is 8 bytes smaller (W1's frame fits 64 bytes, not 80).
+/// The coroutine name registry: a coroutine function's frames all have the
+/// same destroy function (the key), registered with the function's name when
+/// a frame is made. register_coroutine_name is the hot path (a look in a
+/// per-thread direct-mapped cache, filled from a global table on a miss);
+/// coroutine_name_of is for reprs and reports.
+struct CoroNameSlot {
+  const void* key;
+  const char* name;
+};
+inline constexpr std::size_t kCoroNameSlots = 256;
+inline constinit thread_local CoroNameSlot t_coro_names[kCoroNameSlots] = {};
+inline CoroNameSlot& coro_name_slot(const void* key) noexcept {
+  return t_coro_names[(reinterpret_cast<std::uintptr_t>(key) >> 4) % kCoroNameSlots];
+}
+/// A miss in the cache: records (key, name) in the global table and the slot.
+void register_coroutine_name_slow(const void* key, const char* name) noexcept;
+inline void register_coroutine_name(const void* key, const char* name) noexcept {
+  if (coro_name_slot(key).key != key) [[unlikely]] register_coroutine_name_slow(key, name);
+}
+/// The name registered for `key` ("<coroutine>" when none was).
+const char* coroutine_name_of(const void* key) noexcept;
+
 class CoroPromise {
  public:
-  explicit CoroPromise(const char* name) noexcept : name_(name) {}
+  CoroPromise() noexcept = default;
   CoroPromise(const CoroPromise&) = delete;
   CoroPromise& operator=(const CoroPromise&) = delete;
 
-  /// The coroutine function's name (`coro.__qualname__`).
-  const char* name() const noexcept { return name_; }
+  /// The coroutine function's name (`coro.__qualname__`), as registered when
+  /// the coroutine was created.
+  const char* name() const noexcept { return coroutine_name_of(frame_key()); }
+  /// The frame's destroy function, which names the coroutine function: the
+  /// second word of the frame (g++ and clang lay a frame out as resume
+  /// function, destroy function, promise; Promise<T> checks that the promise
+  /// is 16 bytes in).
+  const void* frame_key() const noexcept {
+    return reinterpret_cast<const void* const*>(reinterpret_cast<const char*>(this) - kPromiseOffset)[1];
+  }
+  /// Where the promise lies in the frame.
+  static constexpr std::size_t kPromiseOffset = 2 * sizeof(void*);
   /// Handed to co_await or create_task.
   bool was_awaited() const noexcept { return (word_ & kAwaited) != 0; }
   /// Throws RuntimeError("cannot reuse already awaited coroutine") the second time.
@@ -513,7 +600,6 @@ class CoroPromise {
   [[noreturn]] static void throw_reused();
 
   std::uintptr_t word_ = 0;
-  const char* name_;
 };
 
 /// Task state [tasks.Task], allocated by create_task beside the coroutine
@@ -577,6 +663,11 @@ class TaskCore : public FutureCore, public DoneCallback {
   /// The task's entry: runs step_entry; dropped, nothing (a pending task is
   /// abandoned through the loop's task list when the loop closes).
   static const RunnableOps kStepOps;
+  /// The task is done and a watcher's tag is its only registration: its own
+  /// link goes on the ready queue with kWatcherOps, which tells the watcher
+  /// (or, when the loop closes first, drops the call) and gives the link back.
+  inline void schedule_watcher() noexcept;
+  static const RunnableOps kWatcherOps;
   /// Where the next step resumes; set by the awaiter that suspends the task,
   /// as its last act (once nothing can throw: the task suspends for sure).
   /// Kept in the word of the outermost frame's promise, which holds no
@@ -731,6 +822,11 @@ class LoopCore {
   std::uint64_t serial_ = next_serial();
 };
 
+inline void TaskCore::schedule_watcher() noexcept {
+  ops_ = &kWatcherOps;
+  loop()->push_ready(this);
+}
+
 // FutureCore's hot paths, inline (they need LoopCore).
 inline void FutureCore::add_callback(DoneCallback* cb) {
   if (state_ != FutureState::pending) {
@@ -739,6 +835,9 @@ inline void FutureCore::add_callback(DoneCallback* cb) {
   }
   if (cb_tail_ == nullptr) {
     cb->next_ = cb;
+  } else if (has_watcher_tag()) [[unlikely]] {
+    add_callback_after_watcher(cb);
+    return;
   } else {
     cb->next_ = cb_tail_->next_;
     cb_tail_->next_ = cb;
@@ -749,6 +848,10 @@ inline void FutureCore::add_callback(DoneCallback* cb) {
 inline void FutureCore::schedule_callbacks() noexcept {
   DoneCallback* last = cb_tail_;
   if (last == nullptr) return;
+  if (has_watcher_tag()) [[unlikely]] {  // a task done: its own link carries the watcher's call
+    static_cast<TaskCore*>(this)->schedule_watcher();
+    return;
+  }
   cb_tail_ = nullptr;
   DoneCallback* cb = last->next();
   for (;;) {
