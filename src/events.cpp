@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <mutex>
 
 #include "asyncio/graph.hpp"
 #include "asyncio/tasks.hpp"
@@ -106,6 +107,27 @@ bool loop_is_running_elsewhere(std::uint64_t serial) noexcept {
 }
 
 // ---- the loop's core: ready queue and task list ----
+
+namespace {
+std::mutex g_loop_slots_mutex;
+std::size_t g_next_loop_slot = 1;  // handed out in turn (0 is "no loop")
+}  // namespace
+
+LoopCore::LoopCore() {
+  std::lock_guard lock(g_loop_slots_mutex);
+  for (std::size_t tried = 1; tried < kLoopSlots; ++tried) {
+    std::size_t i = g_next_loop_slot;
+    g_next_loop_slot = i + 1 < kLoopSlots ? i + 1 : 1;
+    if (g_loop_slots[i].load(std::memory_order_relaxed) == nullptr) {
+      g_loop_slots[i].store(this, std::memory_order_relaxed);
+      index_ = static_cast<std::uint16_t>(i);
+      return;
+    }
+  }
+  throw RuntimeError("too many event loops: 65,535 are alive");
+}
+
+LoopCore::~LoopCore() { g_loop_slots[index_].store(nullptr, std::memory_order_relaxed); }
 
 void LoopCore::link_task(TaskCore* t) noexcept {
   t->next_task_ = nullptr;

@@ -21,11 +21,12 @@ void FutureCore::free_callbacks() noexcept {
 void FutureCore::schedule_done_callback(DoneCallback* cb) {
   // A done future of a loop that was closed or destroyed: CPython's call_soon
   // raises; pushing onto the dead loop's queue would be a use after free.
-  if (loop_ == nullptr || (loop_ != t_running_loop && !loop_is_open(loop_))) [[unlikely]] {
+  LoopCore* loop = this->loop();
+  if (loop == nullptr || (loop != t_running_loop && !loop_is_open(loop))) [[unlikely]] {
     cb->drop();
     throw RuntimeError("Event loop is closed");
   }
-  loop_->push_ready(cb);
+  loop->push_ready(cb);
 }
 
 bool FutureCore::cancel(std::string msg) {

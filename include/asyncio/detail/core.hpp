@@ -173,6 +173,17 @@ void forget_origin(const CoroPromise* p) noexcept;
 /// a coroutine; empty when not recorded.
 std::string origin_of(const CoroPromise* p);
 
+/// Every loop alive in the process, by index: a future keeps its loop's
+/// 16-bit index instead of a pointer (8 bytes off every future and task).
+/// Slot 0 is "no loop". A loop's slot is cleared when the loop is destroyed
+/// and slots are handed out in turn, so that a future outliving its loop
+/// reads null (not another loop) for the next 65,534 loops made.
+inline constexpr std::size_t kLoopSlots = std::size_t{1} << 16;
+inline constinit std::atomic<LoopCore*> g_loop_slots[kLoopSlots] = {};
+inline LoopCore* loop_at(std::uint16_t index) noexcept { return g_loop_slots[index].load(std::memory_order_relaxed); }
+/// The index of `loop` (0 for null).
+inline std::uint16_t loop_index_of(const LoopCore* loop) noexcept;
+
 enum class FutureState : std::uint8_t { pending, cancelled, finished };
 
 class FutureCore;
@@ -214,14 +225,15 @@ class ChildWatcher {
 /// is TaskCore's.
 class FutureCore {
  public:
-  explicit FutureCore(LoopCore* loop) noexcept : loop_(loop) {}
+  explicit FutureCore(LoopCore* loop) noexcept : loop_index_(loop_index_of(loop)) {}
   FutureCore(const FutureCore&) = delete;
   FutureCore& operator=(const FutureCore&) = delete;
 
   bool done() const noexcept { return state_ != FutureState::pending; }
   bool cancelled() const noexcept { return state_ == FutureState::cancelled; }
   FutureState state() const noexcept { return state_; }
-  LoopCore* loop() const noexcept { return loop_; }
+  /// The loop the future belongs to; null once that loop is destroyed.
+  LoopCore* loop() const noexcept { return loop_at(loop_index_); }
 
   /// Future.cancel(msg): if pending, becomes cancelled and schedules callbacks.
   /// Overridden by tasks, where cancel only requests.
@@ -301,7 +313,7 @@ class FutureCore {
   // ---- transitions, for the typed part and the subclasses ----
   /// Binds a future made without a loop (a waiter, a task) to `loop`, before
   /// anything is registered on it.
-  void bind_loop(LoopCore* loop) noexcept { loop_ = loop; }
+  void bind_loop(LoopCore* loop) noexcept { loop_index_ = loop_index_of(loop); }
   /// pending → finished with a value (stored by the typed part before).
   void finish() noexcept {
     state_ = FutureState::finished;
@@ -389,14 +401,14 @@ class FutureCore {
   template <class Pred>
   std::size_t unlink_callbacks_if(Pred pred);
 
-  LoopCore* loop_;
   std::unique_ptr<Rare> rare_;
   // The done callbacks, a circular list kept by its last node (one pointer
   // instead of head and tail): cb_tail_->next_ is the first; null when none.
   DoneCallback* cb_tail_ = nullptr;
   FutureState state_ = FutureState::pending;
-  bool log_traceback_ = false;
-  bool has_exc_ = false;  // finished with an exception, kept in rare_->exc
+  bool log_traceback_ : 1 = false;
+  bool has_exc_ : 1 = false;  // finished with an exception, kept in rare_->exc
+  std::uint16_t loop_index_;  // g_loop_slots
 
  protected:
   /// A word in what would be padding, for a subclass's own flags (TaskCore's
@@ -779,7 +791,8 @@ TaskCore& current_task_for_await();
 /// The loop's part the hot path uses inline (the rest is EventLoop, events.hpp).
 class LoopCore {
  public:
-  LoopCore() = default;
+  /// Takes a slot of g_loop_slots (RuntimeError when 65,535 loops are alive).
+  LoopCore();
   LoopCore(const LoopCore&) = delete;
   LoopCore& operator=(const LoopCore&) = delete;
 
@@ -788,6 +801,8 @@ class LoopCore {
   /// A number no other loop of this process has: tells loops apart even when
   /// a new one is allocated where a destroyed one was (primitives bound to a loop).
   std::uint64_t serial() const noexcept { return serial_; }
+  /// Its slot in g_loop_slots (what its futures keep).
+  std::uint16_t index() const noexcept { return index_; }
   bool debug() const noexcept { return debug_; }
   Tracer* tracer() const noexcept { return tracer_; }
 
@@ -804,7 +819,7 @@ class LoopCore {
   std::size_t task_count() const noexcept { return task_count_; }
 
  protected:
-  ~LoopCore() = default;
+  ~LoopCore();  // gives the slot back
   friend class TaskCore;
   ReadyQueue ready_;
   TaskCore* current_task_ = nullptr;
@@ -820,7 +835,10 @@ class LoopCore {
     return counter.fetch_add(1, std::memory_order_relaxed) + 1;
   }
   std::uint64_t serial_ = next_serial();
+  std::uint16_t index_;
 };
+
+inline std::uint16_t loop_index_of(const LoopCore* loop) noexcept { return loop != nullptr ? loop->index() : 0; }
 
 inline void TaskCore::schedule_watcher() noexcept {
   ops_ = &kWatcherOps;
@@ -853,10 +871,11 @@ inline void FutureCore::schedule_callbacks() noexcept {
     return;
   }
   cb_tail_ = nullptr;
+  LoopCore* loop = this->loop();
   DoneCallback* cb = last->next();
   for (;;) {
     DoneCallback* next = cb->next();
-    loop_->push_ready(cb);  // relinks cb in the ready queue
+    loop->push_ready(cb);  // relinks cb in the ready queue
     if (cb == last) break;
     cb = next;
   }
