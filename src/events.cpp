@@ -129,20 +129,36 @@ LoopCore::LoopCore() {
 
 LoopCore::~LoopCore() { g_loop_slots[index_].store(nullptr, std::memory_order_relaxed); }
 
-void LoopCore::link_task(TaskCore* t) noexcept {
-  t->next_task_ = nullptr;
-  t->prev_task_ = tasks_tail_;
-  (tasks_tail_ ? tasks_tail_->next_task_ : tasks_head_) = t;
-  tasks_tail_ = t;
-  ++task_count_;
+void LoopCore::link_task(TaskCore* t) {
+  if (tasks_.size() >= TaskCore::kNoSlot) throw RuntimeError("too many pending tasks in one loop");
+  tasks_.push_back(t);
+  t->set_task_slot(static_cast<std::uint32_t>(tasks_.size() - 1));
 }
 
 void LoopCore::unlink_task(TaskCore* t) noexcept {
-  if (t->prev_task_ == nullptr && tasks_head_ != t) return;  // not linked
-  (t->prev_task_ ? t->prev_task_->next_task_ : tasks_head_) = t->next_task_;
-  (t->next_task_ ? t->next_task_->prev_task_ : tasks_tail_) = t->prev_task_;
-  t->prev_task_ = t->next_task_ = nullptr;
-  --task_count_;
+  std::uint32_t slot = t->task_slot();
+  if (slot == TaskCore::kNoSlot) return;  // not listed
+  TaskCore* last = tasks_.back();
+  tasks_[slot] = last;
+  last->set_task_slot(slot);
+  tasks_.pop_back();
+  t->set_task_slot(TaskCore::kNoSlot);
+  // After a spike, the table gives its memory back (8 bytes per task of the spike).
+  if (tasks_.capacity() > 4096 && tasks_.size() < tasks_.capacity() / 4) {
+    try {
+      tasks_.shrink_to_fit();
+    } catch (...) {  // no memory to move to a smaller table: keep the larger one
+    }
+  }
+}
+
+std::vector<TaskCore*> LoopCore::tasks_in_creation_order() const {
+  std::vector<TaskCore*> out(tasks_);
+  // Ids count tasks as they are made (wrapping after 2^32: compared as a distance).
+  std::sort(out.begin(), out.end(), [](const TaskCore* a, const TaskCore* b) {
+    return static_cast<std::int32_t>(a->id() - b->id()) < 0;
+  });
+  return out;
 }
 
 bool loop_is_open(const LoopCore* loop) noexcept {
@@ -590,7 +606,7 @@ void EventLoop::default_exception_handler(const ExceptionContext& context) { det
 
 void EventLoop::cancel_all_tasks() {
   std::vector<AnyTask> to_cancel;
-  for (detail::TaskCore* t = first_task(); t != nullptr; t = t->next_task_) to_cancel.emplace_back(t);
+  for (detail::TaskCore* t : tasks_in_creation_order()) to_cancel.emplace_back(t);
   if (to_cancel.empty()) return;
   for (auto& t : to_cancel) t.cancel();
   std::size_t remaining = to_cancel.size();
@@ -635,7 +651,7 @@ void EventLoop::close() {
   timers_.clear();
   // Tasks that never finished: CPython reports them when they are collected.
   std::vector<detail::TaskCore*> pending;
-  for (detail::TaskCore* t = first_task(); t != nullptr; t = t->next_task_) {
+  for (detail::TaskCore* t : tasks_in_creation_order()) {
     t->add_ref();
     pending.push_back(t);
   }
@@ -681,7 +697,7 @@ std::ostream& operator<<(std::ostream& os, const EventLoop& loop) {
   return os << "<EventLoop running=" << (loop.running_ ? "True" : "False")
             << " closed=" << (loop.closed_ ? "True" : "False") << " debug=" << (loop.debug_ ? "True" : "False")
             << " ready=" << loop.ready_.size() << " timers=" << loop.timers_.size()
-            << " tasks=" << loop.task_count_ << (loop.virtual_time_ ? " virtual_time" : "") << ">";
+            << " tasks=" << loop.task_count() << (loop.virtual_time_ ? " virtual_time" : "") << ">";
 }
 
 std::ostream& operator<<(std::ostream& os, const Handle& h) {

@@ -105,7 +105,7 @@ void format_task(std::string& out, const TaskCore& t, const std::string& pad) {
   }
   std::vector<const TaskCore*> awaiters;
   if (LoopCore* loop = t.loop()) {
-    for (const TaskCore* o = loop->first_task(); o != nullptr; o = o->next_task_)
+    for (const TaskCore* o : loop->tasks_in_creation_order())
       if (o->fut_waiter() == &t) awaiters.push_back(o);
   }
   if (!awaiters.empty()) {
@@ -126,7 +126,7 @@ std::string format_call_graph(const AnyTask& task) {
 std::string format_all_tasks() {
   auto& loop = get_running_loop();
   std::string out = fmt::format("{} pending task(s) at loop time {:.3f} s\n", loop.task_count(), loop.time());
-  for (const detail::TaskCore* t = loop.first_task(); t != nullptr; t = t->next_task_) detail::format_task(out, *t, "");
+  for (const detail::TaskCore* t : loop.tasks_in_creation_order()) detail::format_task(out, *t, "");
   return out;
 }
 

@@ -109,23 +109,19 @@ void TaskCore::step_entry(Runnable* r) {
   static_cast<TaskCore*>(static_cast<DoneCallback*>(r))->step();
 }
 
-const RunnableOps TaskCore::kStepOps{&TaskCore::step_entry, &drop_nothing, [](Runnable* r) noexcept {
-                                       return static_cast<TaskCore*>(static_cast<DoneCallback*>(r));
-                                     }};
-
 // A done task's own link, queued for the watcher that its tag names
 // (FutureCore::add_watcher): the link is the step's again before the call.
-const RunnableOps TaskCore::kWatcherOps{
-    [](Runnable* r) {
-      auto* t = static_cast<TaskCore*>(static_cast<DoneCallback*>(r));
-      t->ops_ = &kStepOps;
-      t->take_watcher()->on_child_done(*t);
-    },
-    [](Runnable* r) noexcept {
-      auto* t = static_cast<TaskCore*>(static_cast<DoneCallback*>(r));
-      t->ops_ = &kStepOps;
-      t->take_watcher()->on_child_dropped();
-    }};
+void TaskCore::run_watcher(Runnable* r) {
+  auto* t = static_cast<TaskCore*>(static_cast<DoneCallback*>(r));
+  t->ops_ = reinterpret_cast<const RunnableOps*>(reinterpret_cast<std::uintptr_t>(t->ops_) & ~kWatcherEntry);
+  t->take_watcher()->on_child_done(*t);
+}
+
+void TaskCore::drop_watcher(Runnable* r) noexcept {
+  auto* t = static_cast<TaskCore*>(static_cast<DoneCallback*>(r));
+  t->ops_ = reinterpret_cast<const RunnableOps*>(reinterpret_cast<std::uintptr_t>(t->ops_) & ~kWatcherEntry);
+  t->take_watcher()->on_child_dropped();
+}
 
 void TaskCore::finish_task(std::exception_ptr exc) noexcept {
   if (exc) {
@@ -160,7 +156,7 @@ CancelledError TaskCore::make_cancelled_error() {
 bool TaskCore::cancel(std::string msg) {
   mark_retrieved();
   if (done()) return false;
-  if ((sub_bits_ & kCancelsMask) < kMaxCancels) ++sub_bits_;
+  ++rare().task_cancels;
   if (Tracer* tr = loop() != nullptr ? loop()->tracer() : nullptr) [[unlikely]]
     tr->instant(id_, loop()->now_ns(), "cancel requested", msg);
   // Keep fut_waiter_: it may be a task that ignores the cancellation, which we
@@ -172,10 +168,9 @@ bool TaskCore::cancel(std::string msg) {
 }
 
 int TaskCore::uncancel() noexcept {
-  if ((sub_bits_ & kCancelsMask) > 0) {
-    --sub_bits_;
+  if (cancelling() > 0) {
     // 3.13: once no request is left, a pending one is withdrawn too.
-    if ((sub_bits_ & kCancelsMask) == 0) set_flag(kMustCancel, false);
+    if (--rare().task_cancels == 0) set_flag(kMustCancel, false);
   }
   return cancelling();
 }
@@ -308,7 +303,7 @@ std::vector<AnyTask> all_tasks() {
   auto& loop = get_running_loop();
   std::vector<AnyTask> out;
   out.reserve(loop.task_count());
-  for (detail::TaskCore* t = loop.first_task(); t != nullptr; t = t->next_task_) out.emplace_back(t);
+  for (detail::TaskCore* t : loop.tasks_in_creation_order()) out.emplace_back(t);
   return out;
 }
 

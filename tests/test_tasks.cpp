@@ -386,6 +386,35 @@ TEST(Task, CurrentTaskAndAllTasksSeeTheRunningTasks) {
   test::expect_no_frames();
 }
 
+// The loop keeps its pending tasks in a table where a task that finishes is
+// replaced by the last one; all_tasks() still lists them in creation order
+// (CPython returns a set: the same tasks, in no stated order). Python:
+//   async def main():
+//       ts = [asyncio.create_task(asyncio.sleep(1 if i in (1, 3) else 10), name=f"t{i}") for i in range(5)]
+//       await asyncio.sleep(2)
+//       print(sorted(t.get_name() for t in asyncio.all_tasks()))   # ['Task-1', 't0', 't2', 't4']
+//       for t in ts: t.cancel()
+TEST(Task, AllTasksListsThePendingOnesInCreationOrderAfterOthersFinish) {
+  std::vector<std::string> names;
+  std::string main_name;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    main_name = asyncio::current_task().get_name();
+    std::vector<asyncio::Task<void>> ts;
+    for (int i = 0; i < 5; ++i)
+      ts.push_back(asyncio::create_task(asyncio::sleep(i == 1 || i == 3 ? 1s : 10s), "t" + std::to_string(i)));
+    co_await asyncio::sleep(2s);
+    for (const auto& t : asyncio::all_tasks()) names.push_back(t.get_name());
+    auto late = asyncio::create_task(asyncio::sleep(1s), "late");
+    ts[0].cancel();
+    co_await asyncio::sleep(0);  // t0 ends cancelled: the last listed task takes its slot
+    for (const auto& t : asyncio::all_tasks()) names.push_back(t.get_name());
+    for (auto& t : ts) t.cancel();
+    late.cancel();
+  }());
+  EXPECT_THAT(names, ElementsAre(main_name, "t0", "t2", "t4", main_name, "t2", "t4", "late"));
+  test::expect_no_frames();
+}
+
 TEST(Task, DefaultNamesAreTaskN) {
   test::run_virtual([]() -> asyncio::Coro<> {
     auto a = asyncio::create_task(asyncio::sleep(0));

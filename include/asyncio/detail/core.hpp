@@ -39,6 +39,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "asyncio/detail/big_buffer.hpp"
 #include "asyncio/detail/frame_pool.hpp"
@@ -95,12 +96,25 @@ struct RunnableOps {
 inline void drop_nothing(Runnable*) noexcept {}
 
 /// An entry of the ready queue.
+///
+/// A task's entry has no RunnableOps: its `ops_` word holds the address of
+/// the task's outermost promise (8-aligned) with kTaskEntry in its low bits
+/// (and kWatcherEntry while it carries a watcher's call, see ChildWatcher),
+/// so that a task needs no separate pointer to its frame (8 bytes off every
+/// task). Every other kind points to its RunnableOps.
 struct Runnable {
   explicit constexpr Runnable(const RunnableOps& ops) noexcept : ops_(&ops) {}
-  void run() { ops_->run(this); }
-  void drop() noexcept { ops_->drop(this); }
+  /// A task's entry (TaskCore): its promise's address | kTaskEntry.
+  struct TaskWord {
+    std::uintptr_t word;
+  };
+  explicit Runnable(TaskWord w) noexcept : ops_(reinterpret_cast<const RunnableOps*>(w.word)) {}
+  static constexpr std::uintptr_t kTaskEntry = 1, kWatcherEntry = 2, kEntryBits = 3;
+  std::uintptr_t entry_bits() const noexcept { return reinterpret_cast<std::uintptr_t>(ops_) & kEntryBits; }
+  inline void run();
+  inline void drop() noexcept;
   /// The task whose step this is, or null.
-  TaskCore* as_task() noexcept { return ops_->task != nullptr ? ops_->task(this) : nullptr; }
+  inline TaskCore* as_task() noexcept;
   const RunnableOps* ops_;
   /// The link of the one list the entry is on: the ready queue, or (a
   /// DoneCallback) a future's callbacks. An entry is on one of them at most.
@@ -364,6 +378,7 @@ class FutureCore {
     std::optional<std::string> cancel_msg;
     std::optional<std::string> task_name;
     std::exception_ptr exc;  // valid when has_exc_
+    std::uint32_t task_cancels = 0;  // a task's num_cancels_requested (TaskCore)
   };
   Rare& rare() {
     if (!rare_) rare_ = std::make_unique<Rare>();
@@ -627,20 +642,28 @@ class TaskCore : public FutureCore, public DoneCallback {
  public:
   /// A task for the coroutine whose outermost frame is `frame` (promise `promise`).
   TaskCore(CoroPromise& promise, std::coroutine_handle<> frame) noexcept
-      : FutureCore(nullptr), DoneCallback(kStepOps), promise_(&promise) {
+      : FutureCore(nullptr), DoneCallback(TaskWord{reinterpret_cast<std::uintptr_t>(&promise) | kTaskEntry}) {
+    sub_bits_ = kNoSlot;
     ++t_live_frames;  // a leaked task is a leaked frame for expect_no_frames
     promise.set_resume_point(frame);  // the first step resumes the outermost frame
   }
 
   // ---- task API (see Task<T> in tasks.hpp) ----
   bool cancel(std::string msg = {}) override;
-  int cancelling() const noexcept { return static_cast<int>(sub_bits_ & kCancelsMask); }
+  /// `num_cancels_requested`, kept in the Rare block (cancelling is rare:
+  /// 8 bytes off every task).
+  int cancelling() const noexcept {
+    const Rare* r = rare_if_any();
+    return r != nullptr ? static_cast<int>(r->task_cancels) : 0;
+  }
   int uncancel() noexcept;
   std::string get_name() const;
   void set_name(std::string name);
-  const char* coro_name() const noexcept { return promise_->name(); }
-  /// The promise of the task's outermost coroutine frame.
-  const CoroPromise& promise() const noexcept { return *promise_; }
+  const char* coro_name() const noexcept { return promise().name(); }
+  /// The promise of the task's outermost coroutine frame (kept in the entry's word).
+  CoroPromise& promise() const noexcept {
+    return *reinterpret_cast<CoroPromise*>(reinterpret_cast<std::uintptr_t>(ops_) & ~kEntryBits);
+  }
   std::uint64_t id() const noexcept { return id_; }
   /// A task whose first step has run.
   bool started() const noexcept { return flag(kStarted); }
@@ -672,23 +695,25 @@ class TaskCore : public FutureCore, public DoneCallback {
   /// step, untraced, still pending after the resume) is straight-line; the
   /// rest is out of line (step_unusual, step_done).
   void step();
-  /// The task's entry: runs step_entry; dropped, nothing (a pending task is
-  /// abandoned through the loop's task list when the loop closes).
-  static const RunnableOps kStepOps;
+  /// The task's entry (Runnable::run without kWatcherEntry) runs step_entry;
+  /// dropped, nothing (a pending task is abandoned through the loop's task
+  /// list when the loop closes).
   /// The task is done and a watcher's tag is its only registration: its own
-  /// link goes on the ready queue with kWatcherOps, which tells the watcher
-  /// (or, when the loop closes first, drops the call) and gives the link back.
+  /// link goes on the ready queue marked kWatcherEntry: run_watcher tells the
+  /// watcher (drop_watcher, when the loop closes first, drops the call), and
+  /// the link is the step's again.
   inline void schedule_watcher() noexcept;
-  static const RunnableOps kWatcherOps;
+  static void run_watcher(Runnable* r);
+  static void drop_watcher(Runnable* r) noexcept;
   /// Where the next step resumes; set by the awaiter that suspends the task,
   /// as its last act (once nothing can throw: the task suspends for sure).
   /// Kept in the word of the outermost frame's promise, which holds no
   /// awaiting coroutine (8 bytes off every task): set while the task is
   /// suspended, null while it runs (so that the outermost coroutine's end
   /// finishes the task).
-  void set_resume_point(std::coroutine_handle<> h) noexcept { promise_->set_resume_point(h); }
+  void set_resume_point(std::coroutine_handle<> h) noexcept { promise().set_resume_point(h); }
   /// The next resume, cleared: the step is about to resume it.
-  std::coroutine_handle<> take_resume_point() noexcept { return promise_->take_resume_point(); }
+  std::coroutine_handle<> take_resume_point() noexcept { return promise().take_resume_point(); }
   /// Called by an awaiter when the task suspends on `fut`.
   void wait_on(FutureCore& fut) {
     fut_waiter_ = &fut;
@@ -732,7 +757,7 @@ class TaskCore : public FutureCore, public DoneCallback {
   FutureCore* fut_waiter() const noexcept { return fut_waiter_; }
   /// Where the next step resumes: the innermost suspended frame (the
   /// outermost before the first step); null while the task runs or once done.
-  std::coroutine_handle<> continuation() const noexcept { return promise_->continuation(); }
+  std::coroutine_handle<> continuation() const noexcept { return promise().continuation(); }
 
   /// At the coroutine's final suspend: completes the task with the exception
   /// the coroutine let out (null: its value, kept in the promise).
@@ -745,8 +770,12 @@ class TaskCore : public FutureCore, public DoneCallback {
   /// Prints `result=...` (or nothing) for reprs.
   virtual void print_result(std::ostream& os) const = 0;
 
-  TaskCore* next_task_ = nullptr;  // loop's list of pending tasks
-  TaskCore* prev_task_ = nullptr;
+  /// Where the task is in its loop's table of pending tasks (LoopCore::tasks),
+  /// kNoSlot when not in it.
+  std::uint32_t task_slot() const noexcept { return sub_bits_ & kSlotMask; }
+  void set_task_slot(std::uint32_t slot) noexcept { sub_bits_ = (sub_bits_ & ~kSlotMask) | slot; }
+  static constexpr std::uint32_t kSlotMask = (1u << 29) - 1;
+  static constexpr std::uint32_t kNoSlot = kSlotMask;
 
  protected:
   ~TaskCore() { --t_live_frames; }
@@ -769,18 +798,15 @@ class TaskCore : public FutureCore, public DoneCallback {
   void last_release() noexcept;
   [[noreturn]] void throw_cancel();
 
-  // sub_bits_ (FutureCore's spare word): num_cancels_requested (cancelling()
-  // saturates at kMaxCancels, 2^26 - 1) and the task's flags.
-  static constexpr std::uint32_t kMaxCancels = (1u << 26) - 1;
-  static constexpr std::uint32_t kCancelsMask = kMaxCancels;
-  static constexpr std::uint32_t kStarted = 1u << 26;       // first step ran
-  static constexpr std::uint32_t kMustCancel = 1u << 27;    // throw CancelledError at the next resume
-  static constexpr std::uint32_t kCancelledExc = 1u << 28;  // the cancel message is the kept `_cancelled_exc`
+  // sub_bits_ (FutureCore's spare word): the task's slot in its loop's table
+  // (29 bits) and its flags.
+  static constexpr std::uint32_t kStarted = 1u << 29;       // first step ran
+  static constexpr std::uint32_t kMustCancel = 1u << 30;    // throw CancelledError at the next resume
+  static constexpr std::uint32_t kCancelledExc = 1u << 31;  // the cancel message is the kept `_cancelled_exc`
   bool flag(std::uint32_t f) const noexcept { return (sub_bits_ & f) != 0; }
   void set_flag(std::uint32_t f, bool on) noexcept { sub_bits_ = on ? (sub_bits_ | f) : (sub_bits_ & ~f); }
 
   FutureCore* fut_waiter_ = nullptr;
-  CoroPromise* promise_;                  // the outermost frame's; its word: the next resume
   std::uint32_t id_ = 0;                  // "Task-N" (wraps after 2^32 tasks)
   std::uint32_t refs_ = 0;
 };
@@ -812,11 +838,14 @@ class LoopCore {
   /// Loop time in nanoseconds (virtual or monotonic).
   virtual std::int64_t now_ns() const = 0;
 
-  // Pending tasks (all_tasks), an intrusive list in creation order.
-  void link_task(TaskCore* t) noexcept;
+  // Pending tasks (all_tasks): a table, each task knowing its slot (a task
+  // leaving it is replaced by the last one), 8 bytes per task.
+  /// Lists `t` (RuntimeError past 2^29 - 1 pending tasks).
+  void link_task(TaskCore* t);
   void unlink_task(TaskCore* t) noexcept;
-  TaskCore* first_task() const noexcept { return tasks_head_; }
-  std::size_t task_count() const noexcept { return task_count_; }
+  /// The pending tasks in creation order (all_tasks, the graph, shutdown).
+  std::vector<TaskCore*> tasks_in_creation_order() const;
+  std::size_t task_count() const noexcept { return tasks_.size(); }
 
  protected:
   ~LoopCore();  // gives the slot back
@@ -824,9 +853,7 @@ class LoopCore {
   ReadyQueue ready_;
   TaskCore* current_task_ = nullptr;
   Tracer* tracer_ = nullptr;
-  TaskCore* tasks_head_ = nullptr;
-  TaskCore* tasks_tail_ = nullptr;
-  std::size_t task_count_ = 0;
+  std::vector<TaskCore*> tasks_;
   bool debug_ = false;
 
  private:
@@ -841,8 +868,29 @@ class LoopCore {
 inline std::uint16_t loop_index_of(const LoopCore* loop) noexcept { return loop != nullptr ? loop->index() : 0; }
 
 inline void TaskCore::schedule_watcher() noexcept {
-  ops_ = &kWatcherOps;
+  ops_ = reinterpret_cast<const RunnableOps*>(reinterpret_cast<std::uintptr_t>(ops_) | kWatcherEntry);
   loop()->push_ready(this);
+}
+
+inline void Runnable::run() {
+  if (entry_bits() == kTaskEntry) [[likely]] {
+    TaskCore::step_entry(this);
+  } else if (entry_bits() != 0) {
+    TaskCore::run_watcher(this);
+  } else {
+    ops_->run(this);
+  }
+}
+inline void Runnable::drop() noexcept {
+  if (entry_bits() == 0) {
+    ops_->drop(this);
+  } else if (entry_bits() != kTaskEntry) {
+    TaskCore::drop_watcher(this);
+  }  // a task's step holds nothing (the task is abandoned through the loop's task list)
+}
+inline TaskCore* Runnable::as_task() noexcept {
+  if (entry_bits() == kTaskEntry) return static_cast<TaskCore*>(static_cast<DoneCallback*>(this));
+  return entry_bits() == 0 && ops_->task != nullptr ? ops_->task(this) : nullptr;
 }
 
 // FutureCore's hot paths, inline (they need LoopCore).
