@@ -1,10 +1,54 @@
 // FutureCore: completion, callbacks, result retrieval (CPython futures.Future).
 #include <memory>
+#include <mutex>
 #include <sstream>
+#include <unordered_map>
 
 #include "asyncio/futures.hpp"
 
 namespace asyncio::detail {
+
+// ---- the Rare blocks, kept aside ----
+
+struct FutureCore::RareTable {
+  std::mutex mutex;
+  std::unordered_map<const FutureCore*, std::unique_ptr<Rare>> blocks;
+};
+
+FutureCore::RareTable& FutureCore::rare_table() noexcept {
+  static auto* table = new RareTable();  // never freed: futures may go after static destructors
+  return *table;
+}
+
+FutureCore::Rare* FutureCore::rare_lookup() const noexcept {
+  RareTable& t = rare_table();
+  std::lock_guard lock(t.mutex);
+  return t.blocks.find(this)->second.get();
+}
+
+FutureCore::Rare& FutureCore::rare_create() {
+  auto block = std::make_unique<Rare>();
+  Rare& r = *block;
+  {
+    RareTable& t = rare_table();
+    std::lock_guard lock(t.mutex);
+    t.blocks.emplace(this, std::move(block));
+  }
+  has_rare_ = true;
+  return r;
+}
+
+void FutureCore::rare_erase() noexcept {
+  std::unique_ptr<Rare> block;  // freed outside the lock
+  {
+    RareTable& t = rare_table();
+    std::lock_guard lock(t.mutex);
+    auto it = t.blocks.find(this);
+    block = std::move(it->second);
+    t.blocks.erase(it);
+  }
+  has_rare_ = false;
+}
 
 void FutureCore::free_callbacks() noexcept {
   // Callbacks that will never be scheduled: each kind releases what it holds.
@@ -40,7 +84,7 @@ bool FutureCore::cancel(std::string msg) {
 
 void FutureCore::set_cancel_message(std::string msg) {
   if (msg.empty()) {
-    if (rare_) rare_->cancel_msg.reset();
+    if (Rare* r = rare_if_any()) r->cancel_msg.reset();
   } else {
     rare().cancel_msg = std::move(msg);
   }
@@ -49,14 +93,15 @@ void FutureCore::set_cancel_message(std::string msg) {
 void FutureCore::set_cancel_message_from(const CancelledError& e) {
   if (e.has_args()) {
     rare().cancel_msg = e.message();
-  } else if (rare_) {
-    rare_->cancel_msg.reset();
+  } else if (Rare* r = rare_if_any()) {
+    r->cancel_msg.reset();
   }
 }
 
 const std::string& FutureCore::cancel_message() const noexcept {
   static const std::string empty;
-  return rare_ && rare_->cancel_msg ? *rare_->cancel_msg : empty;
+  const Rare* r = rare_if_any();
+  return r != nullptr && r->cancel_msg ? *r->cancel_msg : empty;
 }
 
 std::string FutureCore::state_name() const {
@@ -68,7 +113,7 @@ std::string FutureCore::state_name() const {
     case FutureState::finished:
       break;
   }
-  return has_exc_ ? "finished exception=" + exception_repr(rare_->exc) : "finished";
+  return has_exc_ ? "finished exception=" + exception_repr(rare_if_any()->exc) : "finished";
 }
 
 void FutureCore::throw_not_pending(const char* /*what*/) const {
@@ -87,7 +132,7 @@ void FutureCore::rethrow_slow() {
   if (state_ == FutureState::pending) throw InvalidStateError("Result is not set.");
   if (state_ == FutureState::cancelled) throw make_cancelled_error();
   log_traceback_ = false;
-  std::rethrow_exception(rare_->exc);
+  std::rethrow_exception(rare_if_any()->exc);
 }
 
 std::exception_ptr FutureCore::exception() {

@@ -221,7 +221,7 @@ std::string task_repr(const TaskCore& t) {
 
 // ---- sleep ------------------------------------------------------------------------
 
-/// sleep()'s future and its timer in one pooled allocation of 80 bytes (a
+/// sleep()'s future and its timer in one pooled allocation (a
 /// future and a timer node; no callback, no handle): CPython's sleep makes a
 /// future and a TimerHandle whose callback is futures._set_result_unless_cancelled.
 /// Two references: the awaiter's, and the timer heap's (then the ready

@@ -220,7 +220,7 @@ asyncio::Coro<int> deep_chain(int n, asyncio::Future<int>& never) {
 }
 static_assert(sizeof(asyncio::detail::Promise<long>) == 16, "word, union{long, exception_ptr}: the name is found from the frame");
 static_assert(sizeof(asyncio::detail::Promise<void>) == 16);
-static_assert(sizeof(asyncio::detail::TaskImpl<long>) <= 64, "W1's bytes per task must not grow");
+static_assert(sizeof(asyncio::detail::TaskImpl<long>) <= 56, "W1's bytes per task must not grow");
 
 #ifndef ASYNCIO_POOL_DISABLED
 /// The size class (16 bytes apart) of the frame `make()` creates: the free

@@ -297,7 +297,8 @@ class FutureCore {
   virtual CancelledError make_cancelled_error() { return cancel_request_error(); }
   /// A CancelledError with the pending cancel message (none: `CancelledError()`).
   CancelledError cancel_request_error() const {
-    return rare_ && rare_->cancel_msg ? CancelledError(*rare_->cancel_msg) : CancelledError();
+    const Rare* r = rare_if_any();
+    return r != nullptr && r->cancel_msg ? CancelledError(*r->cancel_msg) : CancelledError();
   }
   /// `fut._cancel_message` as gather's return_exceptions path reads it (a task
   /// whose coroutine let CancelledError out overrides it: None, so gather
@@ -310,9 +311,9 @@ class FutureCore {
   /// Nothing for the destructor to release: no callback registered, no
   /// exception, no cancel message or name (a waiter forgotten after a plain
   /// wake-up, detail/waiters.hpp).
-  bool holds_nothing() const noexcept { return cb_tail_ == nullptr && !rare_; }
+  bool holds_nothing() const noexcept { return cb_tail_ == nullptr && !has_rare_; }
   /// The exception, without marking it retrieved (null when none).
-  std::exception_ptr raw_exception() const noexcept { return has_exc_ ? rare_->exc : nullptr; }
+  std::exception_ptr raw_exception() const noexcept { return has_exc_ ? rare_if_any()->exc : nullptr; }
 
   /// `<Future pending>`-style description (result printing is the typed part's).
   std::string state_name() const;
@@ -322,6 +323,7 @@ class FutureCore {
  protected:
   ~FutureCore() {
     if (cb_tail_ != nullptr) [[unlikely]] free_callbacks();
+    if (has_rare_) [[unlikely]] rare_erase();
   }
 
   // ---- transitions, for the typed part and the subclasses ----
@@ -366,7 +368,8 @@ class FutureCore {
   void set_cancel_message_from(const CancelledError& e);
   /// Moves the cancel message out (none: nullopt).
   std::optional<std::string> take_cancel_message() noexcept {
-    return rare_ ? std::exchange(rare_->cancel_msg, std::nullopt) : std::nullopt;
+    Rare* r = rare_if_any();
+    return r != nullptr ? std::exchange(r->cancel_msg, std::nullopt) : std::nullopt;
   }
   inline void schedule_callbacks() noexcept;
 
@@ -380,11 +383,12 @@ class FutureCore {
     std::exception_ptr exc;  // valid when has_exc_
     std::uint32_t task_cancels = 0;  // a task's num_cancels_requested (TaskCore)
   };
-  Rare& rare() {
-    if (!rare_) rare_ = std::make_unique<Rare>();
-    return *rare_;
-  }
-  const Rare* rare_if_any() const noexcept { return rare_.get(); }
+  /// The Rare block is kept aside, in a process-wide table keyed by the
+  /// future's address (a flag says whether there is one): 8 bytes off every
+  /// future and task, for a table lookup under a lock on the rare paths
+  /// (src/futures.cpp).
+  Rare& rare() { return has_rare_ ? *rare_lookup() : rare_create(); }
+  Rare* rare_if_any() const noexcept { return has_rare_ ? rare_lookup() : nullptr; }
 
   /// cb_tail_ holds a ChildWatcher (tagged) instead of a list: a task whose
   /// only registration is a watcher's (add_watcher). It stays there from the
@@ -404,9 +408,14 @@ class FutureCore {
   [[noreturn]] void rethrow_slow();
   [[noreturn]] void throw_not_pending(const char* what) const;
   void free_callbacks() noexcept;
+  struct RareTable;
+  static RareTable& rare_table() noexcept;
+  Rare* rare_lookup() const noexcept;
+  Rare& rare_create();
+  void rare_erase() noexcept;
   void drop_exception() noexcept {
     if (has_exc_) [[unlikely]] {
-      rare_->exc = nullptr;
+      rare_lookup()->exc = nullptr;
       has_exc_ = false;
     }
   }
@@ -416,19 +425,18 @@ class FutureCore {
   template <class Pred>
   std::size_t unlink_callbacks_if(Pred pred);
 
-  std::unique_ptr<Rare> rare_;
   // The done callbacks, a circular list kept by its last node (one pointer
   // instead of head and tail): cb_tail_->next_ is the first; null when none.
   DoneCallback* cb_tail_ = nullptr;
   FutureState state_ = FutureState::pending;
   bool log_traceback_ : 1 = false;
-  bool has_exc_ : 1 = false;  // finished with an exception, kept in rare_->exc
+  bool has_exc_ : 1 = false;  // finished with an exception, kept in the Rare block's exc
+  bool has_rare_ : 1 = false;  // the Rare block exists (rare())
   std::uint16_t loop_index_;  // g_loop_slots
 
  protected:
-  /// A word in what would be padding, for a subclass's own flags (TaskCore's
-  /// cancel count and flags), so that a task is 8 bytes smaller. FutureCore
-  /// never reads it.
+  /// A word in what would be padding, for a subclass's own use (TaskCore's
+  /// slot in its loop's table and its flags). FutureCore never reads it.
   std::uint32_t sub_bits_ = 0;
 };
 
@@ -638,6 +646,12 @@ class CoroPromise {
 /// the done callback of exactly one future, `fut_waiter_`. While pending, the
 /// loop holds one reference and lists the task for all_tasks(). The frame
 /// lives as long as the task: the last reference destroys both.
+///
+/// 56 bytes (W1 makes a million): FutureCore's virtual table pointer, its
+/// callbacks and its word (state, flags, loop index, and here the task's slot
+/// in its loop's table and its flags); the ready-queue entry (the tagged
+/// promise address and the link); the awaited future; the id and references.
+/// The rest (name, cancel message and count, exception) is in the Rare block.
 class TaskCore : public FutureCore, public DoneCallback {
  public:
   /// A task for the coroutine whose outermost frame is `frame` (promise `promise`).

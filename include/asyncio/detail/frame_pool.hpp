@@ -6,7 +6,7 @@
 /// a high rate on the loop's thread. A size-class free list (8-byte classes up
 /// to 1 KiB, carved from 64 KiB slabs) makes that a couple of loads and stores
 /// instead of a trip through malloc, and costs no per-block header (a W1 task,
-/// frame and task state, takes 160 bytes of it: bench/README.md). Blocks freed on another
+/// frame and task state, takes 120 bytes of it: bench/README.md). Blocks freed on another
 /// thread go to that thread's lists. Under AddressSanitizer the pool is bypassed
 /// so that use-after-free is still caught.
 ///
