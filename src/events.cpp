@@ -129,31 +129,65 @@ LoopCore::LoopCore() {
 
 LoopCore::~LoopCore() { g_loop_slots[index_].store(nullptr, std::memory_order_relaxed); }
 
+namespace {
+bool is_free_slot(const TaskCore* entry) noexcept { return (reinterpret_cast<std::uintptr_t>(entry) & 1) != 0; }
+TaskCore* free_slot_entry(std::size_t next) noexcept { return reinterpret_cast<TaskCore*>((next << 1) | 1); }
+std::size_t next_free_slot(const TaskCore* entry) noexcept { return reinterpret_cast<std::uintptr_t>(entry) >> 1; }
+}  // namespace
+
 void LoopCore::link_task(TaskCore* t) {
-  if (tasks_.size() >= TaskCore::kNoSlot) throw RuntimeError("too many pending tasks in one loop");
-  tasks_.push_back(t);
-  t->set_task_slot(static_cast<std::uint32_t>(tasks_.size() - 1));
+  std::size_t slot;
+  if (free_slot_ != kNoFreeSlot) {
+    slot = free_slot_;
+    free_slot_ = next_free_slot(tasks_[slot]);
+    tasks_[slot] = t;
+  } else {
+    if (tasks_.size() >= TaskCore::kNoSlot) throw RuntimeError("too many pending tasks in one loop");
+    slot = tasks_.size();
+    tasks_.push_back(t);
+  }
+  t->set_task_slot(static_cast<std::uint32_t>(slot));
+  ++live_tasks_;
 }
 
 void LoopCore::unlink_task(TaskCore* t) noexcept {
   std::uint32_t slot = t->task_slot();
   if (slot == TaskCore::kNoSlot) return;  // not listed
-  TaskCore* last = tasks_.back();
-  tasks_[slot] = last;
-  last->set_task_slot(slot);
-  tasks_.pop_back();
+  tasks_[slot] = free_slot_entry(free_slot_);
+  free_slot_ = slot;
   t->set_task_slot(TaskCore::kNoSlot);
-  // After a spike, the table gives its memory back (8 bytes per task of the spike).
-  if (tasks_.capacity() > 4096 && tasks_.size() < tasks_.capacity() / 4) {
-    try {
-      tasks_.shrink_to_fit();
-    } catch (...) {  // no memory to move to a smaller table: keep the larger one
-    }
+  if (--live_tasks_ == 0) {
+    tasks_.clear();
+    free_slot_ = kNoFreeSlot;
+    // After a spike, the table's memory goes (8 bytes per task of the spike).
+    if (tasks_.capacity() > 4096) std::vector<TaskCore*>().swap(tasks_);
+  } else if (tasks_.size() > 4096 && live_tasks_ < tasks_.size() / 8) {
+    compact_tasks();
+  }
+}
+
+void LoopCore::compact_tasks() noexcept {
+  // Mostly holes: the tasks move to the front (keeping their order), and the
+  // table shrinks. O(table), once per 7/8 of it emptied.
+  std::size_t n = 0;
+  for (TaskCore* entry : tasks_) {
+    if (is_free_slot(entry)) continue;
+    entry->set_task_slot(static_cast<std::uint32_t>(n));
+    tasks_[n++] = entry;
+  }
+  tasks_.resize(n);
+  free_slot_ = kNoFreeSlot;
+  try {
+    tasks_.shrink_to_fit();
+  } catch (...) {  // no memory for a smaller table: keep the larger one
   }
 }
 
 std::vector<TaskCore*> LoopCore::tasks_in_creation_order() const {
-  std::vector<TaskCore*> out(tasks_);
+  std::vector<TaskCore*> out;
+  out.reserve(live_tasks_);
+  for (TaskCore* entry : tasks_)
+    if (!is_free_slot(entry)) out.push_back(entry);
   // Ids count tasks as they are made (wrapping after 2^32: compared as a distance).
   std::sort(out.begin(), out.end(), [](const TaskCore* a, const TaskCore* b) {
     return static_cast<std::int32_t>(a->id() - b->id()) < 0;

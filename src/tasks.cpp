@@ -70,7 +70,9 @@ void TaskCore::step() {
   }
   set_flag(kStarted, true);
   fut_waiter_ = nullptr;
-  LoopCore* loop = this->loop();
+  // A task runs on its own loop, the running one (one thread-local load; the
+  // task's loop index would cost two).
+  LoopCore* loop = t_running_loop;
   loop->current_task_ = this;
   if (Tracer* tr = loop->tracer_) [[unlikely]] {
     resume_traced(*this, *loop, *tr);
@@ -80,7 +82,7 @@ void TaskCore::step() {
   // The loop holds a reference until the task is done: `this` is alive. The
   // loop is read again rather than kept across the resume (one register fewer
   // to save on the common path).
-  this->loop()->current_task_ = nullptr;
+  t_running_loop->current_task_ = nullptr;
   if (done()) [[unlikely]] step_done();
 }
 

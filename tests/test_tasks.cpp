@@ -386,8 +386,8 @@ TEST(Task, CurrentTaskAndAllTasksSeeTheRunningTasks) {
   test::expect_no_frames();
 }
 
-// The loop keeps its pending tasks in a table where a task that finishes is
-// replaced by the last one; all_tasks() still lists them in creation order
+// The loop keeps its pending tasks in a table where a task that finishes
+// leaves a hole that a later task fills; all_tasks() still lists them in creation order
 // (CPython returns a set: the same tasks, in no stated order). Python:
 //   async def main():
 //       ts = [asyncio.create_task(asyncio.sleep(1 if i in (1, 3) else 10), name=f"t{i}") for i in range(5)]
@@ -404,14 +404,46 @@ TEST(Task, AllTasksListsThePendingOnesInCreationOrderAfterOthersFinish) {
       ts.push_back(asyncio::create_task(asyncio::sleep(i == 1 || i == 3 ? 1s : 10s), "t" + std::to_string(i)));
     co_await asyncio::sleep(2s);
     for (const auto& t : asyncio::all_tasks()) names.push_back(t.get_name());
-    auto late = asyncio::create_task(asyncio::sleep(1s), "late");
+    // Three new tasks: two take the slots t1 and t3 left, the third a new one.
+    std::vector<asyncio::Task<void>> late;
+    for (int i = 0; i < 3; ++i) late.push_back(asyncio::create_task(asyncio::sleep(1s), "late" + std::to_string(i)));
     ts[0].cancel();
-    co_await asyncio::sleep(0);  // t0 ends cancelled: the last listed task takes its slot
+    co_await asyncio::sleep(0);  // t0 ends cancelled: its slot is free
+    late.push_back(asyncio::create_task(asyncio::sleep(1s), "late3"));  // takes it
+    late.push_back(asyncio::create_task(asyncio::sleep(1s), "late4"));  // a new slot
     for (const auto& t : asyncio::all_tasks()) names.push_back(t.get_name());
     for (auto& t : ts) t.cancel();
-    late.cancel();
+    for (auto& t : late) t.cancel();
   }());
-  EXPECT_THAT(names, ElementsAre(main_name, "t0", "t2", "t4", main_name, "t2", "t4", "late"));
+  EXPECT_THAT(names, ElementsAre(main_name, "t0", "t2", "t4", main_name, "t2", "t4", "late0", "late1", "late2",
+                                 "late3", "late4"));
+  test::expect_no_frames();
+}
+
+// A table that is mostly holes is compacted (and an empty one given back):
+// the tasks left keep their order and slots stay right for the next ones.
+TEST(Task, AllTasksStaysInCreationOrderThroughTheTablesCompaction) {
+  std::vector<std::string> names;
+  std::size_t after_spike = 0;
+  test::run_virtual([&]() -> asyncio::Coro<> {
+    std::vector<asyncio::Task<void>> ts;
+    for (int i = 0; i < 10'000; ++i)
+      ts.push_back(asyncio::create_task(asyncio::sleep(i % 1000 == 7 ? 10s : 1s), "t" + std::to_string(i)));
+    co_await asyncio::sleep(2s);  // 9,990 finished: the table was compacted on the way
+    after_spike = asyncio::all_tasks().size();
+    auto a = asyncio::create_task(asyncio::sleep(1s), "a");
+    auto b = asyncio::create_task(asyncio::sleep(1s), "b");
+    for (const auto& t : asyncio::all_tasks()) names.push_back(t.get_name());
+    for (auto& t : ts) t.cancel();
+    a.cancel();
+    b.cancel();
+  }());
+  EXPECT_EQ(after_spike, 11u);  // main and t7, t1007, ..., t9007
+  ASSERT_EQ(names.size(), 13u);
+  EXPECT_EQ(names[1], "t7");
+  EXPECT_EQ(names[10], "t9007");
+  EXPECT_EQ(names[11], "a");
+  EXPECT_EQ(names[12], "b");
   test::expect_no_frames();
 }
 

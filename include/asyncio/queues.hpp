@@ -468,13 +468,13 @@ class BasicQueue : public QueueCore {
     if (shutdown_ || full()) [[unlikely]] throw_put_refused();
   }
   /// put_nowait once the loop binding is known to be right.
-  void put_checked(T&& item) {
+  [[gnu::always_inline]] void put_checked(T&& item) {
     if (shutdown_ || full()) [[unlikely]] throw_put_refused();
     store_.push(std::move(item));
     after_put();
   }
   /// get_nowait once the loop binding is known to be right.
-  T get_checked() {
+  [[gnu::always_inline]] T get_checked() {
     if (size_ == 0) [[unlikely]] throw_empty();
     T v = store_.pop();
     after_get();

@@ -83,14 +83,20 @@ inline void* pool_allocate_class(std::size_t cls) {
     pool.free[cls] = b->next;
     return b;
   }
-  // A fresh block from the current slab, inline for an even class: a spike
-  // of tasks (a frame and a task state each) carves two blocks per task. The
-  // bump pointer stays 16-aligned: refill carves odd classes two blocks at a
-  // time (the second goes to the free list).
-  std::size_t bytes = cls * FramePool::kGranule;
-  if ((cls & 1) == 0 && static_cast<std::size_t>(pool.bump_end - pool.bump) >= bytes) {
-    void* p = pool.bump;
-    pool.bump += bytes;
+  // A fresh block from the current slab, inline: a spike of tasks (a frame
+  // and a task state each) carves two blocks per task. The bump pointer stays
+  // 16-aligned: an odd class is carved two blocks at a time, the second going
+  // to its free list (empty, or we would not be here).
+  const std::size_t bytes = cls * FramePool::kGranule;
+  const std::size_t carve = (cls & 1) != 0 ? 2 * bytes : bytes;
+  if (static_cast<std::size_t>(pool.bump_end - pool.bump) >= carve) [[likely]] {
+    char* p = pool.bump;
+    pool.bump += carve;
+    if ((cls & 1) != 0) {
+      auto* second = reinterpret_cast<FramePool::FreeBlock*>(p + bytes);
+      second->next = nullptr;
+      pool.free[cls] = second;
+    }
     return p;
   }
   return pool.refill(cls);
