@@ -157,9 +157,16 @@ const RunnableOps WatcherNode::kOps{
       w->on_child_dropped();
     }};
 
+namespace {
+/// What cb_tail_ holds for a watcher registered on a task with no node.
+DoneCallback* watcher_tag(ChildWatcher* w, std::uintptr_t tag) noexcept {
+  return reinterpret_cast<DoneCallback*>(reinterpret_cast<std::uintptr_t>(w) | tag);
+}
+}  // namespace
+
 void FutureCore::add_watcher(ChildWatcher* w) {
   if (cb_tail_ == nullptr && is_task_core()) {
-    cb_tail_ = reinterpret_cast<DoneCallback*>(reinterpret_cast<std::uintptr_t>(w) | kWatcherTag);
+    cb_tail_ = watcher_tag(w, kWatcherTag);
     return;
   }
   add_callback(new WatcherNode(w, this));
@@ -174,10 +181,8 @@ void FutureCore::add_callback_after_watcher(DoneCallback* cb) {
 
 void FutureCore::remove_watcher(ChildWatcher* w) noexcept {
   if (has_watcher_tag()) {
-    if (state_ == FutureState::pending) {
-      ChildWatcher* tagged = take_watcher();
-      if (tagged != w) cb_tail_ = reinterpret_cast<DoneCallback*>(reinterpret_cast<std::uintptr_t>(tagged) | kWatcherTag);
-    }
+    // Once the task is done, the call is queued (or ran): nothing to remove.
+    if (state_ == FutureState::pending && cb_tail_ == watcher_tag(w, kWatcherTag)) cb_tail_ = nullptr;
     return;
   }
   unlink_callbacks_if([w](DoneCallback* cur) noexcept {

@@ -113,16 +113,22 @@ void TaskCore::step_entry(Runnable* r) {
 
 // A done task's own link, queued for the watcher that its tag names
 // (FutureCore::add_watcher): the link is the step's again before the call.
-void TaskCore::run_watcher(Runnable* r) {
+namespace {
+TaskCore& unmark_watcher_entry(Runnable* r) noexcept {
   auto* t = static_cast<TaskCore*>(static_cast<DoneCallback*>(r));
-  t->ops_ = reinterpret_cast<const RunnableOps*>(reinterpret_cast<std::uintptr_t>(t->ops_) & ~kWatcherEntry);
-  t->take_watcher()->on_child_done(*t);
+  t->ops_ = reinterpret_cast<const RunnableOps*>(reinterpret_cast<std::uintptr_t>(t->ops_) & ~Runnable::kWatcherEntry);
+  return *t;
+}
+}  // namespace
+
+void TaskCore::run_watcher(Runnable* r) {
+  TaskCore& t = unmark_watcher_entry(r);
+  t.take_watcher()->on_child_done(t);
 }
 
 void TaskCore::drop_watcher(Runnable* r) noexcept {
-  auto* t = static_cast<TaskCore*>(static_cast<DoneCallback*>(r));
-  t->ops_ = reinterpret_cast<const RunnableOps*>(reinterpret_cast<std::uintptr_t>(t->ops_) & ~kWatcherEntry);
-  t->take_watcher()->on_child_dropped();
+  TaskCore& t = unmark_watcher_entry(r);
+  t.take_watcher()->on_child_dropped();
 }
 
 void TaskCore::finish_task(std::exception_ptr exc) noexcept {
